@@ -1,0 +1,104 @@
+"""Match a page's own category label to a rulebook criterion.
+
+Three kinds of evidence, strongest first: the label equals an alias (after
+normalisation); the label contains the criterion's key phrases; weak phrases
+only break ties. A label is a heading, breadcrumb item or title segment, never
+the page's menu. Matching is done twice, with and without accents, because
+portals (and reports) sometimes drop them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from crawler.text import tokens
+
+ALIAS_SCORE = 10.0
+WEAK_WEIGHT = 0.3
+MAX_LABEL_TOKENS = 14          # longer texts are sentences (article titles), not category labels
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """What the matcher needs of a criterion."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    weak_keywords: tuple[str, ...] = ()
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    if not n or n > len(haystack):
+        return False
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+class CategoryMatcher:
+    """Scores a label against every criterion; `match` returns the clear winner or None."""
+
+    def __init__(self, specs: Iterable[CategorySpec]):
+        self.specs = tuple(specs)
+        self._prepared = []
+        for spec in self.specs:
+            prepared = {}
+            for accents in (True, False):
+                prepared[accents] = (
+                    {tokens(a, accents=accents) for a in spec.aliases},
+                    [tokens(k, accents=accents) for k in spec.keywords],
+                    [tokens(k, accents=accents) for k in spec.weak_keywords],
+                )
+            self._prepared.append((spec.id, prepared))
+
+    @classmethod
+    def from_rulebook(cls, rulebook) -> "CategoryMatcher":
+        return cls(
+            CategorySpec(c.id, tuple(c.aliases), tuple(c.keywords), tuple(c.weak_keywords))
+            for c in rulebook.website_criteria()
+        )
+
+    def scores(self, label: str) -> dict[str, float]:
+        """Score of every criterion for this label (0 = no evidence)."""
+        out: dict[str, float] = {}
+        for accents in (True, False):
+            toks = tokens(label, accents=accents)
+            if not toks or len(toks) > MAX_LABEL_TOKENS:
+                return {}
+            for cid, prepared in self._prepared:
+                aliases, keywords, weak = prepared[accents]
+                if toks in aliases:
+                    score = ALIAS_SCORE
+                else:
+                    strong = [k for k in keywords if _contains(toks, k)]
+                    # overlapping phrases ("chỉ đạo" inside "văn bản chỉ đạo") count by covered tokens
+                    score = float(_covered(toks, strong))
+                    if score:
+                        score += WEAK_WEIGHT * _covered(toks, [k for k in weak if _contains(toks, k)])
+                        score = min(score, ALIAS_SCORE - 0.5)
+                if score > out.get(cid, 0.0):
+                    out[cid] = score
+            if out:
+                return out
+        return out
+
+    def match(self, label: str) -> tuple[str | None, float]:
+        """The criterion this label names, with its score; (None, 0) when none or a tie."""
+        ranked = sorted(self.scores(label).items(), key=lambda kv: kv[1], reverse=True)
+        if not ranked or ranked[0][1] <= 0:
+            return None, 0.0
+        if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
+            return None, 0.0
+        return ranked[0]
+
+
+def _covered(toks: tuple[str, ...], phrases: list[tuple[str, ...]]) -> int:
+    """How many tokens of the label the phrases cover."""
+    covered: set[int] = set()
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(toks) - n + 1):
+            if toks[i:i + n] == phrase:
+                covered.update(range(i, i + n))
+    return len(covered)

@@ -1,0 +1,144 @@
+"""Small typed records the stages hand each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# What a fetched response was wanted for.
+PURPOSE_LISTING = "listing"      # the reported (or discovered) category page and its later pages
+PURPOSE_ARTICLE = "article"      # an article page read to date a post
+PURPOSE_FEED = "feed"            # an RSS/Atom feed the listing links to
+PURPOSE_HOME = "home"            # the portal home page, read to discover a blank link
+
+# Why a fetch produced no usable response.
+ERR_DNS = "dns"
+ERR_CONNECT = "connect"
+ERR_TIMEOUT = "timeout"
+ERR_TOO_LARGE = "too_large"
+ERR_REDIRECT_LOOP = "redirect_loop"
+ERR_TOO_MANY_REDIRECTS = "too_many_redirects"
+ERR_OFF_SITE = "off_site"        # the URL or a redirect hop leaves the agency's portal
+ERR_PRIVATE = "private_address"  # the host resolves to a private/loopback address
+ERR_ROBOTS = "robots"            # robots.txt forbids the path
+ERR_BAD_URL = "bad_url"
+
+
+@dataclass(frozen=True)
+class Want:
+    """A URL an investigation wants fetched, and why."""
+
+    url: str
+    purpose: str
+    post_key: str | None = None  # for article pages: the post they date
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One fetch as either path saw it: the final response, or why there is none."""
+
+    url: str
+    final_url: str
+    status: int | None
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: dt.datetime
+    error: str | None = None
+    error_detail: str = ""
+    redirects: tuple[str, ...] = ()
+    elapsed: float = 0.0
+    warc_record: str | None = None  # set by the crawl: "file#offset"
+    digest: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post of a listing (or the page itself when a category page is a single text)."""
+
+    title: str
+    url: str | None
+    published: dt.date | None = None
+    updated: dt.date | None = None
+    date_source: str | None = None   # "listing", "time", "article", "feed", "meta", "jsonld", "page"
+    date_text: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.url or f"title:{self.title.casefold()}"
+
+    @property
+    def dates(self) -> tuple[dt.date, ...]:
+        return tuple(d for d in (self.published, self.updated) if d is not None)
+
+
+@dataclass(frozen=True)
+class CategoryMatch:
+    criterion: str | None
+    label: str | None
+    source: str | None     # "heading", "breadcrumb", "title", "menu-active"
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What the extraction core understood of one page."""
+
+    url: str
+    kind: str                                  # "listing" | "article" | "home" | "error" | "page"
+    title: str = ""
+    category: CategoryMatch = field(default_factory=lambda: CategoryMatch(None, None, None))
+    posts: tuple[Post, ...] = ()
+    next_pages: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    article_date: dt.date | None = None
+    article_updated: dt.date | None = None
+    article_date_source: str | None = None
+    nav_links: tuple[tuple[str, str], ...] = ()   # (label, absolute URL) of menus, for discovery
+    encoding: str = "utf-8"
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    title: str
+    url: str | None
+    published: dt.date | None
+    updated: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class PageVisit:
+    """A page as it appears in a verdict's evidence."""
+
+    url: str
+    final_url: str
+    purpose: str
+    status: int | None
+    fetched_at: dt.datetime
+    error: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    category_label: str | None = None
+    posts: int = 0
+    warc_record: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    agency_id: str
+    criterion: str
+    url: str | None                  # as reported
+    checked_url: str | None          # as fetched (final URL of the listing)
+    status: str                      # pass | fail | review | exempt
+    reason: str
+    posts_in_year: int | None
+    discovered: bool = False
+    detail: str = ""
+    pages: tuple[PageVisit, ...] = ()
+    posts: tuple[Post, ...] = ()
+    checked_at: dt.datetime | None = None
