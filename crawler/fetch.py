@@ -1,0 +1,199 @@
+"""The single-link fetcher (httpx), used by the spot-check.
+
+Every rule the crawl obeys is obeyed here too, from the same settings:
+the agency's portal only (checked on every redirect hop), private addresses
+refused unless the run allows them, robots.txt, bounded size, redirects and
+retries, the proxy environment variables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from crawler.proxy import proxy_for
+from crawler.records import (
+    ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_REDIRECT_LOOP, ERR_ROBOTS, ERR_TIMEOUT,
+    ERR_TOO_LARGE, ERR_TOO_MANY_REDIRECTS, Fetch,
+)
+from crawler.settings import RETRY_AFTER_CAP, RETRY_STATUSES, ROBOTS_USER_AGENT, RunOptions
+from crawler.urls import Scope, literal_private_ip
+
+ROBOTS_MAX_BYTES = 512 * 1024
+TRANSIENT_ERRORS = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: str
+    detail: str
+
+    @property
+    def transient(self) -> bool:
+        return self.error in TRANSIENT_ERRORS
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Fetcher:
+    """Fetches one URL at a time under the run's rules. Use as a context manager."""
+
+    def __init__(self, options: RunOptions, *, clock: Callable[[], dt.datetime] = _now,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.options = options
+        self.clock = clock
+        self.sleep = sleep
+        limits = options.limits
+        self.client = httpx.Client(
+            headers={"User-Agent": options.user_agent, "Accept-Language": "vi,en;q=0.5"},
+            timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
+            follow_redirects=False,
+            trust_env=True,
+        )
+        self._robots: dict[str, Protego | None] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.client.close()
+
+    # -- public
+
+    def fetch(self, url: str, scope: Scope | None = None) -> Fetch:
+        """The final response for url after redirects, or a Fetch whose `error` says why there is none."""
+        started = time.monotonic()
+        fetched_at = self.clock()
+        hops: list[str] = []
+        current = url
+        for _ in range(self.options.limits.max_redirects + 1):
+            refusal = self._refusal(current, scope)
+            if refusal:
+                return self._failed(url, current, fetched_at, started, hops, *refusal)
+            if not self.options.ignore_robots and not self._robots_allow(current):
+                return self._failed(url, current, fetched_at, started, hops, ERR_ROBOTS, "robots.txt disallows")
+            result = self._get_with_retries(current)
+            if isinstance(result, _Failure):
+                return self._failed(url, current, fetched_at, started, hops, result.error, result.detail)
+            status, headers, body = result.status, result.headers, result.body
+            location = headers.get("location")
+            if status in (301, 302, 303, 307, 308) and location:
+                nxt = urljoin(current, location.strip()).split("#", 1)[0]
+                hops.append(current)
+                if nxt in hops or nxt == current:
+                    return self._failed(url, nxt, fetched_at, started, hops, ERR_REDIRECT_LOOP,
+                                        f"redirect loop at {nxt}")
+                current = nxt
+                continue
+            return Fetch(url=url, final_url=current, status=status, headers=headers, body=body,
+                         fetched_at=fetched_at, redirects=tuple(hops), elapsed=time.monotonic() - started,
+                         digest="sha256:" + hashlib.sha256(body).hexdigest())
+        return self._failed(url, current, fetched_at, started, hops, ERR_TOO_MANY_REDIRECTS,
+                            f"more than {self.options.limits.max_redirects} redirects")
+
+    # -- rules
+
+    def _refusal(self, url: str, scope: Scope | None) -> tuple[str, str] | None:
+        if scope is not None and not scope.owns(url):
+            return ERR_OFF_SITE, f"{url} is outside the agency's registered portal"
+        if self.options.allow_private:
+            return None
+        host = urlsplit(url).hostname or ""
+        if literal_private_ip(host):
+            return ERR_PRIVATE, f"{host} is a private or loopback address"
+        if proxy_for(url):
+            return None        # the proxy resolves the name; we never see its address
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except socket.gaierror as exc:
+            return ERR_DNS, f"cannot resolve {host}: {exc.strerror}"
+        for info in infos:
+            addr = ipaddress.ip_address(info[4][0].split("%")[0])
+            if not addr.is_global:
+                return ERR_PRIVATE, f"{host} resolves to the private address {addr}"
+        return None
+
+    def _robots_allow(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            self._robots[origin] = self._load_robots(origin + "/robots.txt")
+        rules = self._robots[origin]
+        return rules is None or rules.can_fetch(url, ROBOTS_USER_AGENT)
+
+    def _load_robots(self, url: str) -> Protego | None:
+        """robots.txt rules, or None (allow all) when there is no readable robots.txt."""
+        result = self._get_with_retries(url, max_bytes=ROBOTS_MAX_BYTES, retries=0)
+        if isinstance(result, _Failure) or result.status != 200:
+            return None
+        return Protego.parse(result.body.decode("utf-8", "replace"))
+
+    # -- transport
+
+    def _get_with_retries(self, url: str, *, max_bytes: int | None = None,
+                          retries: int | None = None) -> _Response | _Failure:
+        """The response, or why there is none, after the allowed retries."""
+        limits = self.options.limits
+        retries = limits.retries if retries is None else retries
+        for attempt in range(retries + 1):
+            result = self._get_once(url, max_bytes or limits.max_bytes)
+            if isinstance(result, _Failure):
+                transient, wait = result.transient, 0.0
+            else:
+                transient = result.status in RETRY_STATUSES
+                wait = _retry_after(result.headers.get("retry-after"))
+            if not transient or attempt == retries:
+                return result
+            self.sleep(min(max(limits.retry_backoff * (2 ** attempt), wait), RETRY_AFTER_CAP))
+        return result
+
+    def _get_once(self, url: str, max_bytes: int) -> _Response | _Failure:
+        try:
+            with self.client.stream("GET", url) as response:
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        return _Failure(ERR_TOO_LARGE, f"response larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return _Response(response.status_code, headers, b"".join(chunks))
+        except httpx.TimeoutException as exc:
+            return _Failure(ERR_TIMEOUT, f"timed out ({type(exc).__name__})")
+        except httpx.ConnectError as exc:
+            text = str(exc)
+            kind = ERR_DNS if ("Name or service" in text or "nodename" in text or "getaddrinfo" in text) else ERR_CONNECT
+            return _Failure(kind, text or type(exc).__name__)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            return _Failure(ERR_CONNECT, f"{type(exc).__name__}: {exc}")
+
+    def _failed(self, url, final, fetched_at, started, hops, error, detail) -> Fetch:
+        return Fetch(url=url, final_url=final, status=None, headers={}, body=b"", fetched_at=fetched_at,
+                     error=error, error_detail=detail, redirects=tuple(hops), elapsed=time.monotonic() - started)
+
+
+def _retry_after(value: str | None) -> float:
+    if not value:
+        return 0.0
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0

@@ -1,0 +1,279 @@
+"""What to fetch for one reported link, decided from what was read so far.
+
+An Investigation is a pure state machine: it asks for URLs (`Want`), is given
+each `Fetch` back, reads it through the extraction core and asks for more:
+the later pages of the listing, its feed, the article pages of undated posts,
+or, for a blank link, the portal's home page to find the category in its
+navigation. The httpx spot-check drives it in a loop; the Scrapy spider drives
+it from callbacks. Both therefore fetch the same pages and reach the same
+evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from crawler.categories import CategoryMatcher
+from crawler.extract import read_page
+from crawler.feeds import read_feed
+from crawler.records import (
+    PURPOSE_ARTICLE, PURPOSE_FEED, PURPOSE_HOME, PURPOSE_LISTING,
+    Fetch, PageReading, PageVisit, Post, Want,
+)
+from crawler.settings import Limits
+from crawler.text import normalise
+from crawler.urls import Scope, is_home_url, same_page
+
+MIN_DISCOVERY_SCORE = 2.0
+
+
+@dataclass
+class Outcome:
+    """Everything an investigation saw, for the verdict and the evidence."""
+
+    criterion: str
+    url: str | None                        # the URL investigated (reported, or discovered)
+    discovered: bool = False
+    refused: str | None = None             # why nothing was fetched ("off_site", "bad_url")
+    refused_detail: str = ""
+    no_link: bool = False                  # blank link and nothing found in the navigation
+    first: Fetch | None = None             # the first listing page's fetch
+    first_reading: PageReading | None = None
+    visits: list[PageVisit] = field(default_factory=list)
+    posts: dict[str, Post] = field(default_factory=dict)
+    page_limit_hit: bool = False
+    redirected_home: bool = False          # the category URL redirected to the portal's home page
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def checked_url(self) -> str | None:
+        return self.first.final_url if self.first is not None else self.url
+
+
+class Investigation:
+    def __init__(self, criterion: str, url: str | None, *, matcher: CategoryMatcher, scope: Scope | None,
+                 period: tuple[dt.date, dt.date], limits: Limits = Limits()):
+        self.criterion = criterion
+        self.matcher = matcher
+        self.scope = scope
+        self.period = period
+        self.limits = limits
+        self.outcome = Outcome(criterion=criterion, url=url)
+        self._outstanding = 0
+        self._listing_seen: list[str] = []
+        self._article_queue: list[Post] = []
+        self._articles_read = 0
+        self._feeds_read = 0
+        self._pending_next: tuple[str, ...] = ()
+        self._stop_paging = False
+        self._last_page_keys: list[str] = []
+        self.finished = False
+
+    # -- protocol
+
+    def start(self) -> list[Want]:
+        if self.outcome.refused or self.outcome.no_link:
+            return self._finish()
+        if self.outcome.url is None:
+            home = self._home_url()
+            if home is None:
+                self.outcome.no_link = True
+                return self._finish()
+            return self._ask([Want(home, PURPOSE_HOME)])
+        self._listing_seen.append(self.outcome.url)
+        return self._ask([Want(self.outcome.url, PURPOSE_LISTING)])
+
+    def refuse(self, reason: str, detail: str) -> None:
+        """Decide without fetching (the URL is off the portal, or not a URL)."""
+        self.outcome.refused = reason
+        self.outcome.refused_detail = detail
+
+    def on_fetch(self, want: Want, fetch: Fetch) -> list[Want]:
+        """Take one fetch back; return what to fetch next ([] when nothing more for now)."""
+        self._outstanding -= 1
+        reading = None
+        if fetch.ok and want.purpose != PURPOSE_FEED:
+            reading = read_page(fetch.final_url, fetch.body, fetch.headers, self.matcher, status=fetch.status,
+                                scope_prefix=self._prefix(fetch.final_url))
+        self._visit(want, fetch, reading)
+        handler = {
+            PURPOSE_HOME: self._on_home,
+            PURPOSE_LISTING: self._on_listing,
+            PURPOSE_ARTICLE: self._on_article,
+            PURPOSE_FEED: self._on_feed,
+        }[want.purpose]
+        wants = handler(want, fetch, reading)
+        if not wants and self._outstanding == 0:
+            wants = self._next_listing_page()
+        if not wants and self._outstanding == 0:
+            return self._finish()
+        return self._ask(wants)
+
+    # -- handlers
+
+    def _on_home(self, want, fetch, reading):
+        link = self._discover(reading) if reading is not None else None
+        if link is None:
+            self.outcome.no_link = True
+            return []
+        self.outcome.url = link
+        self.outcome.discovered = True
+        self._listing_seen.append(link)
+        return [Want(link, PURPOSE_LISTING)]
+
+    def _on_listing(self, want, fetch, reading):
+        first = self.outcome.first is None
+        if first:
+            self.outcome.first = fetch
+            self.outcome.first_reading = reading
+            self.outcome.redirected_home = self._redirected_home(fetch)
+            if reading is None or not self._is_our_listing(reading, fetch):
+                self._stop_paging = True
+                if reading is not None and reading.kind == "page" and reading.category.criterion == self.criterion:
+                    self._add_posts(reading.posts)
+                return []
+        elif reading is None or not self._is_our_listing(reading, fetch) or not reading.posts:
+            self._stop_paging = True
+            return []
+        self._add_posts(reading.posts)
+        self._pending_next = tuple(u for u in reading.next_pages if not u.startswith("postback:"))
+        page_posts = [self.outcome.posts[p.key] for p in reading.posts if p.key in self.outcome.posts]
+        undated = [p for p in page_posts if not p.dates]
+        wants: list[Want] = []
+        if undated and self._feeds_read < self.limits.max_feeds:
+            feeds = [f for f in reading.feeds if self._in_scope(f)][: self.limits.max_feeds - self._feeds_read]
+            self._feeds_read += len(feeds)
+            wants += [Want(f, PURPOSE_FEED) for f in feeds]
+        self._article_queue = [p for p in undated if p.url and self._in_scope(p.url)]
+        if not wants:
+            wants += self._next_article()
+        return wants
+
+    def _on_article(self, want, fetch, reading):
+        post = self.outcome.posts.get(want.post_key or "")
+        if post is not None and reading is not None and not post.dates:
+            published, updated = reading.article_date, reading.article_updated
+            if published or updated:
+                self.outcome.posts[post.key] = Post(
+                    post.title, post.url, published or updated, updated if published else None,
+                    date_source=f"article:{reading.article_date_source or 'page'}")
+                if max(d for d in (published, updated) if d) < self.period[0]:
+                    self._article_queue = []     # listings run newest first: the rest is older still
+        return self._next_article()
+
+    def _on_feed(self, want, fetch, reading):
+        if fetch.ok:
+            items = read_feed(fetch.body, fetch.final_url)
+            by_url = {i.url: i for i in items if i.url}
+            by_title = {normalise(i.title): i for i in items if i.title}
+            for key, post in list(self.outcome.posts.items()):
+                if post.dates:
+                    continue
+                item = next((i for u, i in by_url.items() if post.url and same_page(u, post.url)), None) \
+                    or by_title.get(normalise(post.title))
+                if item and (item.published or item.updated):
+                    self.outcome.posts[key] = Post(post.title, post.url, item.published, item.updated,
+                                                   date_source="feed")
+            self._article_queue = [p for p in self._article_queue if not self.outcome.posts[p.key].dates]
+        if self._outstanding == 0:
+            return self._next_article()
+        return []
+
+    # -- planning
+
+    def _next_article(self) -> list[Want]:
+        while self._article_queue and self._articles_read < self.limits.max_article_pages:
+            post = self._article_queue.pop(0)
+            if self.outcome.posts[post.key].dates:
+                continue
+            self._articles_read += 1
+            return [Want(post.url, PURPOSE_ARTICLE, post_key=post.key)]
+        return []
+
+    def _next_listing_page(self) -> list[Want]:
+        if self._stop_paging or self.outcome.first is None or not self._pending_next:
+            return []
+        if self._older_than_period():
+            return []
+        for url in self._pending_next:
+            if not self._in_scope(url) or any(same_page(url, seen) for seen in self._listing_seen):
+                continue
+            if len(self._listing_seen) >= self.limits.max_listing_pages:
+                self.outcome.page_limit_hit = True
+                self.outcome.notes.append(f"stopped after {self.limits.max_listing_pages} listing pages")
+                return []
+            self._listing_seen.append(url)
+            self._pending_next = ()
+            return [Want(url, PURPOSE_LISTING)]
+        return []
+
+    def _older_than_period(self) -> bool:
+        """True once the last listing page read holds only posts dated before the period."""
+        page_posts = [self.outcome.posts[k] for k in self._last_page_keys]
+        dates = [max(p.dates) for p in page_posts if p.dates]
+        return bool(dates) and len(dates) == len(page_posts) and max(dates) < self.period[0]
+
+    # -- helpers
+
+    def _add_posts(self, posts) -> None:
+        self._last_page_keys = []
+        for post in posts:
+            known = self.outcome.posts.get(post.key)
+            if known is None:
+                self.outcome.posts[post.key] = post
+                known = post
+            elif not known.dates and post.dates:
+                self.outcome.posts[post.key] = known = post
+            self._last_page_keys.append(known.key)
+
+    def _is_our_listing(self, reading: PageReading, fetch: Fetch) -> bool:
+        return reading.kind == "listing" and reading.category.criterion == self.criterion \
+            and not self._redirected_home(fetch)
+
+    def _redirected_home(self, fetch: Fetch) -> bool:
+        if not fetch.redirects:
+            return False
+        if self.scope is None:
+            return is_home_url(fetch.final_url) and not is_home_url(fetch.url)
+        return self.scope.is_home(fetch.final_url) and not self.scope.is_home(fetch.url)
+
+    def _discover(self, reading: PageReading) -> str | None:
+        """The home-page navigation link that names this criterion best, inside the portal."""
+        best, best_score = None, 0.0
+        for label, href in reading.nav_links:
+            if not self._in_scope(href) or (self.scope and self.scope.is_home(href)):
+                continue
+            cid, score = self.matcher.match(label)
+            if cid == self.criterion and score > best_score:
+                best, best_score = href, score
+        return best if best_score >= MIN_DISCOVERY_SCORE else None
+
+    def _home_url(self) -> str | None:
+        return self.scope.portals[0].root if self.scope else None
+
+    def _prefix(self, url: str) -> str:
+        portal = self.scope.portal_for(url) if self.scope else None
+        return portal.prefix if portal else ""
+
+    def _in_scope(self, url: str) -> bool:
+        return self.scope is None or self.scope.owns(url)
+
+    def _visit(self, want: Want, fetch: Fetch, reading: PageReading | None) -> None:
+        self.outcome.visits.append(PageVisit(
+            url=want.url, final_url=fetch.final_url, purpose=want.purpose, status=fetch.status,
+            fetched_at=fetch.fetched_at, error=fetch.error,
+            kind=reading.kind if reading else None,
+            category=reading.category.criterion if reading else None,
+            category_label=reading.category.label if reading else None,
+            posts=len(reading.posts) if reading else 0,
+            warc_record=fetch.warc_record, digest=fetch.digest,
+        ))
+
+    def _ask(self, wants: list[Want]) -> list[Want]:
+        self._outstanding += len(wants)
+        return wants
+
+    def _finish(self) -> list[Want]:
+        self.finished = True
+        return []

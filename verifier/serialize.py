@@ -1,0 +1,52 @@
+"""Verdicts as plain JSON-ready dicts, in the shape of report.json (SPEC.md §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+from crawler.records import PageVisit, Post, Verdict
+
+
+def _iso(value):
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def post_dict(post: Post, period=None) -> dict:
+    out = {
+        "title": post.title, "url": post.url, "published": _iso(post.published),
+        "updated": _iso(post.updated), "date_source": post.date_source,
+    }
+    if period is not None:
+        start, end = period
+        out["in_period"] = any(start <= d <= end for d in post.dates)
+    return out
+
+
+def page_dict(page: PageVisit) -> dict:
+    return {k: _iso(v) for k, v in asdict(page).items()}
+
+
+def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None) -> dict:
+    return {
+        "agency_id": verdict.agency_id,
+        "criterion": verdict.criterion,
+        "url": verdict.url,
+        "checked_url": verdict.checked_url,
+        "status": verdict.status,
+        "reason": verdict.reason,
+        "posts_in_year": verdict.posts_in_year,
+        "discovered": verdict.discovered,
+        "points": points,
+        "override": override,
+        "detail": verdict.detail,
+        "evidence": {
+            "pages": [page_dict(p) for p in verdict.pages],
+            "posts": [post_dict(p, period) for p in verdict.posts],
+            "fetched_at": _iso(verdict.checked_at),
+        },
+    }

@@ -1,0 +1,106 @@
+"""From what an investigation saw to one verdict (SPEC.md §4). Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crawler.investigate import Outcome
+from crawler.records import (
+    ERR_BAD_URL, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, Post, Verdict,
+)
+
+PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
+
+# Reasons whose verdict read no posts of the category: posts_in_year is null.
+NO_POSTS_READ = frozenset({
+    "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
+    "not_found", "robots_disallowed", "wrong_category",
+})
+
+KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
+              "page": "a page that is not a listing"}
+
+
+def in_period(post: Post, period: tuple[dt.date, dt.date]) -> bool:
+    """A post counts by its published or its updated date."""
+    start, end = period
+    return any(start <= d <= end for d in post.dates)
+
+
+def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int = 1) -> tuple[str, str, int | None, str]:
+    """(status, reason, posts_in_year, detail) for one investigated link."""
+    if outcome.refused == ERR_OFF_SITE:
+        return FAIL, "off_site", None, outcome.refused_detail
+    if outcome.refused == ERR_BAD_URL:
+        return FAIL, "no_link", None, outcome.refused_detail
+    if outcome.no_link:
+        return FAIL, "no_link", None, "no link reported and the category is not in the portal's navigation"
+    first, reading = outcome.first, outcome.first_reading
+    if first is None:
+        return FAIL, "unreachable", None, "nothing was fetched"
+    if first.error == ERR_OFF_SITE:
+        return FAIL, "off_site", None, first.error_detail or "a redirect leaves the agency's portal"
+    if first.error == ERR_ROBOTS:
+        return REVIEW, "robots_disallowed", None, "robots.txt forbids this path"
+    if first.error == ERR_PRIVATE:
+        return FAIL, "unreachable", None, first.error_detail or "the host resolves to a private address"
+    if first.error:
+        return FAIL, "unreachable", None, f"{first.error}: {first.error_detail}".strip(": ")
+    status = first.status or 0
+    if status in (404, 410):
+        return FAIL, "not_found", None, f"HTTP {status}"
+    if status >= 400:
+        return FAIL, "unreachable", None, f"HTTP {status}"
+    if outcome.redirected_home:
+        return FAIL, "not_found", None, f"redirected to the home page {first.final_url}"
+    if reading is None:
+        return FAIL, "wrong_category", None, "the page is not HTML"
+    if reading.kind == "error":
+        return FAIL, "not_found", None, "the page says it was not found (soft 404)"
+    if reading.kind in ("home", "article"):
+        return FAIL, "wrong_category", None, f"the page is {KIND_WORDS[reading.kind]}"
+    found = reading.category.criterion
+    if found != outcome.criterion:
+        label = reading.category.label or reading.title
+        what = f"the category {found!r} ({label})" if found else f"no recognisable category (title: {label!r})"
+        return FAIL, "wrong_category", None, f"the page shows {what}"
+    if reading.kind == "page" and not outcome.posts:
+        return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
+    posts = list(outcome.posts.values())
+    counted = [p for p in posts if in_period(p, period)]
+    dated = [p for p in posts if p.dates]
+    n = len(counted)
+    span = f"{period[0].isoformat()}..{period[1].isoformat()}"
+    if n >= min_posts:
+        return PASS, "ok", n, f"{n} post(s) dated within {span}"
+    if posts and not dated:
+        return REVIEW, "undated", 0, f"{len(posts)} post(s) but no date found for any"
+    if not counted and _undated_could_be_recent(posts, period):
+        return REVIEW, "undated", 0, "no dated post in the period, and newer posts carry no date"
+    if n:
+        return FAIL, "no_posts_in_year", n, f"only {n} post(s) within {span}, {min_posts} required"
+    newest = max((max(p.dates) for p in dated), default=None)
+    tail = f"; newest post {newest.isoformat()}" if newest else "; the listing is empty"
+    return FAIL, "no_posts_in_year", 0, f"nothing dated within {span}{tail}"
+
+
+def _undated_could_be_recent(posts: list[Post], period) -> bool:
+    """An undated post listed before (newer than) every dated one may be in the period."""
+    for post in posts:
+        if post.dates:
+            return False
+        return True
+    return False
+
+
+def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str | None,
+                 min_posts: int = 1, checked_at: dt.datetime | None = None) -> Verdict:
+    status, reason, count, detail = decide(outcome, period, min_posts=min_posts)
+    posts = tuple(outcome.posts.values()) if reason not in NO_POSTS_READ else ()
+    return Verdict(
+        agency_id=agency_id, criterion=outcome.criterion, url=reported_url,
+        checked_url=outcome.checked_url, status=status, reason=reason,
+        posts_in_year=None if reason in NO_POSTS_READ else count,
+        discovered=outcome.discovered, detail=detail, pages=tuple(outcome.visits), posts=posts,
+        checked_at=checked_at,
+    )
