@@ -1,0 +1,183 @@
+"""portal-evidence: the command line. A thin shell: parse, call one function, print, map exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from verifier.errors import InputError, MalformedDate
+
+app = typer.Typer(
+    name="portal-evidence",
+    help="Verify agencies' e-government website links, score and rank them, keep the evidence.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+# Verdicts that leave work for a person: cron should alert on them.
+ATTENTION_REASONS = frozenset({"unreachable"})
+
+
+def _fail(error: Exception, hint: str | None = None) -> None:
+    message = error.message() if isinstance(error, InputError) else str(error)
+    err.print(Text(f"Error: {message}"))
+    hint = hint or getattr(error, "hint", None)
+    if hint:
+        err.print(Text(f"Hint: {hint}"))
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise MalformedDate(f"{value!r} (use YYYY-MM-DD or dd/mm/yyyy)", column=option)
+
+
+def resolve_period(rulebook, year: int | None, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    """The evaluation period: the rulebook's, or the named year, narrowed by --period-start/--period-end."""
+    if year is not None:
+        period = (dt.date(year, 1, 1), dt.date(year, 12, 31))
+    else:
+        period = tuple(rulebook.period)
+    first = _parse_day(start, "--period-start") or period[0]
+    last = _parse_day(end, "--period-end") or period[1]
+    if first > last:
+        raise MalformedDate(f"{first} is after {last}", column="--period-start/--period-end")
+    return first, last
+
+
+def needs_attention(verdicts) -> bool:
+    return any(v.status == "review" or v.reason in ATTENTION_REASONS for v in verdicts)
+
+
+@app.command()
+def check(
+    url: str = typer.Argument(..., help="The link to check, as the agency reported it."),
+    criterion: str = typer.Option(..., "--criterion", "-c", help="Criterion id, e.g. chi-dao-dieu-hanh."),
+    year: Optional[int] = typer.Option(None, help="Evaluation year (default: the rulebook's)."),
+    period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+    period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+    agency_portal: Optional[str] = typer.Option(None, "--agency-portal",
+                                                help="The agency's registered portal URL(s); default: the link's own site."),
+    rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow loopback/private addresses (tests, demo)."),
+    ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+) -> None:
+    """Spot-check one link: is it the criterion's category on the agency's portal, with posts in the period?
+
+    Example: portal-evidence check sotuphap.caobang.gov.vn/chi-dao-dieu-hanh -c chi-dao-dieu-hanh --year 2018
+    """
+    from crawler.categories import CategoryMatcher
+    from crawler.settings import Limits, RunOptions
+    from crawler.spotcheck import spot_check
+    from crawler.urls import BadURL
+    from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
+    from verifier.serialize import verdict_dict
+    from verifier.verdict import make_verdict
+
+    try:
+        rulebook = load_rulebook(rules or DEFAULT_RULEBOOK)
+        spec = rulebook.criterion(criterion)
+        period = resolve_period(rulebook, year, period_start, period_end)
+    except InputError as exc:
+        _fail(exc)
+    limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
+    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
+    try:
+        inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
+                                     options=options, agency_portal=agency_portal)
+    except BadURL as exc:
+        _fail(InputError(str(exc), column="URL"), hint="give the link as http(s)://host/path")
+    verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
+                           checked_at=checked_at)
+    if as_json:
+        data = verdict_dict(verdict, period=period)
+        data.pop("agency_id")
+        data["period"] = [period[0].isoformat(), period[1].isoformat()]
+        out.print_json(json.dumps(data, ensure_ascii=False))
+    else:
+        print_verdict(verdict, period)
+    raise typer.Exit(EXIT_ATTENTION if needs_attention([verdict]) else EXIT_OK)
+
+
+STATUS_STYLE = {"pass": "bold green", "fail": "bold red", "review": "bold yellow", "exempt": "bold cyan"}
+
+
+def print_verdict(verdict, period) -> None:
+    """A readable terminal layout of one verdict and its evidence. Crawled text is never markup."""
+    head = Text()
+    head.append(f"{verdict.status.upper()} ", style=STATUS_STYLE.get(verdict.status, "bold"))
+    head.append(f"{verdict.reason}  ", style="bold")
+    head.append(f"{verdict.criterion}  ")
+    if verdict.posts_in_year is not None:
+        head.append(f"posts in {period[0]}..{period[1]}: {verdict.posts_in_year}")
+    if verdict.discovered:
+        head.append("  (found through the portal's navigation)", style="italic")
+    out.print(head)
+    out.print(Text(f"checked {verdict.checked_url or verdict.url or '-'} at {verdict.checked_at:%Y-%m-%d %H:%M:%S} UTC"))
+    if verdict.detail:
+        out.print(Text(verdict.detail, style="dim"))
+    if verdict.posts:
+        table = Table(title="Posts", show_lines=False, expand=False)
+        for col in ("date", "source", "in period", "title"):
+            table.add_column(col)
+        start, end = period
+        for post in verdict.posts[:60]:
+            date = post.published.isoformat() if post.published else "—"
+            if post.updated:
+                date += f" (upd. {post.updated.isoformat()})"
+            inside = any(start <= d <= end for d in post.dates)
+            table.add_row(Text(date), Text(post.date_source or ""), Text("yes" if inside else ""),
+                          Text(post.title[:90]))
+        if len(verdict.posts) > 60:
+            table.add_row("…", "", "", Text(f"{len(verdict.posts) - 60} more"))
+        out.print(table)
+    table = Table(title="Pages visited")
+    for col in ("purpose", "status", "kind", "category", "posts", "url"):
+        table.add_column(col)
+    for page in verdict.pages:
+        status = str(page.status) if page.status is not None else (page.error or "")
+        table.add_row(page.purpose, Text(status), page.kind or "", Text(page.category_label or page.category or ""),
+                      str(page.posts), Text(page.final_url))
+    out.print(table)
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(Path("demo-output"), "--out", help="Where the demo writes its report."),
+) -> None:
+    """Run the pipeline on the bundled demo portals, served on loopback, and compare with data/demo/truth.csv.
+
+    Example: portal-evidence demo --out demo-output
+    """
+    from verifier.demo import run_demo
+
+    ok = run_demo(out_dir, out=out, err=err)
+    raise typer.Exit(EXIT_OK if ok else EXIT_ATTENTION)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
