@@ -1,7 +1,6 @@
 """Dates as Vietnamese portals write them, and the numbers that only look like dates."""
 
 import datetime
-import time
 import unicodedata
 
 import pytest
@@ -281,18 +280,14 @@ def test_is_bare_year(value, expected):
     assert is_bare_year(value) is expected
 
 
-def test_fast_on_a_long_page():
+def test_a_long_page_gives_every_date_once():
+    # speed is measured in `make bench`, never asserted here
     chunk = (
         "Quyết định số 15/2018/QĐ-UBND ngày 05/3/2018 về việc ban hành quy chế. "
         "Cập nhật lúc 08:46, Thứ Năm, 12/07/2018 (GMT+7). Lượt truy cập: 1.234.567. "
         "Hôm nay, ngày 20 tháng 2 năm 2019. Điện thoại 0206.3852.234. "
         "Tin tức sự kiện về hoạt động của các sở, ban, ngành trong tháng. "
     )
-    text = (chunk * (50_000 // len(chunk) + 1))[:50_000]
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        find_dates(text)
-        best = min(best, time.perf_counter() - started)
-    # about 3 ms on a laptop; the bound only catches runaway backtracking
-    assert best < 0.05
+    repeats = 50_000 // len(chunk)
+    found = [m.value.isoformat() for m in find_dates(chunk * repeats)]
+    assert found == ["2018-03-05", "2018-07-12", "2019-02-20"] * repeats
