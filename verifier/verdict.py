@@ -104,3 +104,16 @@ def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str 
         discovered=outcome.discovered, detail=detail, pages=tuple(outcome.visits), posts=posts,
         checked_at=checked_at,
     )
+
+
+def verdict_without_fetch(agency_id: str, criterion: str, *, url: str | None, not_applicable: bool,
+                          note: str, checked_at: dt.datetime | None = None) -> Verdict | None:
+    """The verdict of a row marked not applicable (nothing is fetched), else None."""
+    if not not_applicable:
+        return None
+    if note.strip():
+        status, reason, detail = EXEMPT, "not_applicable", f"not applicable: {note.strip()}"
+    else:
+        status, reason, detail = REVIEW, "not_applicable_unexplained", "marked not applicable without an explanation"
+    return Verdict(agency_id=agency_id, criterion=criterion, url=url or None, checked_url=None, status=status,
+                   reason=reason, posts_in_year=None, detail=detail, checked_at=checked_at)
