@@ -30,7 +30,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from crawler.categories import CategoryMatcher
+from crawler.categories import ALIAS_SCORE, CategoryMatcher
 from crawler.dates import find_dates, parse_machine_date
 from crawler.records import CategoryMatch, PageReading, Post
 from crawler.text import clean_space, fold_accents, nfc, normalise
@@ -328,7 +328,7 @@ class _Reader:
         posts: tuple[Post, ...] = ()
         if kind == "listing" and best is not None:
             posts = self._posts(best)
-        elif kind == "page":
+        elif kind == "page" and category.criterion:
             posts = (Post(title=self._main_heading() or self.title, url=self.url, published=article_date,
                           updated=article_updated, date_source=date_source),)
         return PageReading(
@@ -634,8 +634,8 @@ class _Reader:
             return "article"
         heading = self._main_heading() or ""
         sentence_heading = len(heading.split()) > MAX_TITLE_TOKENS or \
-            (len(heading.split()) >= 8 and not self.matcher.match(heading)[0])
-        if items < 3 and (body_chars >= ARTICLE_BODY_CHARS or (sentence_heading and body_chars >= 150)):
+            (len(heading.split()) >= 8 and self.matcher.match(heading)[1] < ALIAS_SCORE)
+        if items < 3 and (body_chars >= ARTICLE_BODY_CHARS or (sentence_heading and (body_chars >= 150 or not items))):
             return "article" if not category.criterion or category.source != "heading" else "page"
         if items >= 1:
             return "listing"
@@ -700,16 +700,18 @@ class _Reader:
         whose dates belong to other posts."""
         h1 = next((h for h in self.body.iter("h1", "h2") if not self.chrome.chrome(h)), None)
         started = h1 is None
+        container = self._article_container(h1) if h1 is not None else self.body
         candidates = []   # (priority, order, date, updated?)
         order = 0
-        for node, text in _text_nodes(self.body):
+        for node, text in _text_nodes(container):
             if not started:
                 if node is h1 or (h1 is not None and h1 in node.iterancestors()):
                     started = True
                 continue
-            if self.chrome.chrome(node):
+            if self.chrome.chrome(node) or self.chrome.side(node):
                 continue
-            if node.tag in HEADING_TAGS and _is_side_box_title(text):
+            if (node.tag in HEADING_TAGS or TITLE_CLASS.search(node.get("class", "") or "")) \
+                    and _is_side_box_title(text):
                 break
             for m in find_dates(text):
                 before = fold_accents(text[max(0, m.start - 30):m.start]).lower()
@@ -731,6 +733,17 @@ class _Reader:
         first = candidates[0]
         updated = next((c[2] for c in candidates if c[3] and c[0] == first[0]), None)
         return first[2], updated if updated != first[2] else None
+
+    def _article_container(self, h1):
+        """The element holding the headline and the article text (not the whole page)."""
+        node = h1.getparent()
+        for _ in range(4):
+            if node is None or node.getparent() is None:
+                break
+            if len(_text(node)) >= 300:
+                break
+            node = node.getparent()
+        return node if node is not None else self.body
 
     # -- links
 
@@ -795,7 +808,7 @@ class _Reader:
 
 # --- Module helpers ---------------------------------------------------------------------------
 
-_SIG_NOISE = re.compile(r"\d|^(odd|even|first|last|active|current|selected|clearfix|item-?\d*|row-?\d*|views-row-\w+)$")
+_SIG_NOISE = re.compile(r"\d|^(odd|even|first|last|active|current|selected|clearfix|item-?\d*|row-?\d*|views-row-\w+)$|alt(ernat)?", re.I)
 
 
 ITEM_CLASS = re.compile(r"item|news|post|entry|row|tin|bai|article|record|result", re.I)
@@ -815,9 +828,11 @@ MAX_ITEM_CHARS = 1500
 
 
 def _small(el) -> bool:
-    """A listing item holds a few links and a few lines; page sections (and the article) hold more."""
+    """A listing item holds a few links and a few lines; page sections, boxes and the article hold more."""
     if el.tag == "h1" or el.find(".//h1") is not None:
         return False
+    if el.tag not in ("ul", "ol", "table") and len(el.xpath(".//ul/li[.//a] | .//ol/li[.//a]")) >= 2:
+        return False        # a box with a list of links inside is a box, not a post
     links = 0
     for _ in el.iter("a"):
         links += 1
@@ -832,6 +847,8 @@ def _small(el) -> bool:
 
 
 def _signature(el) -> tuple:
+    if el.tag in ("li", "tr", "dt", "dd"):
+        return (el.tag, ())         # rows of one list or table, whatever their alternating classes
     classes = tuple(sorted(c for c in (el.get("class") or "").split() if not _SIG_NOISE.search(c.lower())))
     return (el.tag, classes)
 
