@@ -175,6 +175,18 @@ def demo(
     raise typer.Exit(EXIT_OK if ok else EXIT_ATTENTION)
 
 
+def _register_more_commands() -> None:
+    """Scoring, overrides, forms and exports live in verifier.commands (kept out of this thin shell)."""
+    try:
+        from verifier.commands import register
+    except ImportError:
+        return
+    register(app)
+
+
+_register_more_commands()
+
+
 def main() -> None:
     app()
 
