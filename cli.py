@@ -162,6 +162,99 @@ def print_verdict(verdict, period) -> None:
 
 
 @app.command()
+def crawl(
+    agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry (CSV/XLSX)."),
+    reports: Path = typer.Option(..., "--reports", exists=True, dir_okay=False, help="Agencies' reports (CSV/XLSX)."),
+    rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML (default: rules/caobang-2018.yaml)."),
+    db: Path = typer.Option(Path("portal-evidence.db"), "--db", dir_okay=False, help="Evidence database (SQLite)."),
+    period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+    period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+    warc_dir: Optional[Path] = typer.Option(None, "--warc-dir", file_okay=False, help="Where WARC files go (default: beside the database)."),
+    http_cache: Optional[Path] = typer.Option(None, "--http-cache", file_okay=False, help="Reuse responses cached here (fast re-runs)."),
+    ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt (recorded in the run)."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow loopback/private addresses (tests, demo)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+) -> None:
+    """Crawl every reported link, verify it, keep the evidence (SQLite + WARC). Re-run the same command to resume.
+
+    Example: portal-evidence crawl --agencies agencies.csv --reports reports.csv --db evidence.db
+    """
+    from crawler.settings import Limits, RunOptions
+    from verifier.crawl import Progress, run_crawl
+    from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
+
+    rules = rules or DEFAULT_RULEBOOK
+    try:
+        rulebook = load_rulebook(rules)
+        period = resolve_period(rulebook, None, period_start, period_end)
+    except InputError as exc:
+        _fail(exc)
+    limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
+    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
+    progress_cls = _TerminalProgress if err.is_terminal else Progress
+    made: list = []
+
+    def progress_factory(total, done):
+        made.append(progress_cls(total, done=done, stream=sys.stderr))
+        return made[-1]
+
+    try:
+        summary = run_crawl(agencies, reports, rules, db, options, warc_dir=warc_dir,
+                            http_cache=str(http_cache) if http_cache else None, progress_factory=progress_factory)
+    except InputError as exc:
+        _fail(exc)
+    print_summary(summary)
+    raise typer.Exit(EXIT_ATTENTION if summary.needs_attention else EXIT_OK)
+
+
+class _TerminalProgress:
+    """A rich progress bar: links done of total, pages fetched, errors."""
+
+    def __init__(self, total, done=0, stream=None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+        self.pages = self.errors = 0
+        self.bar = Bar(TextColumn("links"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                       TimeElapsedColumn(), console=err, transient=False)
+        self.task = self.bar.add_task("crawl", total=total, completed=done, info="")
+        self.bar.start()
+
+    def fetched(self, fetch):
+        self.pages += 1
+        self.errors += bool(fetch.error or (fetch.status or 0) >= 400)
+        self.bar.update(self.task, info=f"{self.pages} pages, {self.errors} errors")
+
+    def link_done(self, verdict):
+        self.bar.advance(self.task)
+
+    def close(self):
+        self.bar.stop()
+
+
+def print_summary(summary) -> None:
+    table = Table(title=f"Run {summary.run_id}" + (" (resumed)" if summary.resumed else ""))
+    for col in ("status", "reason", "links"):
+        table.add_column(col)
+    for (status, reason), n in sorted(summary.counts.items()):
+        table.add_row(Text(status, style=STATUS_STYLE.get(status, "")), reason, str(n))
+    out.print(table)
+    if summary.changes:
+        changes = Table(title="Changed since the previous run")
+        for col in ("agency", "criterion", "before", "now"):
+            changes.add_column(col)
+        for row in summary.changes:
+            changes.add_row(*row)
+        out.print(changes)
+    by_status = {}
+    for (status, _), n in summary.counts.items():
+        by_status[status] = by_status.get(status, 0) + n
+    total = sum(by_status.values())
+    parts = ", ".join(f"{by_status[s]} {s}" for s in ("pass", "fail", "review", "exempt") if s in by_status)
+    out.print(Text(f"{total} links: {parts}; {summary.pages} pages fetched, {summary.errors} errors, "
+                   f"{summary.seconds:.1f}s" + (f"; evidence {summary.warc_file}" if summary.warc_file else "")))
+
+
+@app.command()
 def demo(
     out_dir: Path = typer.Option(Path("demo-output"), "--out", help="Where the demo writes its report."),
 ) -> None:

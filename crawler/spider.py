@@ -1,0 +1,278 @@
+"""The scheduled crawl: a Scrapy spider that drives one Investigation per reported link.
+
+The spider holds no verification logic: each response becomes the same `Fetch`
+record the httpx path makes, and goes to the link's Investigation, which reads
+it through the extraction core and says what to fetch next. So a page gets the
+same verdict whichever path fetched it.
+
+Rules enforced here, from crawler.settings like the httpx path:
+- ScopeMiddleware: only the agency's registered portal, checked on every
+  request including each redirect hop; private addresses refused unless the
+  run allows them (names sent to a proxy are not resolved by us); a time
+  budget per host.
+- Retries with backoff for timeouts, connection errors, 5xx and 429, done by
+  the spider (BackoffMiddleware waits before a retried request goes out).
+- robots.txt (Scrapy's RobotsTxtMiddleware with Protego), bounded size and
+  redirects, per-host concurrency and delay, the proxy environment variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from twisted.internet import error as neterror
+from twisted.internet.defer import CancelledError
+
+from crawler.investigate import Investigation
+from crawler.proxy import proxy_for
+from crawler.records import (
+    ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, ERR_TIMEOUT, ERR_TOO_LARGE,
+    ERR_TOO_MANY_REDIRECTS, Fetch, Want,
+)
+from crawler import settings as S
+from crawler.settings import RunOptions
+from crawler.urls import literal_private_ip
+from crawler.warc import WarcLog
+
+TRANSIENT = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
+
+
+class Refused(IgnoreRequest):
+    """Request refused by the run's rules"""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_level: str = "ERROR") -> dict:
+    """The Scrapy settings of a run, derived from crawler.settings (as the httpx client is)."""
+    limits = options.limits
+    out = {
+        "BOT_NAME": "portal-evidence",
+        "USER_AGENT": options.user_agent,
+        "ROBOTSTXT_OBEY": not options.ignore_robots,
+        "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser",
+        "ROBOTSTXT_USER_AGENT": S.ROBOTS_USER_AGENT,
+        "DOWNLOAD_MAXSIZE": limits.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_TIMEOUT": limits.read_timeout + limits.connect_timeout,
+        "REDIRECT_MAX_TIMES": limits.max_redirects,
+        "RETRY_ENABLED": False,                    # the spider retries, with backoff
+        "HTTPERROR_ALLOW_ALL": True,
+        "COOKIES_ENABLED": False,
+        "CONCURRENT_REQUESTS": S.GLOBAL_CONCURRENCY,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": S.PER_HOST_CONCURRENCY,
+        "DOWNLOAD_DELAY": S.DOWNLOAD_DELAY,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DEFAULT_REQUEST_HEADERS": {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                                    "Accept-Language": "vi,en;q=0.5"},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.spider.BackoffMiddleware": 50,
+            "crawler.spider.ScopeMiddleware": 60,
+        },
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "LOG_ENABLED": log_level != "NONE",
+        "DNS_TIMEOUT": limits.connect_timeout + 5,
+        "REACTOR_THREADPOOL_MAXSIZE": 10,
+        "MEMUSAGE_ENABLED": False,
+        "STATS_DUMP": False,
+        "PORTAL_EVIDENCE_OPTIONS": options,
+    }
+    if http_cache:
+        out.update({"HTTPCACHE_ENABLED": True, "HTTPCACHE_DIR": http_cache,
+                    "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.DummyPolicy",
+                    "HTTPCACHE_EXPIRATION_SECS": 20 * 3600, "HTTPCACHE_GZIP": True,
+                    "HTTPCACHE_IGNORE_HTTP_CODES": [429, 500, 502, 503, 504]})
+    return out
+
+
+class BackoffMiddleware:
+    """Waits before a retried request goes out (meta 'backoff' seconds)."""
+
+    async def process_request(self, request, spider=None):
+        delay = request.meta.get("backoff") or 0
+        if delay:
+            await asyncio.sleep(delay)
+        return None
+
+
+class ScopeMiddleware:
+    """Refuses any request outside the link's portal, to a private address, or past the host's time budget."""
+
+    def __init__(self, allow_private: bool, host_seconds: float):
+        self.allow_private = allow_private
+        self.host_seconds = host_seconds
+        self._first_seen: dict[str, float] = {}
+        self._resolved: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        options: RunOptions = crawler.settings["PORTAL_EVIDENCE_OPTIONS"]
+        return cls(options.allow_private, S.MAX_HOST_SECONDS)
+
+    async def process_request(self, request, spider=None):
+        scope = request.meta.get("scope")
+        parts = urlsplit(request.url)
+        host = (parts.hostname or "").lower()
+        if scope is None:
+            if parts.path != "/robots.txt":
+                raise Refused(ERR_OFF_SITE, f"{request.url} belongs to no agency's portal")
+        elif not scope.owns(request.url):
+            raise Refused(ERR_OFF_SITE, f"{request.url} is outside the agency's registered portal")
+        if not self.allow_private:
+            problem = await self._private(request.url, host)
+            if problem:
+                raise Refused(ERR_PRIVATE, problem)
+        first = self._first_seen.setdefault(host, time.monotonic())
+        if time.monotonic() - first > self.host_seconds:
+            raise Refused(ERR_TIMEOUT, f"time budget of {self.host_seconds:.0f}s for {host} used up")
+        return None
+
+    async def _private(self, url: str, host: str) -> str | None:
+        if literal_private_ip(host):
+            return f"{host} is a private or loopback address"
+        if proxy_for(url):
+            return None                  # the proxy resolves the name
+        if host not in self._resolved:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+            except OSError:
+                self._resolved[host] = None   # let the download report the DNS failure
+                return None
+            bad = next((i[4][0] for i in infos if not ipaddress.ip_address(i[4][0].split("%")[0]).is_global), None)
+            self._resolved[host] = f"{host} resolves to the private address {bad}" if bad else None
+        return self._resolved[host]
+
+
+@dataclass
+class Job:
+    key: str
+    inv: Investigation
+    on_done: Callable[[Investigation], None]
+    steps: int = 0
+
+
+class VerifySpider(scrapy.Spider):
+    """Fetches everything the run's investigations ask for; hands each finished one to its callback."""
+
+    name = "portal-evidence"
+
+    def __init__(self, jobs: list[Job], options: RunOptions, warc: WarcLog | None = None,
+                 clock: Callable[[], dt.datetime] | None = None, on_fetch: Callable[[Fetch], None] | None = None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.jobs = {job.key: job for job in jobs}
+        self.options = options
+        self.warc = warc
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.on_fetch_cb = on_fetch
+
+    async def start(self):
+        for job in self.jobs.values():
+            wants = job.inv.start()
+            if job.inv.finished:
+                job.on_done(job.inv)
+                continue
+            for want in wants:
+                yield self._request(job, want)
+
+    def _request(self, job: Job, want: Want, attempt: int = 0, backoff: float = 0.0) -> scrapy.Request:
+        job.steps += 1
+        return scrapy.Request(
+            want.url, callback=self.on_response, errback=self.on_error, dont_filter=True,
+            priority=job.steps,      # finish links already under way before starting new ones
+            meta={"job": job.key, "want": want, "attempt": attempt, "backoff": backoff, "scope": job.inv.scope,
+                  "handle_httpstatus_all": True, "started": self.clock()},
+        )
+
+    # -- callbacks
+
+    def on_response(self, response):
+        job, want, attempt = self._context(response.request)
+        if response.status in S.RETRY_STATUSES and attempt < self.options.limits.retries:
+            wait = self._backoff(attempt, response.headers.get(b"Retry-After"))
+            yield self._request(job, want, attempt + 1, wait)
+            return
+        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        body = response.body
+        fetch = Fetch(url=want.url, final_url=response.url, status=response.status, headers=headers, body=body,
+                      fetched_at=response.meta.get("started") or self.clock(),
+                      redirects=tuple(response.meta.get("redirect_urls", ())),
+                      digest="sha256:" + hashlib.sha256(body).hexdigest())
+        yield from self._advance(job, want, fetch, response.request)
+
+    def on_error(self, failure):
+        request = failure.request
+        job, want, attempt = self._context(request)
+        code, detail = classify_failure(failure)
+        if code in TRANSIENT and attempt < self.options.limits.retries:
+            return [self._request(job, want, attempt + 1, self._backoff(attempt, None))]
+        final = request.url
+        fetch = Fetch(url=want.url, final_url=final, status=None, headers={}, body=b"",
+                      fetched_at=request.meta.get("started") or self.clock(), error=code, error_detail=detail,
+                      redirects=tuple(request.meta.get("redirect_urls", ())))
+        return list(self._advance(job, want, fetch, request))
+
+    def _advance(self, job: Job, want: Want, fetch: Fetch, request):
+        if self.warc is not None:
+            ref = self.warc.log(fetch, request_headers={k.decode(): v[0].decode("latin-1")
+                                                        for k, v in request.headers.items()})
+            fetch = _with_ref(fetch, ref)
+        if self.on_fetch_cb:
+            self.on_fetch_cb(fetch)
+        for nxt in job.inv.on_fetch(want, fetch):
+            yield self._request(job, nxt)
+        if job.inv.finished:
+            job.on_done(job.inv)
+
+    def _context(self, request):
+        meta = request.meta
+        return self.jobs[meta["job"]], meta["want"], meta.get("attempt", 0)
+
+    def _backoff(self, attempt: int, retry_after) -> float:
+        wait = self.options.limits.retry_backoff * (2 ** attempt)
+        if retry_after:
+            try:
+                wait = max(wait, float(retry_after.decode() if isinstance(retry_after, bytes) else retry_after))
+            except ValueError:
+                pass
+        return min(wait, S.RETRY_AFTER_CAP)
+
+
+def _with_ref(fetch: Fetch, ref: str) -> Fetch:
+    from dataclasses import replace
+    return replace(fetch, warc_record=ref)
+
+
+def classify_failure(failure) -> tuple[str, str]:
+    """(error code, detail) of a failed request, in the httpx path's vocabulary."""
+    exc = failure.value
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, Refused):
+        return exc.code, exc.detail
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in text:
+            return ERR_ROBOTS, "robots.txt disallows"
+        if "redirect" in text.lower():
+            return ERR_TOO_MANY_REDIRECTS, text
+        return ERR_CONNECT, text
+    if isinstance(exc, neterror.DNSLookupError):
+        return ERR_DNS, text
+    if isinstance(exc, (neterror.TimeoutError, neterror.TCPTimedOutError)) or "timeout" in text.lower() \
+            or "took longer than" in text:
+        return ERR_TIMEOUT, text
+    if isinstance(exc, CancelledError) or "maxsize" in text.lower() or "larger than" in text.lower():
+        return ERR_TOO_LARGE, text
+    return ERR_CONNECT, f"{type(exc).__name__}: {text}"
