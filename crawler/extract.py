@@ -43,20 +43,22 @@ CHROME_TOKENS = frozenset("""
     header footer menu menus navbar nav navigation breadcrumb breadcrumbs sidebar aside banner
     weblink weblinks lienket counter visitor visitors truycap copyright social share sharing
     marquee slider slideshow carousel quangcao advert adv ads tinmoi newest latest docnhieu
-    xemnhieu mostview mostread popular related lienquan tinkhac othernews hotnews tieudiem
+    xemnhieu mostview mostread popular hotnews tieudiem
     widget topbar bottom top dropdown submenu megamenu mainmenu topmenu toolbar login search
 """.split())
 # Two-token chrome names that only mean chrome together ("tin-moi", "side-bar").
 CHROME_PAIRS = frozenset({
-    ("tin", "moi"), ("tin", "khac"), ("tin", "lienquan"), ("lien", "quan"), ("doc", "nhieu"),
+    ("tin", "moi"), ("doc", "nhieu"),
     ("xem", "nhieu"), ("lien", "ket"), ("truy", "cap"), ("side", "bar"), ("web", "link"),
-    ("quang", "cao"), ("tieu", "diem"), ("most", "view"), ("other", "news"), ("hot", "news"),
+    ("quang", "cao"), ("tieu", "diem"), ("most", "view"), ("hot", "news"),
     ("site", "header"), ("site", "footer"), ("main", "menu"), ("top", "menu"),
 })
 # Tokens that make "header"-like names part of the content ("page-header", "entry-header").
 CONTENT_QUALIFIERS = frozenset("page entry article post content title list view cat category section panel box".split())
 # Side columns: posts there are probably not the main listing.
-SIDE_TOKENS = frozenset("right left colright colleft rightcol leftcol col-right col-left thongbao notice".split())
+# ("related" is chrome on article pages but some NukeViet themes name the main listing so.)
+SIDE_TOKENS = frozenset("""right left colright colleft rightcol leftcol thongbao notice related lienquan tinkhac
+    othernews""".split())
 # Names of the main content region.
 MAIN_TOKENS = frozenset("""
     content main maincontent primary center centre noidung article articles list listing news
