@@ -32,6 +32,12 @@ class Grade(_Strict):
     share: float = Field(gt=0, le=1)
 
 
+class Tier(_Strict):
+    """Tiered points of a reported figure: `points` when the value is at least `min`."""
+    min: float
+    points: float = Field(ge=0)
+
+
 class Level(_Strict):
     name: str
     min: float = Field(ge=0, le=100)
@@ -40,7 +46,7 @@ class Level(_Strict):
 class Criterion(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
-    kind: Literal["website"] = "website"
+    kind: Literal["website", "reported"] = "website"
     groups: tuple[str, ...]
     points: float = Field(ge=0)
     min_posts: int = Field(default=1, ge=1)
@@ -49,6 +55,20 @@ class Criterion(_Strict):
     keywords: tuple[str, ...] = ()
     weak_keywords: tuple[str, ...] = ()
     unit: str | None = None
+    # `reported` criteria: a figure from the form, scored by `formula`.
+    #   rate:   value/100 × points (or value/<of's value> × points when `of` names the whole);
+    #   tiers:  the points of the highest tier whose `min` the value reaches;
+    #   yes_no: full points for yes, 0 for no.
+    # A reported criterion without a formula is a figure the others refer to (it carries no points).
+    formula: Literal["rate", "tiers", "yes_no"] | None = None
+    tiers: tuple[Tier, ...] = ()
+    of: str | None = None              # rate: the criterion whose value is the whole (e.g. staff count)
+    # Logic checks; a value that breaks one is a review/logic_check verdict.
+    min: float | None = None           # lowest acceptable value (reported figures default to 0)
+    max: float | None = None           # highest acceptable value (a rate in % defaults to 100)
+    not_above: str | None = None       # a part is not above its whole (computers <= staff)
+    integer: bool = False              # a count of people, machines, services
+    section: str | None = None         # heading the criterion is listed under on forms and reports
 
     @model_validator(mode="after")
     def _grades_descending(self):
@@ -57,7 +77,49 @@ class Criterion(_Strict):
             raise ValueError("grades must be listed from the highest min_posts down")
         if self.kind == "website" and not (self.aliases or self.keywords):
             raise ValueError("a website criterion needs aliases or keywords")
+        if self.kind == "website" and (self.formula or self.tiers or self.of or self.not_above):
+            raise ValueError("formula, tiers, of and not_above belong to reported criteria")
+        if self.kind == "reported":
+            self._check_reported()
         return self
+
+    def _check_reported(self) -> None:
+        if self.grades:
+            raise ValueError("grades belong to website criteria (use tiers for a reported figure)")
+        if self.formula is None and self.points:
+            raise ValueError("a reported criterion with points needs a formula: rate, tiers or yes_no")
+        if self.formula == "tiers":
+            if not self.tiers:
+                raise ValueError("formula tiers needs a list of tiers")
+            mins = [t.min for t in self.tiers]
+            if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+                raise ValueError("tiers must be listed from the highest min down, each min once")
+            if any(t.points > self.points for t in self.tiers):
+                raise ValueError("a tier cannot give more than the criterion's points")
+        elif self.tiers:
+            raise ValueError("tiers are only used with formula: tiers")
+        if self.of and self.formula != "rate":
+            raise ValueError("`of` is only used with formula: rate")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is above max")
+
+    @property
+    def is_reported(self) -> bool:
+        return self.kind == "reported"
+
+    @property
+    def lowest(self) -> float:
+        """The lowest acceptable reported value."""
+        return 0.0 if self.min is None else self.min
+
+    @property
+    def highest(self) -> float | None:
+        """The highest acceptable reported value: `max`, or 100 for a rate given in percent."""
+        if self.max is not None:
+            return self.max
+        if self.formula == "rate" and not self.of:
+            return 100.0
+        return None
 
 
 class Rulebook(_Strict):
@@ -83,6 +145,21 @@ class Rulebook(_Strict):
             unknown = [g for g in c.groups if g not in self.groups]
             if unknown:
                 raise ValueError(f"criterion {c.id}: unknown group(s) {', '.join(unknown)}")
+        by_id = {c.id: c for c in self.criteria}
+        for c in self.criteria:
+            for key in ("of", "not_above"):
+                ref = getattr(c, key)
+                if ref is None:
+                    continue
+                other = by_id.get(ref)
+                if other is None or other.kind != "reported":
+                    raise ValueError(f"criterion {c.id}: {key} {ref!r} is not a reported criterion")
+                if ref == c.id:
+                    raise ValueError(f"criterion {c.id}: {key} names itself")
+                missing = [g for g in c.groups if g not in other.groups]
+                if missing:
+                    raise ValueError(f"criterion {c.id}: {key} {ref!r} does not apply to group(s) "
+                                     f"{', '.join(missing)}")
         return self
 
     @cached_property
@@ -99,6 +176,9 @@ class Rulebook(_Strict):
 
     def website_criteria(self) -> list[Criterion]:
         return [c for c in self.criteria if c.kind == "website"]
+
+    def reported_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.kind == "reported"]
 
     def criteria_for(self, group: str) -> list[Criterion]:
         return [c for c in self.criteria if group in c.groups]
