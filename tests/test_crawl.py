@@ -1,0 +1,190 @@
+"""The scheduled crawl over the demo portals, served on loopback by the project's own server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.categories import CategoryMatcher
+from crawler.demo_server import PortalServer
+from crawler.settings import RunOptions
+from crawler.urls import Scope
+from verifier.checks import check_tasks
+from verifier.demo import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env
+from verifier.intake import load_registry, load_reports
+from verifier.plan import plan_tasks
+from verifier.rulebook import load_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENCIES = DEMO_DIR / "agencies.csv"
+REPORTS = DEMO_DIR / "reports.csv"
+
+
+def crawl_cmd(db: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies", str(AGENCIES), "--reports", str(REPORTS),
+            "--db", str(db), "--timeout", str(DEMO_LIMITS.read_timeout), *extra]
+
+
+def run_crawl(db: Path, proxy: str, *extra: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}
+    return subprocess.run(crawl_cmd(db, *extra), env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def rows(db: Path, sql: str, *args) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with PortalServer() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def crawled(server, tmp_path_factory):
+    """One uninterrupted crawl of the whole demo; the server's request log is kept for the tests."""
+    db = tmp_path_factory.mktemp("crawl") / "evidence.db"
+    before = len(server.requests)
+    result = run_crawl(db, server.proxy_url)
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    return db, list(server.requests)[before:], result
+
+
+def test_every_demo_link_gets_its_truth_verdict(crawled):
+    db, _, result = crawled
+    truth = load_truth()
+    got = {(a, c): (s, r, "" if p is None else str(p), bool(d))
+           for a, c, s, r, p, d in rows(db, "select agency_id, criterion, status, reason, posts_in_year, discovered "
+                                            "from verdicts")}
+    wrong = []
+    for key, t in truth.items():
+        want = (t["status"], t["reason"], t.get("posts_in_year", "").strip(),
+                t.get("discovered", "").strip().lower() in ("1", "true", "yes", "x"))
+        if got.get(key) != want:
+            wrong.append(f"{key}: got {got.get(key)} want {want}")
+    assert not wrong, "\n".join(wrong)
+    assert "links:" in result.stdout     # the one-line summary
+
+
+def test_exit_code_says_review_or_fetch_failures(crawled):
+    db, _, result = crawled
+    attention = rows(db, "select count(*) from verdicts where status = 'review' or reason = 'unreachable'")[0][0]
+    assert result.returncode == (1 if attention else 0)
+
+
+def test_crawl_and_spot_check_give_the_same_verdicts(crawled, server):
+    db, _, _ = crawled
+    rulebook = load_rulebook()
+    registry = load_registry(AGENCIES, rulebook)
+    tasks = [t for t in plan_tasks(registry, load_reports(REPORTS, registry, rulebook), rulebook) if t.report]
+    options = RunOptions(period=tuple(rulebook.period), limits=DEMO_LIMITS)
+    with proxy_env(server.proxy_url):
+        checked = {(v.agency_id, v.criterion): (v.status, v.reason, v.posts_in_year, v.discovered)
+                   for v in check_tasks(tasks, CategoryMatcher.from_rulebook(rulebook), options)}
+    crawled_verdicts = {(a, c): (s, r, p, bool(d)) for a, c, s, r, p, d in rows(
+        db, "select agency_id, criterion, status, reason, posts_in_year, discovered from verdicts")}
+    differ = {k: (v, crawled_verdicts.get(k)) for k, v in checked.items() if crawled_verdicts.get(k) != v}
+    assert not differ
+
+
+def test_every_fetch_row_points_at_its_warc_record(crawled):
+    db, _, _ = crawled
+    warc_dir = db.with_name(db.stem + "-warc")
+    fetches = rows(db, "select url, final_url, status, digest, warc_file, warc_offset from fetches")
+    assert fetches and all(f[4] for f in fetches)
+    for url, final_url, status, digest, name, offset in fetches:
+        with (warc_dir / name).open("rb") as fh:
+            fh.seek(offset)
+            record = next(iter(ArchiveIterator(fh)))
+            assert record.rec_headers.get_header("WARC-Target-URI") == final_url
+            if status is None:
+                assert record.rec_type == "metadata"
+                continue
+            assert record.rec_type == "response"
+            body = record.content_stream().read()
+            assert "sha256:" + hashlib.sha256(body).hexdigest() == digest
+
+
+def test_no_request_leaves_the_registered_portals(crawled):
+    db, requests, _ = crawled
+    rulebook = load_rulebook()
+    registry = load_registry(AGENCIES, rulebook)
+    scopes = [a.scope for a in registry.values()]
+    assert requests
+    outside = []
+    for req in requests:
+        url = f"http://{req.host}{req.target if req.target.startswith('/') else urlsplit(req.target).path}"
+        if urlsplit(url).path == "/robots.txt" and any(_same_host(req.host, s) for s in scopes):
+            continue
+        if not any(s.owns(url) for s in scopes):
+            outside.append(url)
+    assert not outside
+
+
+def _same_host(host: str, scope: Scope) -> bool:
+    bare = host[4:] if host.startswith("www.") else host
+    return any(p.host == bare for p in scope.portals)
+
+
+def test_a_second_crawl_on_the_same_database_is_refused(crawled, server, tmp_path):
+    db = tmp_path / "locked.db"
+    lock = open(str(db) + ".lock", "w")
+    import fcntl
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        result = run_crawl(db, server.proxy_url)
+    finally:
+        lock.close()
+    assert result.returncode == 2 and "Another crawl is running" in result.stderr
+
+
+def test_killed_crawl_resumes_to_the_same_verdicts(crawled, tmp_path):
+    reference_db, _, _ = crawled
+    db = tmp_path / "killed.db"
+    with PortalServer(latency=0.05) as slow:
+        env = {**os.environ, "http_proxy": slow.proxy_url, "HTTP_PROXY": slow.proxy_url, "no_proxy": ""}
+        proc = subprocess.Popen(crawl_cmd(db), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        done_before = []
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            if db.exists():
+                try:
+                    done_before = rows(db, "select agency_id, criterion from verdicts")
+                except sqlite3.OperationalError:
+                    continue
+                if len(done_before) >= 15:
+                    break
+        assert proc.poll() is None, "the crawl finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        before = {(a, c): n for a, c, n in rows(
+            db, "select agency_id, criterion, count(*) from fetches group by agency_id, criterion")}
+        done_before = rows(db, "select agency_id, criterion, status, reason, posts_in_year from verdicts")
+        result = run_crawl(db, slow.proxy_url)
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert "resumed" in result.stdout
+    assert rows(db, "select count(*), count(distinct id) from runs") == [(1, 1)]
+    final = set(rows(db, "select agency_id, criterion, status, reason, posts_in_year from verdicts"))
+    reference = set(rows(reference_db, "select agency_id, criterion, status, reason, posts_in_year from verdicts"))
+    assert final == reference
+    assert set(done_before) <= final
+    after = {(a, c): n for a, c, n in rows(
+        db, "select agency_id, criterion, count(*) from fetches group by agency_id, criterion")}
+    for a, c, *_ in done_before:
+        assert after[(a, c)] == before[(a, c)]       # nothing lost or duplicated for links done before the kill
