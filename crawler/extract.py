@@ -28,11 +28,12 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+from form2request import form2request
 from w3lib.encoding import html_to_unicode
 
 from crawler.categories import ALIAS_SCORE, CategoryMatcher
 from crawler.dates import find_dates, parse_machine_date
-from crawler.records import CategoryMatch, PageReading, Post
+from crawler.records import CategoryMatch, FormPost, PageReading, Post
 from crawler.text import clean_space, fold_accents, nfc, normalise
 from crawler.urls import is_home_url, same_page
 
@@ -43,14 +44,14 @@ CHROME_TOKENS = frozenset("""
     header footer menu menus navbar nav navigation breadcrumb breadcrumbs sidebar aside banner
     weblink weblinks lienket counter visitor visitors truycap copyright social share sharing
     marquee slider slideshow carousel quangcao advert adv ads tinmoi newest latest docnhieu
-    xemnhieu mostview mostread popular hotnews tieudiem
-    widget topbar bottom top dropdown submenu megamenu mainmenu topmenu toolbar login search
+    xemnhieu mostview mostread popular tieudiem
+    widget topbar dropdown submenu megamenu mainmenu topmenu toolbar login search
 """.split())
 # Two-token chrome names that only mean chrome together ("tin-moi", "side-bar").
 CHROME_PAIRS = frozenset({
     ("tin", "moi"), ("doc", "nhieu"),
     ("xem", "nhieu"), ("lien", "ket"), ("truy", "cap"), ("side", "bar"), ("web", "link"),
-    ("quang", "cao"), ("tieu", "diem"), ("most", "view"), ("hot", "news"),
+    ("quang", "cao"), ("tieu", "diem"), ("most", "view"),
     ("site", "header"), ("site", "footer"), ("main", "menu"), ("top", "menu"),
 })
 # Tokens that make "header"-like names part of the content ("page-header", "entry-header").
@@ -88,6 +89,10 @@ READ_MORE = frozenset(normalise(t, accents=False) for t in (
 ))
 NEXT_WORDS = frozenset(normalise(t, accents=False) for t in (
     "Trang sau", "Sau", "Tiếp", "Tiếp theo", "Trang tiếp", "Next", "»", "›", ">", ">>", "Cuối", "Trang cuối", "Last",
+    "Xem tiếp", "Tin cũ hơn", "Bài cũ hơn", "Older posts",
+))
+PREV_WORDS = frozenset(normalise(t, accents=False) for t in (
+    "Trang trước", "Trước", "Previous", "Đầu", "Trang đầu", "First", "Tin mới hơn", "Newer posts",
 ))
 # "Không tìm thấy" pages served with status 200 (accent-folded, normalised).
 SOFT_404 = re.compile(
@@ -192,7 +197,8 @@ def _is_page_header(el) -> bool:
 class _Chrome:
     """Memoised 'is this element inside page chrome / a side column / the main region'."""
 
-    def __init__(self):
+    def __init__(self, body=None):
+        self._body_chars = max(1, len(_text(body))) if body is not None else 0
         self._chrome: dict = {}
         self._side: dict = {}
         self._main: dict = {}
@@ -202,9 +208,15 @@ class _Chrome:
             return False
         hit = self._chrome.get(el)
         if hit is None:
-            hit = _is_chrome_element(el) or self.chrome(el.getparent())
+            hit = (_is_chrome_element(el) and not self._wrapper(el)) or self.chrome(el.getparent())
             self._chrome[el] = hit
         return hit
+
+    def _wrapper(self, el) -> bool:
+        """A chrome-named element that holds the main region or most of the page is a page wrapper."""
+        if el.find(".//main") is not None or el.find(".//*[@role='main']") is not None:
+            return True
+        return self._body_chars > 0 and len(_text(el)) > 0.5 * self._body_chars
 
     def side(self, el) -> bool:
         if el is None or not isinstance(el.tag, str):
@@ -286,7 +298,7 @@ class _Reader:
             bad.drop_tree() if isinstance(bad.tag, str) else _drop_comment(bad)
         self.doc = doc
         self.body = doc.find("body") if doc.find("body") is not None else doc
-        self.chrome = _Chrome()
+        self.chrome = _Chrome(self.body)
         title_el = doc.find(".//title")
         self.title = _text(title_el) if title_el is not None else ""
 
@@ -333,9 +345,10 @@ class _Reader:
         elif kind == "page" and category.criterion:
             posts = (Post(title=self._main_heading() or self.title, url=self.url, published=article_date,
                           updated=article_updated, date_source=date_source),)
+        next_pages = self._next_pages() if kind == "listing" else ()
         return PageReading(
             url=self.url, kind=kind, title=self.title, category=category, posts=posts,
-            next_pages=self._next_pages() if kind == "listing" else (),
+            next_pages=next_pages, forms=self._postback_forms(next_pages),
             feeds=self._feeds(), article_date=article_date, article_updated=article_updated,
             article_date_source=date_source, nav_links=self._nav_links(), encoding=self.encoding,
         )
@@ -535,7 +548,8 @@ class _Reader:
             g.score = score
 
     def _merge_twins(self, best: _Group, candidates: list[_Group]) -> _Group:
-        """Items split over sibling containers of one listing (two columns, a lead item)."""
+        """Items split over sibling containers of one listing (two columns), and a lead item before it."""
+        best = self._with_lead(best)
         grand = best.parent.getparent()
         twins = [g for g in candidates if g is not best and g.signature == best.signature
                  and g.parent.getparent() is grand and grand is not None
@@ -548,6 +562,25 @@ class _Reader:
         order = {el: i for i, el in enumerate(grand.iter())}
         items.sort(key=lambda el: order.get(el, 0))
         return _Group(best.parent, items, best.signature, best.score, best.box_title, best.box_criterion)
+
+    def _with_lead(self, best: _Group) -> _Group:
+        """A lead ("hot", "featured") post set apart just before the list belongs to the listing."""
+        lead = []
+        known = {self.abs(self._title_link(i).get("href")) for i in best.items}
+        sib = best.parent.getprevious()
+        for _ in range(2):
+            if sib is None or not isinstance(sib.tag, str) or sib.tag in HEADING_TAGS:
+                break
+            link = self._title_link(sib) if _small(sib) and not _is_chrome_element(sib) else None
+            hrefs = {self.abs(a.get("href")) for a in sib.iter("a") if self.abs(a.get("href"))}
+            if link is None or len(hrefs) != 1 or hrefs <= known or len(_text(link)) < 20:
+                break
+            lead.insert(0, sib)
+            sib = sib.getprevious()
+        if not lead:
+            return best
+        return _Group(best.parent, lead + list(best.items), best.signature, best.score, best.box_title,
+                      best.box_criterion)
 
     # -- posts
 
@@ -760,7 +793,10 @@ class _Reader:
                            for anc in [a, *list(a.iterancestors())[:4]])
             numeric = text.isdigit() and len(text) <= 4
             is_next = key in NEXT_WORDS or text in ("»", "›", ">", ">>")
-            if not (in_pager or numeric or is_next):
+            is_prev = key in PREV_WORDS or text in ("«", "‹", "<", "<<")
+            if is_prev:
+                key = "prev"
+            if not (in_pager or numeric or is_next or is_prev):
                 continue
             m = POSTBACK.search(href_raw)
             if m:
@@ -772,11 +808,35 @@ class _Reader:
                 continue
             number = _page_number(href)
             if number is None:
-                if not (in_pager and (numeric or is_next)):
+                if not (in_pager and (numeric or is_next or is_prev)):
                     continue
-                number = int(text) if numeric else 10_000
+                number = int(text) if numeric else (0 if is_prev else 10_000)
             found.setdefault(href, number)
         return tuple(sorted(found, key=lambda h: found[h]))
+
+    def _postback_forms(self, markers) -> tuple[tuple[str, FormPost], ...]:
+        """The form submissions behind __doPostBack page links (ASP.NET WebForms paging)."""
+        wanted = [m for m in markers if m.startswith("postback:")]
+        if not wanted:
+            return ()
+        forms = list(self.doc.iter("form"))
+        form = next((f for f in forms if f.find(".//input[@name='__VIEWSTATE']") is not None),
+                    forms[0] if forms else None)
+        if form is None:
+            return ()
+        out = []
+        for marker in wanted:
+            target, _, argument = marker[len("postback:"):].partition("|")
+            try:
+                request = form2request(form, {"__EVENTTARGET": target, "__EVENTARGUMENT": argument}, click=False,
+                                       method="POST")
+            except (ValueError, TypeError):
+                continue
+            url = urljoin(self.base, request.url) if request.url else self.url
+            content_type = dict(request.headers).get("Content-Type", "application/x-www-form-urlencoded")
+            page = _page_number_from(argument) or 10_000
+            out.append((marker, FormPost(url.split("#", 1)[0], request.body, content_type, page)))
+        return tuple(out)
 
     def _feeds(self) -> tuple[str, ...]:
         out = []
@@ -810,7 +870,9 @@ class _Reader:
 
 # --- Module helpers ---------------------------------------------------------------------------
 
-_SIG_NOISE = re.compile(r"\d|^(odd|even|first|last|active|current|selected|clearfix|item-?\d*|row-?\d*|views-row-\w+)$|alt(ernat)?", re.I)
+_SIG_NOISE = re.compile(
+    r"\d|^(odd|even|first|last|active|current|selected|clearfix|item-?\d*|row-?\d*|views-row-\w+|sticky|featured"
+    r"|hot|noibat|noi-bat|highlight|lead|top|new|moi)$|alt(ernat)?", re.I)
 
 
 ITEM_CLASS = re.compile(r"item|news|post|entry|row|tin|bai|article|record|result", re.I)
@@ -849,7 +911,7 @@ def _small(el) -> bool:
 
 
 def _signature(el) -> tuple:
-    if el.tag in ("li", "tr", "dt", "dd"):
+    if el.tag in ("li", "tr", "dt", "dd", "article"):
         return (el.tag, ())         # rows of one list or table, whatever their alternating classes
     classes = tuple(sorted(c for c in (el.get("class") or "").split() if not _SIG_NOISE.search(c.lower())))
     return (el.tag, classes)

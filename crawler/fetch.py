@@ -78,8 +78,10 @@ class Fetcher:
 
     # -- public
 
-    def fetch(self, url: str, scope: Scope | None = None) -> Fetch:
-        """The final response for url after redirects, or a Fetch whose `error` says why there is none."""
+    def fetch(self, url: str, scope: Scope | None = None, *, method: str = "GET", body: bytes = b"",
+              content_type: str | None = None) -> Fetch:
+        """The final response for url after redirects, or a Fetch whose `error` says why there is none.
+        A POST (WebForms paging) becomes a GET when redirected, as browsers do."""
         started = time.monotonic()
         fetched_at = self.clock()
         hops: list[str] = []
@@ -90,7 +92,7 @@ class Fetcher:
                 return self._failed(url, current, fetched_at, started, hops, *refusal)
             if not self.options.ignore_robots and not self._robots_allow(current):
                 return self._failed(url, current, fetched_at, started, hops, ERR_ROBOTS, "robots.txt disallows")
-            result = self._get_with_retries(current)
+            result = self._get_with_retries(current, method=method, body=body, content_type=content_type)
             if isinstance(result, _Failure):
                 return self._failed(url, current, fetched_at, started, hops, result.error, result.detail)
             status, headers, body = result.status, result.headers, result.body
@@ -102,6 +104,7 @@ class Fetcher:
                     return self._failed(url, nxt, fetched_at, started, hops, ERR_REDIRECT_LOOP,
                                         f"redirect loop at {nxt}")
                 current = nxt
+                method, body, content_type = "GET", b"", None
                 continue
             return Fetch(url=url, final_url=current, status=status, headers=headers, body=body,
                          fetched_at=fetched_at, redirects=tuple(hops), elapsed=time.monotonic() - started,
@@ -148,13 +151,14 @@ class Fetcher:
 
     # -- transport
 
-    def _get_with_retries(self, url: str, *, max_bytes: int | None = None,
-                          retries: int | None = None) -> _Response | _Failure:
+    def _get_with_retries(self, url: str, *, max_bytes: int | None = None, retries: int | None = None,
+                          method: str = "GET", body: bytes = b"",
+                          content_type: str | None = None) -> _Response | _Failure:
         """The response, or why there is none, after the allowed retries."""
         limits = self.options.limits
         retries = limits.retries if retries is None else retries
         for attempt in range(retries + 1):
-            result = self._get_once(url, max_bytes or limits.max_bytes)
+            result = self._get_once(url, max_bytes or limits.max_bytes, method, body, content_type)
             if isinstance(result, _Failure):
                 transient, wait = result.transient, 0.0
             else:
@@ -165,9 +169,11 @@ class Fetcher:
             self.sleep(min(max(limits.retry_backoff * (2 ** attempt), wait), RETRY_AFTER_CAP))
         return result
 
-    def _get_once(self, url: str, max_bytes: int) -> _Response | _Failure:
+    def _get_once(self, url: str, max_bytes: int, method: str = "GET", body: bytes = b"",
+                  content_type: str | None = None) -> _Response | _Failure:
+        headers = {"Content-Type": content_type} if content_type else None
         try:
-            with self.client.stream("GET", url) as response:
+            with self.client.stream(method, url, content=body or None, headers=headers) as response:
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)

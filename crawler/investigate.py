@@ -68,6 +68,8 @@ class Investigation:
         self._pending_next: tuple[str, ...] = ()
         self._stop_paging = False
         self._last_page_keys: list[str] = []
+        self._forms: dict = {}
+        self._postback_page = 1
         self.finished = False
 
     # -- protocol
@@ -137,7 +139,8 @@ class Investigation:
             self._stop_paging = True
             return []
         self._add_posts(reading.posts)
-        self._pending_next = tuple(u for u in reading.next_pages if not u.startswith("postback:"))
+        self._pending_next = reading.next_pages
+        self._forms = dict(reading.forms)
         page_posts = [self.outcome.posts[p.key] for p in reading.posts if p.key in self.outcome.posts]
         undated = [p for p in page_posts if not p.dates]
         wants: list[Want] = []
@@ -197,7 +200,13 @@ class Investigation:
         if self._older_than_period():
             return []
         for url in self._pending_next:
-            if not self._in_scope(url) or any(same_page(url, seen) for seen in self._listing_seen):
+            form = self._forms.get(url)
+            if url.startswith("postback:"):
+                # WebForms paging: forward only, by page number, since every page posts to one URL
+                if form is None or form.page <= self._postback_page or url in self._listing_seen \
+                        or not self._in_scope(form.url):
+                    continue
+            elif not self._in_scope(url) or any(same_page(url, seen) for seen in self._listing_seen):
                 continue
             if len(self._listing_seen) >= self.limits.max_listing_pages:
                 self.outcome.page_limit_hit = True
@@ -205,6 +214,10 @@ class Investigation:
                 return []
             self._listing_seen.append(url)
             self._pending_next = ()
+            if form is not None:
+                self._postback_page = form.page
+                return [Want(form.url, PURPOSE_LISTING, method="POST", body=form.body,
+                             content_type=form.content_type)]
             return [Want(url, PURPOSE_LISTING)]
         return []
 

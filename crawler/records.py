@@ -25,12 +25,25 @@ ERR_BAD_URL = "bad_url"
 
 
 @dataclass(frozen=True)
+class FormPost:
+    """An ASP.NET __doPostBack page link, as the form submission a browser would send."""
+
+    url: str
+    body: bytes
+    content_type: str
+    page: int              # the page number it asks for (10_000 for "next"/"last")
+
+
+@dataclass(frozen=True)
 class Want:
-    """A URL an investigation wants fetched, and why."""
+    """A URL an investigation wants fetched, and why (a form post for WebForms paging)."""
 
     url: str
     purpose: str
     post_key: str | None = None  # for article pages: the post they date
+    method: str = "GET"
+    body: bytes = b""
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +105,8 @@ class PageReading:
     title: str = ""
     category: CategoryMatch = field(default_factory=lambda: CategoryMatch(None, None, None))
     posts: tuple[Post, ...] = ()
-    next_pages: tuple[str, ...] = ()
+    next_pages: tuple[str, ...] = ()             # URLs, or "postback:<target>|<argument>" markers
+    forms: tuple[tuple[str, FormPost], ...] = ()  # marker -> the form post behind it
     feeds: tuple[str, ...] = ()
     article_date: dt.date | None = None
     article_updated: dt.date | None = None

@@ -190,8 +190,10 @@ class VerifySpider(scrapy.Spider):
 
     def _request(self, job: Job, want: Want, attempt: int = 0, backoff: float = 0.0) -> scrapy.Request:
         job.steps += 1
+        headers = {"Content-Type": want.content_type} if want.content_type else None
         return scrapy.Request(
-            want.url, callback=self.on_response, errback=self.on_error, dont_filter=True,
+            want.url, method=want.method, body=want.body or None, headers=headers,
+            callback=self.on_response, errback=self.on_error, dont_filter=True,
             priority=job.steps,      # finish links already under way before starting new ones
             meta={"job": job.key, "want": want, "attempt": attempt, "backoff": backoff, "scope": job.inv.scope,
                   "handle_httpstatus_all": True, "started": self.clock()},
@@ -228,7 +230,8 @@ class VerifySpider(scrapy.Spider):
     def _advance(self, job: Job, want: Want, fetch: Fetch, request):
         if self.warc is not None:
             ref = self.warc.log(fetch, request_headers={k.decode(): v[0].decode("latin-1")
-                                                        for k, v in request.headers.items()})
+                                                        for k, v in request.headers.items()},
+                                method=request.method, request_body=request.body)
             fetch = _with_ref(fetch, ref)
         if self.on_fetch_cb:
             self.on_fetch_cb(fetch)

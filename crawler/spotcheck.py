@@ -35,7 +35,8 @@ def run_investigation(inv: Investigation, fetcher: Fetcher) -> Investigation:
     queue = list(inv.start())
     while queue:
         want = queue.pop(0)
-        fetch = fetcher.fetch(want.url, inv.scope)
+        fetch = fetcher.fetch(want.url, inv.scope, method=want.method, body=want.body,
+                              content_type=want.content_type)
         queue.extend(inv.on_fetch(want, fetch))
     return inv
 

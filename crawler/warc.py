@@ -65,7 +65,8 @@ class WarcLog:
         headers.update(extra or {})
         return headers
 
-    def log(self, fetch: Fetch, *, request_headers: dict[str, str] | None = None, method: str = "GET") -> str:
+    def log(self, fetch: Fetch, *, request_headers: dict[str, str] | None = None, method: str = "GET",
+            request_body: bytes = b"") -> str:
         """Write the request and the response (or a metadata record for a failure)."""
         with self._lock:
             target = fetch.final_url
@@ -73,7 +74,7 @@ class WarcLog:
             path = "/" + path.split("/", 1)[1] if "/" in path else "/"
             req_headers = StatusAndHeaders(f"{method} {path} HTTP/1.1",
                                            list((request_headers or {}).items()), is_http_request=True)
-            request = self._writer.create_warc_record(target, "request", payload=io.BytesIO(b""),
+            request = self._writer.create_warc_record(target, "request", payload=io.BytesIO(request_body or b""),
                                                       http_headers=req_headers,
                                                       warc_headers_dict=self._warc_headers(fetch))
             self._write(request)
