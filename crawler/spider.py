@@ -24,7 +24,8 @@ import hashlib
 import ipaddress
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import scrapy
@@ -44,6 +45,7 @@ from crawler.urls import literal_private_ip
 from crawler.warc import WarcLog
 
 TRANSIENT = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
+MEMO_SIZE = 512          # fetches kept for reuse within a run (bodies included)
 
 
 class Refused(IgnoreRequest):
@@ -178,6 +180,10 @@ class VerifySpider(scrapy.Spider):
         self.warc = warc
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.on_fetch_cb = on_fetch
+        # One fetch per URL per run: several links (or blank links discovered from one home page)
+        # often want the same page; later askers get the same Fetch and WARC record.
+        self._fetched: OrderedDict[tuple, Fetch] = OrderedDict()
+        self._waiting: dict[tuple, list[tuple[Job, Want]]] = {}
 
     async def start(self):
         for job in self.jobs.values():
@@ -186,7 +192,20 @@ class VerifySpider(scrapy.Spider):
                 job.on_done(job.inv)
                 continue
             for want in wants:
-                yield self._request(job, want)
+                for request in self._dispatch(job, want):
+                    yield request
+
+    def _dispatch(self, job: Job, want: Want):
+        """A request for want, or nothing when the same fetch is done (answered now) or under way (later)."""
+        key = _fetch_key(want)
+        if key in self._fetched:
+            self._fetched.move_to_end(key)
+            yield from self._advance(job, want, replace(self._fetched[key], url=want.url), None, record=False)
+        elif key in self._waiting:
+            self._waiting[key].append((job, want))
+        else:
+            self._waiting[key] = []
+            yield self._request(job, want)
 
     def _request(self, job: Job, want: Want, attempt: int = 0, backoff: float = 0.0) -> scrapy.Request:
         job.steps += 1
@@ -205,7 +224,7 @@ class VerifySpider(scrapy.Spider):
         job, want, attempt = self._context(response.request)
         if response.status in S.RETRY_STATUSES and attempt < self.options.limits.retries:
             wait = self._backoff(attempt, response.headers.get(b"Retry-After"))
-            yield self._request(job, want, attempt + 1, wait)
+            yield self._request(job, want, attempt + 1, wait)      # still under way for those waiting
             return
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         body = response.body
@@ -227,18 +246,28 @@ class VerifySpider(scrapy.Spider):
                       redirects=tuple(request.meta.get("redirect_urls", ())))
         return list(self._advance(job, want, fetch, request))
 
-    def _advance(self, job: Job, want: Want, fetch: Fetch, request):
-        if self.warc is not None:
-            ref = self.warc.log(fetch, request_headers={k.decode(): v[0].decode("latin-1")
-                                                        for k, v in request.headers.items()},
-                                method=request.method, request_body=request.body)
-            fetch = _with_ref(fetch, ref)
-        if self.on_fetch_cb:
-            self.on_fetch_cb(fetch)
+    def _advance(self, job: Job, want: Want, fetch: Fetch, request, *, record: bool = True):
+        if record:
+            if self.warc is not None:
+                ref = self.warc.log(fetch, request_headers={k.decode(): v[0].decode("latin-1")
+                                                            for k, v in request.headers.items()},
+                                    method=request.method, request_body=request.body)
+                fetch = replace(fetch, warc_record=ref)
+            if self.on_fetch_cb:
+                self.on_fetch_cb(fetch)
+            key = _fetch_key(want)
+            self._fetched[key] = fetch
+            if len(self._fetched) > MEMO_SIZE:
+                self._fetched.popitem(last=False)
+            waiting = self._waiting.pop(key, [])
+        else:
+            waiting = []
         for nxt in job.inv.on_fetch(want, fetch):
-            yield self._request(job, nxt)
+            yield from self._dispatch(job, nxt)
         if job.inv.finished:
             job.on_done(job.inv)
+        for other_job, other_want in waiting:
+            yield from self._advance(other_job, other_want, replace(fetch, url=other_want.url), None, record=False)
 
     def _context(self, request):
         meta = request.meta
@@ -254,9 +283,8 @@ class VerifySpider(scrapy.Spider):
         return min(wait, S.RETRY_AFTER_CAP)
 
 
-def _with_ref(fetch: Fetch, ref: str) -> Fetch:
-    from dataclasses import replace
-    return replace(fetch, warc_record=ref)
+def _fetch_key(want: Want) -> tuple:
+    return (want.method, want.url, want.body)
 
 
 def classify_failure(failure) -> tuple[str, str]:
