@@ -20,7 +20,7 @@ from crawler.demo_server import PortalServer
 from crawler.settings import RunOptions
 from crawler.urls import Scope
 from verifier.checks import check_tasks
-from verifier.demo import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env
+from verifier.demo import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
 from verifier.intake import load_registry, load_reports
 from verifier.plan import plan_tasks
 from verifier.rulebook import load_rulebook
@@ -72,8 +72,7 @@ def test_every_demo_link_gets_its_truth_verdict(crawled):
                                             "from verdicts")}
     wrong = []
     for key, t in truth.items():
-        want = (t["status"], t["reason"], t.get("posts_in_year", "").strip(),
-                t.get("discovered", "").strip().lower() in ("1", "true", "yes", "x"))
+        want = truth_tuple(t)
         if got.get(key) != want:
             wrong.append(f"{key}: got {got.get(key)} want {want}")
     assert not wrong, "\n".join(wrong)

@@ -1,24 +1,19 @@
-"""The demo: the bundled portals served on loopback, every demo link verified, compared with the truth."""
+"""The demo: the bundled portals served on loopback, the whole pipeline run on them, checked against the truth."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
+import shutil
 import time
-from collections import Counter
 from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
 
-from crawler.categories import CategoryMatcher
 from crawler.settings import Limits, RunOptions
-from verifier.intake import load_registry, load_reports
-from verifier.plan import plan_tasks
-from verifier.rulebook import load_rulebook
-from verifier.serialize import verdict_dict
+from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 # The demo's slow route sleeps longer than this, so it ends as `unreachable` in seconds, not minutes.
@@ -28,6 +23,18 @@ DEMO_LIMITS = Limits(read_timeout=2.0, connect_timeout=2.0, retries=1, retry_bac
 def load_truth(path: Path = DEMO_DIR / "truth.csv") -> dict[tuple[str, str], dict]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return {(r["agency_id"], r["criterion"]): r for r in csv.DictReader(fh)}
+
+
+def truth_tuple(row: dict) -> tuple:
+    """(status, reason, posts_in_year as text, discovered) of a truth row."""
+    return (row["status"], row["reason"], (row.get("posts_in_year") or "").strip(),
+            (row.get("discovered") or "").strip().lower() in ("1", "true", "yes", "x"))
+
+
+def verdict_tuple(row: dict) -> tuple:
+    """The same of a stored verdict row."""
+    posts = row["posts_in_year"]
+    return (row["status"], row["reason"], "" if posts is None else str(posts), bool(row["discovered"]))
 
 
 @contextlib.contextmanager
@@ -47,60 +54,58 @@ def proxy_env(proxy_url: str):
                 os.environ[k] = v
 
 
-def matches_truth(verdict, truth_row: dict) -> bool:
-    want_posts = truth_row.get("posts_in_year", "").strip()
-    want_discovered = truth_row.get("discovered", "").strip().lower() in ("1", "true", "yes", "x")
-    return (verdict.status == truth_row["status"] and verdict.reason == truth_row["reason"]
-            and (str(verdict.posts_in_year) if verdict.posts_in_year is not None else "") == want_posts
-            and verdict.discovered == want_discovered)
-
-
 def run_demo(out_dir: Path, *, out, err) -> bool:
-    """Serve the demo portals, verify every demo link, print the comparison with the truth file.
-    Returns True when every link in the truth file got its truth verdict."""
+    """Serve the demo portals, crawl them, compare every reported link with data/demo/truth.csv,
+    score, rank and write the report. True when every link got its truth verdict."""
     from crawler.demo_server import PortalServer
-    from verifier.checks import check_tasks
+    from verifier.crawl import Progress, run_crawl
+    from verifier.store import open_db
 
-    rulebook = load_rulebook()
-    registry = load_registry(DEMO_DIR / "agencies.csv", rulebook)
-    reports = load_reports(DEMO_DIR / "reports.csv", registry, rulebook)
-    truth = load_truth()
-    tasks = [t for t in plan_tasks(registry, reports, rulebook) if t.report is not None]
-    options = RunOptions(period=tuple(rulebook.period), allow_private=True, limits=DEMO_LIMITS)
-    matcher = CategoryMatcher.from_rulebook(rulebook)
+    rulebook = load_rulebook(DEFAULT_RULEBOOK)
+    options = RunOptions(period=tuple(rulebook.period), limits=DEMO_LIMITS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db_path = out_dir / "evidence.db"
+    for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(out_dir / "warc", ignore_errors=True)
     started = time.monotonic()
-    verdicts, timings = [], []
     with PortalServer() as server, proxy_env(server.proxy_url):
-        err.print(Text(f"demo portals served on {server.proxy_url} (as an HTTP proxy)"))
-        for task in tasks:
-            t0 = time.monotonic()
-            verdict = next(iter(check_tasks([task], matcher, options)))
-            timings.append(time.monotonic() - t0)
-            verdicts.append(verdict)
-    elapsed = time.monotonic() - started
+        err.print(Text(f"demo portals served on {server.proxy_url} (as an HTTP proxy); crawling..."))
+        summary = run_crawl(DEMO_DIR / "agencies.csv", DEMO_DIR / "reports.csv", DEFAULT_RULEBOOK, db_path, options,
+                            warc_dir=out_dir / "warc",
+                            progress_factory=lambda total, done: Progress(total, done=done))
+        requests = len(server.requests)
+    crawl_seconds = time.monotonic() - started
 
-    table = Table(title="Demo verdicts")
+    db = open_db(db_path)
+    rows = {(r["agency_id"], r["criterion"]): r
+            for r in db["verdicts"].rows_where("run_id = ?", [summary.run_id])}
+    truth = load_truth()
+    table = Table(title="Demo links: verdict against data/demo/truth.csv")
     for col in ("agency", "criterion", "status", "reason", "posts", "truth", "match"):
         table.add_column(col)
     good = 0
-    for v in verdicts:
-        t = truth.get((v.agency_id, v.criterion))
-        ok = t is not None and matches_truth(v, t)
+    for key, t in truth.items():
+        row = rows.get(key)
+        got = verdict_tuple(row) if row else None
+        ok = got == truth_tuple(t)
         good += ok
-        want = f"{t['status']}/{t['reason']} {t.get('posts_in_year', '')}".strip() if t else "—"
-        table.add_row(v.agency_id, v.criterion, v.status, v.reason,
-                      "" if v.posts_in_year is None else str(v.posts_in_year), want,
+        table.add_row(key[0], key[1], got[0] if got else "—", got[1] if got else "—", got[2] if got else "",
+                      f"{t['status']}/{t['reason']} {t.get('posts_in_year', '')}".strip(),
                       Text("yes", style="green") if ok else Text("NO", style="bold red"))
     out.print(table)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    period = tuple(rulebook.period)
-    (out_dir / "verdicts.json").write_text(json.dumps(
-        [verdict_dict(v, period=period) for v in verdicts], ensure_ascii=False, indent=1), encoding="utf-8")
-    counts = Counter(v.status for v in verdicts)
-    timings.sort()
-    median = timings[len(timings) // 2] if timings else 0.0
-    out.print(Text(f"{len(verdicts)} links: " + ", ".join(f"{n} {s}" for s, n in counts.most_common())
-                   + f"; {good}/{len(truth)} match data/demo/truth.csv; {elapsed:.1f}s "
-                   f"(median {median * 1000:.0f} ms per link)"))
-    out.print(Text(f"verdicts written to {out_dir / 'verdicts.json'}"))
-    return good == len(truth) and len(verdicts) == len(truth)
+    out.print(Text(f"{good}/{len(truth)} reported links match the truth; {len(rows)} verdicts in all "
+                   f"(blank criteria included); crawl {crawl_seconds:.1f}s, {summary.pages} pages fetched, "
+                   f"{requests} requests served"))
+    _score_and_report(db_path, summary.run_id, out_dir, out)
+    out.print(Text(f"evidence database: {db_path}; WARC: {summary.warc_file}"))
+    return good == len(truth)
+
+
+def _score_and_report(db_path: Path, run_id: int, out_dir: Path, out) -> None:
+    """Score, rank and export, when the scoring engine and exports are installed."""
+    try:
+        from verifier.commands import demo_report
+    except ImportError:
+        return
+    demo_report(db_path, run_id, out_dir, out)
