@@ -1,0 +1,341 @@
+"""The commands after the crawl: score, override, report; and the forms: form, intake.
+
+Thin shells like `check` in cli.py: parse options, call one library function, print, map errors to exit
+codes (0 done, 1 done but verdicts need review or failed to fetch, 2 bad input or usage).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from verifier.errors import InputError, MalformedDate
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+DEFAULT_DB = Path("portal-evidence.db")     # every command's --db default (sqlite_utils is imported late)
+FORMATS = ("json", "xlsx", "html", "warc")
+ATTENTION_REASONS = frozenset({"unreachable"})
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(error: Exception, hint: str | None = None):
+    message = error.message() if isinstance(error, InputError) else str(error)
+    err.print(Text(f"Error: {message}"))
+    hint = hint or getattr(error, "hint", None)
+    if hint:
+        err.print(Text(f"Hint: {hint}"))
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _now(text: str | None) -> dt.datetime:
+    """The clock: now, or the hidden --now (tests and reproducible reports)."""
+    if not text:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedDate(f"{text!r} (use an ISO timestamp)", column="--now") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _day(text: str | None, option: str) -> dt.date | None:
+    from verifier.intake import parse_day
+
+    try:
+        return parse_day(text or "")
+    except ValueError:
+        raise MalformedDate(f"{text!r} (use YYYY-MM-DD or dd/mm/yyyy)", column=option) from None
+
+
+def _period(run: dict, rulebook, start: str | None, end: str | None):
+    """None (the run's period) unless --period-start/--period-end narrow or move it."""
+    if start is None and end is None:
+        return None
+    first = _day(start, "--period-start") or _day(run.get("period_start"), "--period-start") or rulebook.period[0]
+    last = _day(end, "--period-end") or _day(run.get("period_end"), "--period-end") or rulebook.period[1]
+    if first > last:
+        raise MalformedDate(f"{first} is after {last}", column="--period-start/--period-end")
+    return first, last
+
+
+def _open(db_path: Path):
+    from verifier.store import open_db
+
+    return open_db(db_path)
+
+
+def _load(db, run_id, rules, period_start, period_end):
+    from verifier.score import load_run, pick_run, resolve_rulebook
+
+    run = pick_run(db, run_id)
+    rulebook = resolve_rulebook(run, rules)
+    period = _period(run, rulebook, period_start, period_end)
+    return load_run(db, run["id"], rulebook=rulebook, period=period)
+
+
+def _needs_attention(data, scores) -> bool:
+    return (any(s.pending for s in scores if s.ranked)
+            or any(v.reason in ATTENTION_REASONS for v in data.verdicts))
+
+
+def _print_scores(data, scores, console: Console = out) -> None:
+    from verifier.export.labels import not_ranked_label
+    from verifier.score import ranking_order
+
+    rb = data.rulebook
+    for gid, gname in rb.groups.items():
+        members = ranking_order(s for s in scores if s.group == gid)
+        if not members:
+            continue
+        table = Table(title=f"{gname} ({gid}) – max {rb.max_points(gid):g}")
+        for col in ("rank", "agency", "score", "%", "level", "pending", "note"):
+            table.add_column(col)
+        for s in members:
+            if s.ranked:
+                table.add_row(str(s.rank), Text(s.agency_name or s.agency_id), f"{s.score:g}/{s.max_score:g}",
+                              f"{s.percent:g}", Text(s.level or ""), str(s.pending or ""), "")
+            else:
+                table.add_row("—", Text(s.agency_name or s.agency_id), "", "", "", str(s.pending or ""),
+                              Text(f"not ranked: {s.not_ranked_reason} ({not_ranked_label(s, rb.deadline)})"))
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add score, override, report, form and intake to the command line."""
+
+    @app.command()
+    def score(
+        db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
+        run: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest run)."),
+        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False,
+                                             help="Rulebook YAML (default: the run's)."),
+        period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+        period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the agencies as one JSON object."),
+        now: Optional[str] = typer.Option(None, "--now", hidden=True),
+    ) -> None:
+        """Score and rank the agencies of a run per group, and store the scores with the rulebook.
+
+        Pass and exempt verdicts earn points, fail earns 0, review earns nothing until a reviewer
+        decides (see `override`); late or missing forms are listed as not ranked.
+
+        Example: portal-evidence score --db portal-evidence.db
+        """
+        from verifier.export.json import agency_dict
+        from verifier.score import save_scores, score_run
+
+        try:
+            clock = _now(now)
+            handle = _open(db)
+            data = _load(handle, run, rules, period_start, period_end)
+        except InputError as exc:
+            _fail(exc)
+        scores = score_run(data)
+        save_scores(handle, data, scores, scored_at=clock)
+        if as_json:
+            out.print_json(json.dumps({"run": data.run["id"], "agencies": [agency_dict(s) for s in scores]},
+                                      ensure_ascii=False))
+        else:
+            _print_scores(data, scores)
+        pending = sum(s.pending for s in scores)
+        err.print(Text(f"run {data.run['id']}: {len(scores)} agencies scored, "
+                       f"{sum(s.ranked for s in scores)} ranked, {pending} verdict(s) pending review"))
+        raise typer.Exit(EXIT_ATTENTION if _needs_attention(data, scores) else EXIT_OK)
+
+    @app.command()
+    def override(
+        agency: str = typer.Argument(..., help="Agency id."),
+        criterion: str = typer.Argument(..., help="Criterion id."),
+        status: str = typer.Option(..., "--status", help="pass, fail, exempt or review."),
+        note: str = typer.Option(..., "--note", help="Why (kept for the audit)."),
+        by: str = typer.Option(..., "--by", help="The reviewer's name."),
+        db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
+        run: Optional[int] = typer.Option(None, "--run", help="Run whose verdict is overridden (default: latest)."),
+        now: Optional[str] = typer.Option(None, "--now", hidden=True),
+    ) -> None:
+        """Record a reviewer's decision on one verdict, beside the machine verdict (which is kept).
+
+        The override stays in force for later runs of the same year, flagged when the machine
+        verdict changes; scores are recomputed at once.
+
+        Example: portal-evidence override so-tu-phap thanh-tra --status exempt --note "No inspection duty" --by "Nguyễn Văn A"
+        """
+        from verifier.overrides import new_override, save_override
+        from verifier.score import save_scores, score_run
+
+        try:
+            clock = _now(now)
+            handle = _open(db)
+            data = _load(handle, run, None, None, None)
+            info = next((a for a in data.agencies if a.agency_id == agency), None)
+            if info is None:
+                raise InputError(f"agency {agency!r} is not in run {data.run['id']}", column="AGENCY")
+            spec = data.rulebook.criterion(criterion)
+            if info.group not in spec.groups:
+                raise InputError(f"criterion {criterion!r} does not apply to group {info.group!r}",
+                                 column="CRITERION")
+            machine = data.verdict_map().get((agency, criterion))
+            record = new_override(agency, criterion, status, note, by, at=clock, run_id=data.run["id"],
+                                  machine=machine)
+        except InputError as exc:
+            _fail(exc)
+        saved = save_override(handle, record)
+        data = _load(handle, data.run["id"], None, None, None)
+        scores = score_run(data)
+        save_scores(handle, data, scores, scored_at=clock)
+        mine = next(s for s in scores if s.agency_id == agency)
+        machine_text = f"{record.machine_status}/{record.machine_reason}" if record.machine_status else "none"
+        out.print(Text(f"override #{saved.id}: {agency} {criterion}: machine {machine_text} -> {record.status} "
+                       f"by {record.by}"))
+        total = f"{mine.score:g}/{mine.max_score:g}" if mine.ranked else f"not ranked ({mine.not_ranked_reason})"
+        out.print(Text(f"{agency}: {total}" + (f", rank {mine.rank}, {mine.level}" if mine.ranked else "")))
+        raise typer.Exit(EXIT_OK)
+
+    @app.command()
+    def report(
+        out_dir: Path = typer.Option(..., "--out", file_okay=False, help="Folder the report is written to."),
+        formats: str = typer.Option(",".join(FORMATS), "--format",
+                                    help="Comma-separated: json, xlsx, html, warc."),
+        db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
+        run: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest run)."),
+        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False,
+                                             help="Rulebook YAML (default: the run's)."),
+        period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+        period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+        now: Optional[str] = typer.Option(None, "--now", hidden=True),
+    ) -> None:
+        """Write the audit report of a run: report.json, report.xlsx, html/ and warc/ (with index.cdxj).
+
+        The XLSX holds a ranking sheet per group, the verdicts with evidence links and one
+        confirmation sheet per agency; the HTML report links every claim to the archived page.
+
+        Example: portal-evidence report --db portal-evidence.db --out report-2018 --format json,xlsx,html
+        """
+        from verifier.export.audit import build_audit
+        from verifier.score import save_scores
+
+        wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
+        unknown = [f for f in wanted if f not in FORMATS]
+        if unknown or not wanted:
+            _fail(InputError(f"unknown format(s) {', '.join(unknown) or '(none)'}; use {', '.join(FORMATS)}",
+                             column="--format"))
+        started = time.monotonic()
+        try:
+            clock = _now(now)
+            handle = _open(db)
+            data = _load(handle, run, rules, period_start, period_end)
+        except InputError as exc:
+            _fail(exc)
+        audit = build_audit(handle, generated_at=clock, data=data)
+        save_scores(handle, data, list(audit.scores), scored_at=clock)
+        written = _write_formats(audit, out_dir, wanted)
+        for path in written:
+            out.print(Text(str(path)))
+        err.print(Text(f"run {data.run['id']}: report written to {out_dir} in {time.monotonic() - started:.1f}s"))
+        raise typer.Exit(EXIT_ATTENTION if _needs_attention(data, audit.scores) else EXIT_OK)
+
+    @app.command()
+    def form(
+        group: str = typer.Option(..., "--group", help="Group id from the rulebook, e.g. so or huyen."),
+        out_file: Path = typer.Option(..., "--out", dir_okay=False, help="The XLSX form to write."),
+        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+    ) -> None:
+        """Write the blank self-assessment form of a group (XLSX, in Vietnamese) from the rulebook.
+
+        Example: portal-evidence form --group so --out phieu-so.xlsx
+        """
+        from verifier.forms import write_form
+        from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
+
+        try:
+            rulebook = load_rulebook(rules or DEFAULT_RULEBOOK)
+            path = write_form(rulebook, group, out_file)
+        except InputError as exc:
+            _fail(exc)
+        out.print(Text(str(path)))
+        raise typer.Exit(EXIT_OK)
+
+    @app.command()
+    def intake(
+        folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of filled forms (.xlsx)."),
+        agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry."),
+        out_file: Path = typer.Option(..., "--out", dir_okay=False, help="reports.csv to write."),
+        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+    ) -> None:
+        """Read a folder of filled forms into reports.csv (the file `crawl --reports` reads).
+
+        Every problem is named by file, row and column, and nothing is written until all forms are right.
+        The submission date is the form's date cell, else the file's modification date.
+
+        Example: portal-evidence intake phieu-da-nhan/ --agencies agencies.csv --out reports.csv
+        """
+        from verifier.forms import intake_forms
+        from verifier.intake import load_registry
+        from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
+
+        try:
+            rulebook = load_rulebook(rules or DEFAULT_RULEBOOK)
+            registry = load_registry(agencies, rulebook)
+            forms = intake_forms(folder, registry, rulebook, out_file)
+        except InputError as exc:
+            _fail(exc, hint=None if getattr(exc, "hint", None) else "correct the form(s) and run intake again")
+        late = [f for f in forms if f.submitted_at > rulebook.deadline]
+        for f in late:
+            err.print(Text(f"late: {f.agency.agency_id} sent {f.path.name} on {f.submitted_at}, "
+                           f"deadline {rulebook.deadline}: it will not be ranked"))
+        rows = sum(len(f.reports) for f in forms)
+        out.print(Text(f"{len(forms)} form(s), {rows} rows written to {out_file}"))
+        raise typer.Exit(EXIT_OK)
+
+
+def _write_formats(audit, out_dir: Path, wanted: list[str]) -> list[Path]:
+    """Write the asked formats; returns the paths written (WARC problems are warnings, not failures)."""
+    from verifier.export.html import write_html
+    from verifier.export.json import write_json
+    from verifier.export.warc import write_warc
+    from verifier.export.xlsx import write_xlsx
+
+    written = []
+    if "json" in wanted:
+        written.append(write_json(audit, out_dir))
+    if "xlsx" in wanted:
+        written.append(write_xlsx(audit, out_dir, link_html="html" in wanted))
+    if "html" in wanted:
+        written.append(write_html(audit, out_dir))
+    if "warc" in wanted:
+        copied, index, missing = write_warc(audit, out_dir)
+        for name in missing:
+            err.print(Text(f"warning: WARC file {name} of run {audit.run_id} not found"))
+        if index is None:
+            err.print(Text(f"warning: run {audit.run_id} has no WARC file to copy"))
+        else:
+            written.extend(copied + [index])
+    return written
+
+
+def demo_report(db_path: Path, run_id: int, out_dir: Path, console) -> Path:
+    """The demo's last steps: score and rank the run, print the ranking, write every format to out_dir/report."""
+    from verifier.export.audit import build_audit
+    from verifier.score import load_run, save_scores
+
+    started = time.monotonic()
+    handle = _open(db_path)
+    data = load_run(handle, run_id)
+    audit = build_audit(handle, generated_at=_now(None), data=data)
+    save_scores(handle, data, list(audit.scores), scored_at=audit.generated_at)
+    _print_scores(data, audit.scores, console)
+    target = out_dir / "report"
+    _write_formats(audit, target, list(FORMATS))
+    console.print(Text(f"report written in {time.monotonic() - started:.1f}s: {target / 'html' / 'index.html'} "
+                       f"(also report.json, report.xlsx, warc/)"))
+    return target

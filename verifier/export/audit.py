@@ -1,0 +1,119 @@
+"""The audit of one run as the exports read it: verdicts with their points, overrides, ranks and fetches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from crawler.records import Verdict
+from verifier.intake import Report
+from verifier.overrides import OverrideView
+from verifier.score import AgencyScore, CriterionPoints, RunData, load_run, ranking_order, score_run
+
+
+@dataclass(frozen=True)
+class Audit:
+    data: RunData
+    scores: tuple[AgencyScore, ...]
+    generated_at: dt.datetime
+    fetches: dict[int, dict] = field(default_factory=dict)   # fetch id -> fetches row
+    warc_dir: Path | None = None
+
+    @property
+    def rulebook(self):
+        return self.data.rulebook
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date]:
+        return self.data.period
+
+    @property
+    def run_id(self) -> int:
+        return self.data.run["id"]
+
+    @cached_property
+    def _scores(self) -> dict[str, AgencyScore]:
+        return {s.agency_id: s for s in self.scores}
+
+    @cached_property
+    def _points(self) -> dict[tuple[str, str], CriterionPoints]:
+        return {(cp.agency_id, cp.criterion): cp for s in self.scores for cp in s.points}
+
+    @cached_property
+    def _reports(self) -> dict[tuple[str, str], Report]:
+        return {(r.agency_id, r.criterion): r for r in self.data.reports}
+
+    @cached_property
+    def _verdicts(self) -> dict[str, list[Verdict]]:
+        out: dict[str, list[Verdict]] = {}
+        for v in self.data.verdicts:
+            out.setdefault(v.agency_id, []).append(v)
+        return out
+
+    def score(self, agency_id: str) -> AgencyScore | None:
+        return self._scores.get(agency_id)
+
+    def points(self, agency_id: str, criterion: str) -> CriterionPoints | None:
+        return self._points.get((agency_id, criterion))
+
+    def report(self, agency_id: str, criterion: str) -> Report | None:
+        return self._reports.get((agency_id, criterion))
+
+    def override(self, agency_id: str, criterion: str) -> OverrideView | None:
+        return self.data.overrides.get((agency_id, criterion))
+
+    def verdicts_of(self, agency_id: str) -> list[Verdict]:
+        return self._verdicts.get(agency_id, [])
+
+    def fetch_ids(self, verdict: Verdict) -> tuple[int | None, ...]:
+        ids = self.data.page_fetch_ids.get((verdict.agency_id, verdict.criterion), ())
+        return tuple(ids) + (None,) * (len(verdict.pages) - len(ids))
+
+    def groups(self) -> list[tuple[str, str, list[AgencyScore]]]:
+        """(group id, group name, agencies in ranking order) for every group with agencies, rulebook order."""
+        out = []
+        for gid, name in self.rulebook.groups.items():
+            members = [s for s in self.scores if s.group == gid]
+            if members:
+                out.append((gid, name, ranking_order(members)))
+        return out
+
+    def review_queue(self) -> list[tuple[Verdict, CriterionPoints]]:
+        """Verdicts of ranked agencies waiting for a reviewer, and overrides whose machine verdict changed since.
+        (Agencies not ranked, late or without a form, are not scored: their verdicts wait for nobody.)"""
+        queue = []
+        ranked = {s.agency_id for s in self.scores if s.ranked}
+        for v in self.data.verdicts:
+            if v.agency_id not in ranked:
+                continue
+            cp = self.points(v.agency_id, v.criterion)
+            view = self.override(v.agency_id, v.criterion)
+            if cp is not None and (cp.pending or (view is not None and view.machine_changed)):
+                queue.append((v, cp))
+        return queue
+
+    def reported_text(self, agency_id: str, criterion_id: str) -> str:
+        """What the agency wrote for the criterion: the link or the figure, 'không áp dụng' with its note."""
+        r = self.report(agency_id, criterion_id)
+        if r is None:
+            return ""
+        if r.not_applicable:
+            return f"Không áp dụng: {r.note}" if r.note else "Không áp dụng"
+        criterion = self.rulebook.by_id.get(criterion_id)
+        if criterion is not None and criterion.is_reported:
+            unit = f" {criterion.unit}" if r.value and criterion.unit and criterion.unit != "Có/Không" else ""
+            return f"{r.value}{unit}".strip()
+        return r.url
+
+
+def build_audit(db, run_id: int | None = None, *, generated_at: dt.datetime, rulebook=None, period=None,
+                data: RunData | None = None) -> Audit:
+    """Load, score and gather the fetch rows of a run. Raises NoRun."""
+    data = data or load_run(db, run_id, rulebook=rulebook, period=period)
+    scores = tuple(score_run(data))
+    fetches = {row["id"]: row for row in db.query("select * from fetches where run_id = ? order by id",
+                                                  [data.run["id"]])}
+    warc_dir = Path(data.run["warc_dir"]) if data.run.get("warc_dir") else None
+    return Audit(data, scores, generated_at, fetches, warc_dir)

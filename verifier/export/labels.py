@@ -1,0 +1,115 @@
+"""Vietnamese wording of the reports sent to agencies (statuses, reasons, headings). Data, not logic."""
+
+from __future__ import annotations
+
+STATUS = {
+    "pass": "Đạt",
+    "fail": "Không đạt",
+    "review": "Cần xem xét",
+    "exempt": "Miễn (không áp dụng)",
+}
+# A reported figure that was accepted is "scored", not "passed": it may earn 0 points (a "Không").
+STATUS_SCORED = "Đã chấm điểm"
+
+REASON = {
+    "ok": "Đúng chuyên mục, có bài viết trong kỳ đánh giá",
+    "not_applicable": "Không áp dụng (có giải trình)",
+    "not_applicable_unexplained": "Đánh dấu không áp dụng nhưng không giải trình",
+    "no_link": "Không cung cấp đường dẫn và không tìm thấy chuyên mục trên cổng",
+    "off_site": "Đường dẫn không thuộc cổng/trang thông tin điện tử của đơn vị",
+    "unreachable": "Không truy cập được trang",
+    "not_found": "Không tìm thấy trang (lỗi 404 hoặc trang báo lỗi)",
+    "wrong_category": "Không đúng chuyên mục",
+    "no_posts_in_year": "Không có bài viết trong kỳ đánh giá",
+    "undated": "Không xác định được ngày đăng bài",
+    "robots_disallowed": "Tệp robots.txt không cho phép kiểm tra",
+    "scored": "Chấm điểm theo số liệu báo cáo",
+    "blank": "Bỏ trống",
+    "logic_check": "Số liệu không hợp lệ (kiểm tra logic)",
+    "not_checked": "Chưa kiểm tra trong lần này",
+}
+
+NOT_RANKED = {
+    "late": "Nộp phiếu sau thời hạn",
+    "no_form": "Không nộp phiếu",
+}
+
+KIND = {"website": "Trang thông tin điện tử", "reported": "Số liệu báo cáo"}
+WEBSITE_SECTION = "Cổng/Trang thông tin điện tử"
+
+PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ"}
+
+TITLE = "Kết quả đánh giá mức độ ứng dụng công nghệ thông tin"
+RANKING = "Xếp hạng"
+AGENCY = "Đơn vị"
+AGENCY_ID = "Mã đơn vị"
+SCORE = "Điểm"
+MAX_SCORE = "Điểm tối đa"
+PERCENT = "Tỷ lệ (%)"
+LEVEL = "Xếp loại"
+CRITERION = "Tiêu chí"
+CRITERION_ID = "Mã tiêu chí"
+RESULT = "Kết quả"
+REASON_HEAD = "Lý do"
+REPORTED = "Đơn vị báo cáo"
+FOUND = "Kết quả kiểm tra"
+EVIDENCE = "Bằng chứng"
+PAGES = "Trang đã kiểm tra"
+POSTS = "Bài viết trong năm"
+POSTS_LIST = "Bài viết đã đọc"
+OVERRIDE = "Điều chỉnh của người thẩm định"
+CONFIRMATION = "Phiếu xác nhận"
+NOT_RANKED_HEAD = "Không xếp hạng"
+REVIEW_QUEUE = "Danh sách cần xem xét"
+CHECKED_AT = "Thời điểm kiểm tra"
+CHECKED_URL = "Đường dẫn đã kiểm tra"
+DISCOVERED = "Tìm qua menu của cổng"
+NOTE = "Ghi chú"
+TOTAL = "Tổng cộng"
+PERIOD = "Kỳ đánh giá"
+GENERATED = "Lập lúc"
+RULEBOOK = "Bộ tiêu chí"
+GROUP = "Nhóm"
+DETAIL = "Chi tiết kỹ thuật"
+MACHINE_CHANGED = "Kết quả kiểm tra tự động đã thay đổi kể từ khi điều chỉnh"
+YES, NO = "Có", "Không"
+
+
+def status_label(status: str, reason: str | None = None) -> str:
+    if status == "pass" and reason == "scored":
+        return STATUS_SCORED
+    return STATUS.get(status, status)
+
+
+def reason_label(reason: str | None) -> str:
+    return REASON.get(reason or "", reason or "")
+
+
+def not_ranked_label(score, deadline) -> str:
+    """Why an agency is not ranked, in words: late (with the dates) or no form."""
+    label = NOT_RANKED.get(score.not_ranked_reason or "", score.not_ranked_reason or "")
+    if score.not_ranked_reason == "late" and score.submitted_at:
+        label += f" (nộp ngày {vn_date(score.submitted_at)}, hạn {vn_date(deadline)})"
+    return label
+
+
+def vn_date(value) -> str:
+    """dd/mm/yyyy, as Vietnamese documents write dates."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def vn_datetime(value) -> str:
+    """dd/mm/yyyy HH:MM (UTC+7, Vietnam's time)."""
+    if not value:
+        return ""
+    import datetime as dt
+    local = value.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    return local.strftime("%d/%m/%Y %H:%M")
+
+
+def vn_number(x: float | None) -> str:
+    """1234.5 -> '1234,5' (Vietnamese decimal comma); None -> ''."""
+    if x is None:
+        return ""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

@@ -1,0 +1,415 @@
+"""Forms: the blank self-assessment form of a group (XLSX, in Vietnamese) and a folder of filled forms read back.
+
+A filled form becomes the same records as reports.csv (verifier.intake.Report), validated by the same
+code with the same messages; every problem names the form file, the row and the column letter.
+
+Layout of the form (first sheet):
+    rows 5–9, column C: agency id, agency name, submission date, group, rulebook
+    row 11: the table header; every header cell ends with its key in brackets, e.g. "(criterion)"
+    rows 12…: one row per criterion (section headings between them have no criterion id)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from verifier.errors import InputError, InputErrors, MalformedDate
+from verifier.intake import (
+    Agency, BadValue, DuplicateRow, Report, Row, UnknownAgency, UnreadableFile, parse_day, reports_from_rows,
+)
+from verifier.reported import BadFigure, read_value
+from verifier.rulebook import Rulebook
+
+SHEET = "Phiếu"
+VALUE_COL = 2                      # column C (0-based) holds the agency's answers above the table
+FIELD_ROWS = {                     # key -> (row, label); rows as a spreadsheet shows them
+    "agency_id": (5, "Mã đơn vị"),
+    "agency_name": (6, "Tên đơn vị"),
+    "submitted_at": (7, "Ngày gửi phiếu (dd/mm/yyyy)"),
+    "group": (8, "Nhóm"),
+    "rulebook": (9, "Bộ tiêu chí"),
+}
+HEADER_ROW = 11
+COLUMNS = (                        # key, Vietnamese heading, width
+    ("no", "STT", 5),
+    ("criterion", "Mã tiêu chí", 20),
+    ("name", "Tiêu chí", 55),
+    ("unit", "Đơn vị tính", 12),
+    ("value_or_url", "Giá trị hoặc đường dẫn (URL) chuyên mục", 45),
+    ("not_applicable", "Không áp dụng (ghi x)", 12),
+    ("note", "Giải trình nếu không áp dụng / ghi chú", 40),
+    ("points", "Điểm tối đa", 9),
+)
+WEBSITE_SECTION = "Cổng/Trang thông tin điện tử (ghi đường dẫn chuyên mục)"
+NA_MARK = "x"
+_KEY = re.compile(r"\(([a-z_]+)\)\s*$")
+REPORTS_CSV_COLUMNS = ("agency_id", "agency_name", "group", "criterion", "url", "value", "not_applicable", "note",
+                       "submitted_at", "source")
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+_ROW_KEYS = ("agency_id", "criterion", "url", "value", "not_applicable", "note", "submitted_at")
+
+
+class BadForm(InputError):
+    """Not a form of this rulebook"""
+
+
+def _col_letter(index: int) -> str:
+    return chr(ord("A") + index)
+
+
+def rulebook_tag(rulebook: Rulebook) -> str:
+    return f"{rulebook.province} {rulebook.year}"
+
+
+# ------------------------------------------------------------------------------------------------ blank form
+
+def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
+    """Write the blank form of a group. Raises BadValue for a group the rulebook does not have."""
+    import xlsxwriter
+
+    if group not in rulebook.groups:
+        raise BadValue(f"group {group!r} is not one of {', '.join(rulebook.groups)}", column="--group")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False})
+    ws = wb.add_worksheet(SHEET)
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top", "text_wrap": True}
+    f_cell = wb.add_format(base)
+    f_title = wb.add_format({**base, "bold": True, "font_size": 13, "text_wrap": False})
+    f_label = wb.add_format({**base, "bold": True})
+    f_head = wb.add_format({**base, "bold": True, "bg_color": "#DDE7F0", "border": 1, "align": "center"})
+    f_input = wb.add_format({**base, "bg_color": "#FFF9D6", "border": 1, "locked": False})
+    f_date = wb.add_format({**base, "bg_color": "#FFF9D6", "border": 1, "locked": False, "num_format": "dd/mm/yyyy"})
+    f_fixed = wb.add_format({**base, "border": 1})
+    f_section = wb.add_format({**base, "bold": True, "italic": True, "bg_color": "#F2F2F2", "border": 1})
+    f_note = wb.add_format({**base, "italic": True, "font_color": "#444444"})
+    for i, (_, _, width) in enumerate(COLUMNS):
+        ws.set_column(i, i, width)
+    ws.write_string(0, 0, f"PHIẾU CUNG CẤP SỐ LIỆU ĐÁNH GIÁ MỨC ĐỘ ỨNG DỤNG CÔNG NGHỆ THÔNG TIN NĂM {rulebook.year}",
+                    f_title)
+    ws.write_string(1, 0, f"{rulebook.province} – {rulebook.groups[group]}", f_label)
+    ws.write_string(2, 0, f"Hạn gửi phiếu: {rulebook.deadline:%d/%m/%Y}. Phiếu gửi sau thời hạn không được "
+                          "chấm điểm, xếp hạng.", f_note)
+    for key, (row, label) in FIELD_ROWS.items():
+        ws.merge_range(row - 1, 0, row - 1, 1, f"{label} ({key})", f_label)
+        if key == "group":
+            ws.write_string(row - 1, VALUE_COL, group, f_fixed)
+        elif key == "rulebook":
+            ws.write_string(row - 1, VALUE_COL, rulebook_tag(rulebook), f_fixed)
+        elif key == "submitted_at":
+            ws.write_blank(row - 1, VALUE_COL, None, f_date)
+        else:
+            ws.write_blank(row - 1, VALUE_COL, None, f_input)
+    for i, (key, heading, _) in enumerate(COLUMNS):
+        ws.write_string(HEADER_ROW - 1, i, f"{heading} ({key})", f_head)
+    ws.freeze_panes(HEADER_ROW, 0)
+    row = HEADER_ROW          # 0-based index of the first criterion row
+    section = None
+    number = 0
+    for criterion in rulebook.criteria_for(group):
+        this_section = criterion.section or (WEBSITE_SECTION if criterion.kind == "website" else "")
+        if this_section and this_section != section:
+            ws.merge_range(row, 0, row, len(COLUMNS) - 1, this_section, f_section)
+            row += 1
+            section = this_section
+        number += 1
+        ws.write_number(row, 0, number, f_fixed)
+        ws.write_string(row, 1, criterion.id, f_fixed)
+        ws.write_string(row, 2, criterion.name, f_fixed)
+        ws.write_string(row, 3, criterion.unit or ("URL" if criterion.kind == "website" else ""), f_fixed)
+        ws.write_blank(row, 4, None, f_input)
+        ws.write_blank(row, 5, None, f_input)
+        ws.write_blank(row, 6, None, f_input)
+        ws.write_number(row, 7, criterion.points, f_fixed)
+        ws.data_validation(row, 5, row, 5, {"validate": "list", "source": [NA_MARK], "error_type": "warning"})
+        if criterion.formula == "yes_no":
+            ws.data_validation(row, 4, row, 4, {"validate": "list", "source": ["Có", "Không"],
+                                                "error_type": "warning"})
+        elif criterion.kind == "reported":
+            ws.data_validation(row, 4, row, 4, {"validate": "decimal", "criteria": ">=", "value": 0,
+                                                "error_type": "warning",
+                                                "error_message": "Nhập một số (ví dụ 85 hoặc 85,5)."})
+        row += 1
+    notes = [
+        "Hướng dẫn: tiêu chí website ghi đường dẫn (URL) của chuyên mục trên cổng/trang của đơn vị; tiêu chí số "
+        "liệu ghi con số (tỷ lệ % ghi số từ 0 đến 100) hoặc Có/Không.",
+        "Tiêu chí không thuộc chức năng, nhiệm vụ của đơn vị: ghi x ở cột \"Không áp dụng\" và giải trình lý do; "
+        "không giải trình sẽ không được tính điểm cho đến khi được thẩm định.",
+        "Không thay đổi cột \"Mã tiêu chí\".",
+    ]
+    for text in notes:
+        row += 1
+        ws.merge_range(row, 0, row, len(COLUMNS) - 1, text, f_note)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW - 1)
+    wb.close()
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+@dataclass(frozen=True)
+class FilledForm:
+    path: Path
+    agency: Agency
+    submitted_at: dt.date
+    reports: tuple[Report, ...]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _cells(path: Path) -> list[list]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise UnreadableFile(f"not a readable XLSX workbook ({exc})", file=str(path),
+                             hint="save the form as .xlsx") from None
+    try:
+        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+        return [list(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _cell(rows, row: int, col: int):
+    """The value at a spreadsheet row (1-based) and column index (0-based), or None."""
+    if row - 1 < len(rows) and col < len(rows[row - 1]):
+        return rows[row - 1][col]
+    return None
+
+
+def _find_fields(rows) -> dict[str, int]:
+    """Rows of the agency fields, found by their bracketed keys in column A (forms may gain rows above)."""
+    found = {}
+    for i, r in enumerate(rows[:40], start=1):
+        for cell in r[:2]:
+            m = _KEY.search(_text(cell))
+            if m and m.group(1) in FIELD_ROWS:
+                found.setdefault(m.group(1), i)
+    return found
+
+
+def _find_header(rows) -> tuple[int, dict[str, int]] | None:
+    for i, r in enumerate(rows, start=1):
+        keys = {}
+        for j, cell in enumerate(r):
+            m = _KEY.search(_text(cell))
+            if m:
+                keys[m.group(1)] = j
+        if "criterion" in keys and "value_or_url" in keys:
+            return i, keys
+    return None
+
+
+def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook) -> FilledForm:
+    """One filled form as reports; raises InputErrors naming the file, row and column of every problem."""
+    path = Path(path)
+    rows = _cells(path)
+    name = str(path)
+    fields = _find_fields(rows)
+    header = _find_header(rows)
+    missing = [k for k in ("agency_id", "submitted_at") if k not in fields]
+    if header is None or missing:
+        what = "the criteria table header" if header is None else f"the field(s) {', '.join(missing)}"
+        raise InputErrors([BadForm(f"{what} not found; use the form written by `portal-evidence form`",
+                                   file=name, row=HEADER_ROW if header is None else None)])
+    header_row, keys = header
+    errors: list[InputError] = []
+
+    def where(key):
+        return dict(file=name, row=fields[key], column=f"{_col_letter(VALUE_COL)} ({FIELD_ROWS[key][1]})")
+
+    agency_id = _text(_cell(rows, fields["agency_id"], VALUE_COL))
+    agency = registry.get(agency_id)
+    if not agency_id:
+        errors.append(BadValue("the agency id is blank", **where("agency_id")))
+    elif agency is None:
+        errors.append(UnknownAgency(repr(agency_id), **where("agency_id")))
+    if agency is not None and "group" in fields:
+        group = _text(_cell(rows, fields["group"], VALUE_COL))
+        if group and group != agency.group:
+            errors.append(BadForm(f"this is the form of group {group!r}, the agency is in group {agency.group!r}",
+                                  hint=f"send the agency the form of group {agency.group}", **where("group")))
+    if "rulebook" in fields:
+        tag = _text(_cell(rows, fields["rulebook"], VALUE_COL))
+        if tag and tag != rulebook_tag(rulebook):
+            errors.append(BadForm(f"the form is for {tag!r}, the rulebook is {rulebook_tag(rulebook)!r}",
+                                  **where("rulebook")))
+    if agency is not None and "agency_name" in fields:
+        written = _text(_cell(rows, fields["agency_name"], VALUE_COL))
+        if written and _fold(written) != _fold(agency.agency_name):
+            errors.append(BadValue(f"{written!r} disagrees with the registry ({agency.agency_name!r})",
+                                   **where("agency_name")))
+    raw_date = _cell(rows, fields["submitted_at"], VALUE_COL)
+    submitted = None
+    try:
+        submitted = (raw_date.date() if isinstance(raw_date, dt.datetime) else raw_date
+                     if isinstance(raw_date, dt.date) else parse_day(_text(raw_date)))
+    except ValueError:
+        errors.append(MalformedDate(f"{_text(raw_date)!r} (use dd/mm/yyyy)", **where("submitted_at")))
+    if submitted is None and not errors:
+        # no date written: the file's modification date is when it arrived
+        submitted = dt.datetime.fromtimestamp(path.stat().st_mtime).date()
+    if errors:
+        raise InputErrors(errors)
+
+    letters = {
+        "criterion": keys["criterion"], "url": keys["value_or_url"], "value": keys["value_or_url"],
+        "not_applicable": keys.get("not_applicable"), "note": keys.get("note"),
+    }
+    table: list[Row] = []
+    for number in range(header_row + 1, len(rows) + 1):
+        criterion_id = _text(_cell(rows, number, keys["criterion"]))
+        if not criterion_id:
+            continue
+        answer = _text(_cell(rows, number, keys["value_or_url"]))
+        criterion = rulebook.by_id.get(criterion_id)
+        is_website = criterion is None or criterion.kind == "website"
+        na = _text(_cell(rows, number, keys["not_applicable"])) if "not_applicable" in keys else ""
+        note = _text(_cell(rows, number, keys["note"])) if "note" in keys else ""
+        if criterion is not None and not is_website and answer and not _na_flag(na):
+            try:
+                read_value(criterion, answer)
+            except BadFigure as exc:
+                errors.append(BadValue(f"{criterion_id}: {exc}", file=name, row=number,
+                                       column=_column_name("value", letters)))
+        table.append(Row(number, {
+            "agency_id": agency.agency_id, "criterion": criterion_id,
+            "url": answer if is_website else "", "value": "" if is_website else answer,
+            "not_applicable": na, "note": note, "submitted_at": submitted.isoformat(),
+        }))
+    try:
+        reports = reports_from_rows(name, list(_ROW_KEYS), table, registry, rulebook)
+    except InputErrors as exc:
+        errors.extend(_relabel(e, letters) for e in exc.errors)
+        reports = []
+    if errors:
+        raise InputErrors(sorted(errors, key=lambda e: (e.row or 0)))
+    return FilledForm(path, agency, submitted, tuple(reports))
+
+
+def _na_flag(text: str) -> bool:
+    from verifier.intake import parse_flag
+    return bool(parse_flag(text))
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _column_name(key: str, letters: dict[str, int | None]) -> str:
+    index = letters.get(key)
+    heading = {k: h for k, h, _ in COLUMNS}
+    form_key = "value_or_url" if key in ("url", "value") else key
+    if index is None:
+        return key
+    return f"{_col_letter(index)} ({heading.get(form_key, key)})"
+
+
+def _relabel(error: InputError, letters) -> InputError:
+    """The same error, naming the form's column letter instead of the reports.csv column."""
+    if error.column in letters:
+        return type(error)(error.detail, file=error.file, row=error.row,
+                           column=_column_name(error.column, letters), hint=error.hint)
+    return error
+
+
+FORM_SUFFIXES = (".xlsx", ".xlsm")
+NOT_XLSX = (".xls", ".ods", ".doc", ".docx")
+
+
+def read_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook) -> list[FilledForm]:
+    """Every filled form of a folder (name order). Raises InputErrors listing the problems of every file;
+    two forms of one agency are an error naming both files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputErrors([UnreadableFile("not a folder", file=str(folder))])
+    errors: list[InputError] = []
+    forms: list[FilledForm] = []
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(("~$", ".")))
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix in NOT_XLSX:
+            errors.append(UnreadableFile(f"{suffix} forms are not read", file=str(path),
+                                         hint="open it and save it as .xlsx"))
+            continue
+        if suffix not in FORM_SUFFIXES:
+            continue
+        try:
+            forms.append(read_form(path, registry, rulebook))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+        except InputError as exc:
+            errors.append(exc)
+    if not forms and not errors:
+        errors.append(UnreadableFile("no .xlsx forms in this folder", file=str(folder)))
+    seen: dict[str, FilledForm] = {}
+    for form in forms:
+        first = seen.get(form.agency.agency_id)
+        if first is not None:
+            errors.append(DuplicateRow(f"agency {form.agency.agency_id!r} also sent {first.path}",
+                                       file=str(form.path), row=FIELD_ROWS["agency_id"][0],
+                                       column=f"{_col_letter(VALUE_COL)} ({FIELD_ROWS['agency_id'][1]})",
+                                       hint="keep one form per agency in the folder"))
+        else:
+            seen[form.agency.agency_id] = form
+    if errors:
+        raise InputErrors(errors)
+    return forms
+
+
+def _csv_safe(text: str) -> str:
+    """Free text as a spreadsheet will not run it as a formula (a leading apostrophe)."""
+    return "'" + text if text.startswith(_CSV_FORMULA_START) else text
+
+
+def reports_csv(forms: list[FilledForm], registry: dict[str, Agency]) -> str:
+    """The forms as reports.csv text, the shape the crawl reads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORTS_CSV_COLUMNS)
+    for form in forms:
+        agency = registry[form.agency.agency_id]
+        for r in form.reports:
+            writer.writerow([r.agency_id, agency.agency_name, agency.group, r.criterion, r.url,
+                             r.value, "x" if r.not_applicable else "", _csv_safe(r.note),
+                             r.submitted_at.isoformat() if r.submitted_at else "", r.source])
+    return out.getvalue()
+
+
+def intake_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook, out: Path | str) -> list[FilledForm]:
+    """Read every form of the folder and write reports.csv; nothing is written when any form has a problem."""
+    forms = read_forms(folder, registry, rulebook)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(reports_csv(forms, registry), encoding="utf-8")
+    tmp.replace(out)
+    return forms

@@ -1,0 +1,122 @@
+"""Reviewer overrides: a decision stored beside the machine verdict, never in place of it.
+
+An override names the agency and criterion (not a run), so it stays in force
+for later runs of the same evaluation year; it records who, when, why and what
+the machine said at that time, and a later run whose machine verdict differs
+flags it for a second look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from crawler.records import Verdict
+from verifier.errors import InputError
+from verifier.store import iso
+
+STATUSES = ("pass", "fail", "exempt", "review")
+
+
+class BadOverride(InputError):
+    """Cannot record the override"""
+
+
+@dataclass(frozen=True)
+class Override:
+    id: int | None
+    agency_id: str
+    criterion: str
+    status: str
+    note: str
+    by: str
+    at: dt.datetime
+    run_id: int | None                 # the run whose verdict the reviewer looked at
+    machine_status: str | None         # the machine verdict at that time
+    machine_reason: str | None
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    """The override in force for one (agency, criterion) of a run, with the machine verdict of that run."""
+
+    override: Override
+    machine_status: str | None
+    machine_reason: str | None
+    history: tuple[Override, ...] = ()     # every override of this key up to this one, oldest first
+
+    @property
+    def machine_changed(self) -> bool:
+        """The machine verdict of this run differs from the one the reviewer overrode."""
+        o = self.override
+        return (o.machine_status, o.machine_reason) != (self.machine_status, self.machine_reason)
+
+
+def new_override(agency_id: str, criterion: str, status: str, note: str, by: str, *, at: dt.datetime,
+                 run_id: int | None, machine: Verdict | None) -> Override:
+    """A validated override (not yet stored). Raises BadOverride for an unknown status or a missing note/name."""
+    status = (status or "").strip().lower()
+    if status not in STATUSES:
+        raise BadOverride(f"status {status!r} is not one of {', '.join(STATUSES)}", column="--status")
+    if not (note or "").strip():
+        raise BadOverride("a note saying why is required", column="--note")
+    if not (by or "").strip():
+        raise BadOverride("the reviewer's name is required", column="--by")
+    return Override(None, agency_id, criterion, status, note.strip(), by.strip(), at, run_id,
+                    machine.status if machine else None, machine.reason if machine else None)
+
+
+def save_override(db, override: Override) -> Override:
+    """Insert the override (a new row: earlier decisions stay for the audit); returns it with its id."""
+    row = {
+        "agency_id": override.agency_id, "criterion": override.criterion, "status": override.status,
+        "note": override.note, "by": override.by, "at": iso(override.at), "run_id": override.run_id,
+        "machine_status": override.machine_status, "machine_reason": override.machine_reason,
+    }
+    with db.conn:
+        pk = db["overrides"].insert(row).last_pk
+    return Override(pk, *[getattr(override, f) for f in (
+        "agency_id", "criterion", "status", "note", "by", "at", "run_id", "machine_status", "machine_reason")])
+
+
+def _from_row(row: dict) -> Override:
+    at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return Override(row["id"], row["agency_id"], row["criterion"], row["status"], row["note"] or "",
+                    row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"])
+
+
+def _run_years(db) -> dict[int, int | None]:
+    return {r["id"]: r["year"] for r in db["runs"].rows}
+
+
+def overrides_for_run(db, run: dict, verdicts: dict[tuple[str, str], Verdict]) -> dict[tuple[str, str], OverrideView]:
+    """The override in force per (agency, criterion) for this run: the latest one made on this run or an
+    earlier run of the same year. `verdicts` are the run's machine verdicts, to flag the changed ones."""
+    years = _run_years(db)
+    history: dict[tuple[str, str], list[Override]] = {}
+    for row in db["overrides"].rows_where(order_by="id"):
+        o = _from_row(row)
+        if o.run_id is not None:
+            if o.run_id > run["id"]:
+                continue
+            if years.get(o.run_id) not in (None, run.get("year")):
+                continue
+        history.setdefault((o.agency_id, o.criterion), []).append(o)
+    views = {}
+    for key, items in history.items():
+        machine = verdicts.get(key)
+        views[key] = OverrideView(items[-1], machine.status if machine else None,
+                                  machine.reason if machine else None, tuple(items))
+    return views
+
+
+def override_dict(view: OverrideView | None) -> dict | None:
+    """The override as report.json shows it beside the machine verdict."""
+    if view is None:
+        return None
+    o = view.override
+    return {
+        "status": o.status, "note": o.note, "by": o.by, "at": iso(o.at),
+        "machine_status": o.machine_status, "machine_reason": o.machine_reason,
+        "machine_changed": view.machine_changed,
+    }
