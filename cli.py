@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from verifier.commands import DEFAULT_DB
 from verifier.errors import InputError, MalformedDate
 
 app = typer.Typer(
@@ -166,7 +167,7 @@ def crawl(
     agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry (CSV/XLSX)."),
     reports: Path = typer.Option(..., "--reports", exists=True, dir_okay=False, help="Agencies' reports (CSV/XLSX)."),
     rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML (default: rules/caobang-2018.yaml)."),
-    db: Path = typer.Option(Path("portal-evidence.db"), "--db", dir_okay=False, help="Evidence database (SQLite)."),
+    db: Path = typer.Option(DEFAULT_DB, "--db", dir_okay=False, help="Evidence database (SQLite)."),
     period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
     period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
     warc_dir: Optional[Path] = typer.Option(None, "--warc-dir", file_okay=False, help="Where WARC files go (default: beside the database)."),
@@ -250,7 +251,9 @@ def print_summary(summary) -> None:
         by_status[status] = by_status.get(status, 0) + n
     total = sum(by_status.values())
     parts = ", ".join(f"{by_status[s]} {s}" for s in ("pass", "fail", "review", "exempt") if s in by_status)
-    out.print(Text(f"{total} links: {parts}; {summary.pages} pages fetched, {summary.errors} errors, "
+    if summary.no_form:
+        out.print(Text(f"no form received from {', '.join(summary.no_form)}: not verified, not ranked"))
+    out.print(Text(f"{total} verdicts: {parts}; {summary.pages} pages fetched, {summary.errors} errors, "
                    f"{summary.seconds:.1f}s" + (f"; evidence {summary.warc_file}" if summary.warc_file else "")))
 
 
@@ -270,10 +273,8 @@ def demo(
 
 def _register_more_commands() -> None:
     """Scoring, overrides, forms and exports live in verifier.commands (kept out of this thin shell)."""
-    try:
-        from verifier.commands import register
-    except ImportError:
-        return
+    from verifier.commands import register
+
     register(app)
 
 

@@ -76,7 +76,7 @@ def test_every_demo_link_gets_its_truth_verdict(crawled):
         if got.get(key) != want:
             wrong.append(f"{key}: got {got.get(key)} want {want}")
     assert not wrong, "\n".join(wrong)
-    assert "links:" in result.stdout     # the one-line summary
+    assert "verdicts:" in result.stdout     # the one-line summary
 
 
 def test_exit_code_says_review_or_fetch_failures(crawled):

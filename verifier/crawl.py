@@ -27,7 +27,8 @@ from crawler.settings import RunOptions
 from verifier.checks import task_investigation, task_verdict
 from verifier.errors import InputError
 from verifier.intake import Agency, Report, load_registry, load_reports
-from verifier.plan import Task, plan_tasks
+from verifier.plan import Task, agencies_without_form, plan_tasks
+from verifier.reported import decide_reported
 from verifier.rulebook import Rulebook, load_rulebook
 from verifier.store import iso, latest_run, open_db, save_verdict
 
@@ -52,6 +53,7 @@ class CrawlSummary:
     errors: int = 0
     seconds: float = 0.0
     warc_file: str = ""
+    no_form: list[str] = field(default_factory=list)            # agencies that sent no form: not verified
 
     @property
     def needs_attention(self) -> bool:
@@ -142,9 +144,11 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         db = open_db(db_path)
         run_id, resumed = _start_run(db, inputs, options, agencies, reports, warc_dir, clock)
         done = {(r["agency_id"], r["criterion"]) for r in db["verdicts"].rows_where("run_id = ?", [run_id])}
+        _decide_reported(db, run_id, inputs, done, clock, options.period)
         tasks = plan_tasks(inputs.registry, inputs.reports, inputs.rulebook)
         todo = [t for t in tasks if t.key not in done]
-        summary = CrawlSummary(run_id=run_id, resumed=resumed, total=len(tasks), skipped=len(tasks) - len(todo))
+        summary = CrawlSummary(run_id=run_id, resumed=resumed, total=len(tasks), skipped=len(tasks) - len(todo),
+                               no_form=[a.agency_id for a in agencies_without_form(inputs.registry, inputs.reports)])
         progress = (progress_factory or (lambda total, done: Progress(total, done=done)))(len(tasks), len(done))
         matcher = CategoryMatcher.from_rulebook(inputs.rulebook)
         period = options.period
@@ -174,6 +178,19 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         summary.errors = progress.errors
         summary.seconds = time.monotonic() - started
     return summary
+
+
+def _decide_reported(db, run_id: int, inputs: CrawlInputs, done: set, clock, period) -> None:
+    """The form's figures need no fetch: decide them first, in one transaction per agency."""
+    rows_of: dict[str, list[Report]] = {}
+    for r in inputs.reports:
+        rows_of.setdefault(r.agency_id, []).append(r)
+    for task in plan_tasks(inputs.registry, inputs.reports, inputs.rulebook, kind="reported"):
+        if task.key in done:
+            continue
+        verdict = decide_reported(task.agency.agency_id, task.criterion, task.report,
+                                  rows_of.get(task.agency.agency_id, []), inputs.rulebook, clock())
+        save_verdict(db, run_id, verdict, period)
 
 
 def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_cache, progress, clock) -> str:

@@ -1,4 +1,7 @@
-"""What to verify: every (agency, criterion) of the agency's group, reported or left blank."""
+"""What to verify: every (agency, criterion) of the agency's group, reported or left blank.
+
+An agency that sent no form at all is not verified: it is not scored or ranked (SPEC §4, the
+Department's rule), and crawling fourteen blank links of it would only spend the portal's patience."""
 
 from __future__ import annotations
 
@@ -23,13 +26,22 @@ class Task:
         return self.agency.agency_id, self.criterion.id
 
 
-def plan_tasks(registry: dict[str, Agency], reports: list[Report], rulebook: Rulebook) -> list[Task]:
-    """One task per agency and website criterion of its group, in registry and rulebook order."""
+def plan_tasks(registry: dict[str, Agency], reports: list[Report], rulebook: Rulebook,
+               kind: str = "website") -> list[Task]:
+    """One task per agency with a form and criterion of `kind` of its group, in registry and rulebook order."""
     by_key = {(r.agency_id, r.criterion): r for r in reports}
+    with_form = {r.agency_id for r in reports}
     tasks = []
     for agency in registry.values():
+        if agency.agency_id not in with_form:
+            continue
         for criterion in rulebook.criteria_for(agency.group):
-            if criterion.kind != "website":
+            if criterion.kind != kind:
                 continue
             tasks.append(Task(agency, criterion, by_key.get((agency.agency_id, criterion.id))))
     return tasks
+
+
+def agencies_without_form(registry: dict[str, Agency], reports: list[Report]) -> list[Agency]:
+    with_form = {r.agency_id for r in reports}
+    return [a for a in registry.values() if a.agency_id not in with_form]

@@ -15,7 +15,6 @@ import sqlite_utils
 
 from crawler.records import PageVisit, Post, Verdict
 
-DEFAULT_DB = Path("portal-evidence.db")
 
 SCHEMA = {
     "runs": dict(columns={
@@ -74,7 +73,7 @@ def iso(value) -> str | None:
     return value.isoformat()
 
 
-def open_db(path: Path | str = DEFAULT_DB) -> sqlite_utils.Database:
+def open_db(path: Path | str) -> sqlite_utils.Database:
     """The database, with every table created if missing."""
     db = sqlite_utils.Database(str(path))
     db.execute("PRAGMA journal_mode=WAL")
