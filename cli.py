@@ -181,7 +181,8 @@ def crawl(
     Example: portal-evidence crawl --agencies agencies.csv --reports reports.csv --db evidence.db
     """
     from crawler.settings import Limits, RunOptions
-    from verifier.crawl import Progress, run_crawl
+    from verifier.crawl import run_crawl
+    from verifier.progress import Progress, TerminalProgress
     from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 
     rules = rules or DEFAULT_RULEBOOK
@@ -192,11 +193,11 @@ def crawl(
         _fail(exc)
     limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
     options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
-    progress_cls = _TerminalProgress if err.is_terminal else Progress
+    progress_cls = TerminalProgress if err.is_terminal else Progress
     made: list = []
 
     def progress_factory(total, done):
-        made.append(progress_cls(total, done=done, stream=sys.stderr))
+        made.append(progress_cls(total, done=done, stream=err.file if err.is_terminal else sys.stderr))
         return made[-1]
 
     try:
@@ -208,33 +209,9 @@ def crawl(
     raise typer.Exit(EXIT_ATTENTION if summary.needs_attention else EXIT_OK)
 
 
-class _TerminalProgress:
-    """A rich progress bar: links done of total, pages fetched, errors."""
-
-    def __init__(self, total, done=0, stream=None):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
-
-        self.pages = self.errors = 0
-        self.bar = Bar(TextColumn("links"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                       TimeElapsedColumn(), console=err, transient=False)
-        self.task = self.bar.add_task("crawl", total=total, completed=done, info="")
-        self.bar.start()
-
-    def fetched(self, fetch):
-        self.pages += 1
-        self.errors += bool(fetch.error or (fetch.status or 0) >= 400)
-        self.bar.update(self.task, info=f"{self.pages} pages, {self.errors} errors")
-
-    def link_done(self, verdict):
-        self.bar.advance(self.task)
-
-    def close(self):
-        self.bar.stop()
-
-
 def print_summary(summary) -> None:
     table = Table(title=f"Run {summary.run_id}" + (" (resumed)" if summary.resumed else ""))
-    for col in ("status", "reason", "links"):
+    for col in ("status", "reason", "verdicts"):
         table.add_column(col)
     for (status, reason), n in sorted(summary.counts.items()):
         table.add_row(Text(status, style=STATUS_STYLE.get(status, "")), reason, str(n))
@@ -246,6 +223,14 @@ def print_summary(summary) -> None:
         for row in summary.changes:
             changes.add_row(*row)
         out.print(changes)
+    if summary.overrides:
+        flagged = Table(title="Reviewer overrides in force (flagged: the machine verdict changed since)")
+        for col in ("agency", "criterion", "override", "machine now", "flag"):
+            flagged.add_column(col)
+        for agency, criterion, status, machine, changed in summary.overrides:
+            flagged.add_row(agency, criterion, status, machine,
+                            Text("CHANGED", style="bold yellow") if changed else "")
+        out.print(flagged)
     by_status = {}
     for (status, _), n in summary.counts.items():
         by_status[status] = by_status.get(status, 0) + n

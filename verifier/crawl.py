@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +29,8 @@ from verifier.intake import Agency, Report, load_registry, load_reports
 from verifier.plan import Task, agencies_without_form, plan_tasks
 from verifier.reported import decide_reported
 from verifier.rulebook import Rulebook, load_rulebook
-from verifier.store import iso, latest_run, open_db, save_verdict
+from verifier.progress import Progress
+from verifier.store import iso, open_db, save_verdict
 
 
 class CrawlLocked(InputError):
@@ -54,6 +54,8 @@ class CrawlSummary:
     seconds: float = 0.0
     warc_file: str = ""
     no_form: list[str] = field(default_factory=list)            # agencies that sent no form: not verified
+    overrides: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
+    # (agency, criterion, the reviewer's status, the machine verdict now, machine verdict changed since)
 
     @property
     def needs_attention(self) -> bool:
@@ -165,6 +167,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             if inv is None:
                 store(task, None, checked_at)
             else:
+                progress.expect(task.key, _host(inv.outcome.url or task.agency.portal))
                 pending.append((task, inv, checked_at))
         if pending:
             summary.warc_file = _crawl_pending(pending, store, options, warc_dir, run_id, http_cache, progress, clock)
@@ -174,10 +177,18 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         rows = list(db["verdicts"].rows_where("run_id = ?", [run_id]))
         summary.counts = Counter((r["status"], r["reason"]) for r in rows)
         summary.changes = _changes(db, run_id, rows)
+        summary.overrides = _overrides_in_force(db, run_id, rows)
         summary.pages = progress.pages
         summary.errors = progress.errors
         summary.seconds = time.monotonic() - started
     return summary
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    first = (url or "").split()[0] if (url or "").strip() else ""
+    return urlsplit(first if "://" in first else f"http://{first}").hostname or "?"
 
 
 def _decide_reported(db, run_id: int, inputs: CrawlInputs, done: set, clock, period) -> None:
@@ -236,27 +247,19 @@ def _changes(db, run_id: int, rows: list[dict]) -> list[tuple[str, str, str, str
     return out
 
 
-class Progress:
-    """Plain log lines on stderr (cron); the CLI swaps in a rich progress bar on a terminal."""
+def _overrides_in_force(db, run_id: int, rows: list[dict]) -> list[tuple[str, str, str, str, bool]]:
+    """Reviewers' decisions that still apply to this run, flagged where the machine now says otherwise."""
+    from verifier.overrides import overrides_for_run
 
-    def __init__(self, total: int, done: int = 0, stream=None, every: int = 25):
-        self.total = total
-        self.done = done
-        self.pages = 0
-        self.errors = 0
-        self.stream = stream
-        self.every = every
+    run = db["runs"].get(run_id)
+    machine = {(r["agency_id"], r["criterion"]): r for r in rows}
+    views = overrides_for_run(db, run, {k: _Said(r["status"], r["reason"]) for k, r in machine.items()})
+    return [(k[0], k[1], v.override.status, f"{v.machine_status}/{v.machine_reason}", v.machine_changed)
+            for k, v in sorted(views.items())]
 
-    def fetched(self, fetch) -> None:
-        self.pages += 1
-        if fetch.error or (fetch.status or 0) >= 400:
-            self.errors += 1
 
-    def link_done(self, verdict) -> None:
-        self.done += 1
-        if self.stream is not None and (self.done % self.every == 0 or self.done == self.total):
-            print(f"{iso(_now())} {self.done}/{self.total} links, {self.pages} pages, {self.errors} errors",
-                  file=self.stream, flush=True)
-
-    def close(self) -> None:
-        pass
+@dataclass(frozen=True)
+class _Said:
+    """What the machine said of a link (the part of a Verdict an override is compared with)."""
+    status: str
+    reason: str
