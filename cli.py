@@ -82,6 +82,8 @@ def check(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow loopback/private addresses (tests, demo)."),
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+    warc: Optional[Path] = typer.Option(None, "--warc", dir_okay=False,
+                                        help="Keep every request and response in this gzip WARC file (appended)."),
 ) -> None:
     """Spot-check one link: is it the criterion's category on the agency's portal, with posts in the period?
 
@@ -105,7 +107,7 @@ def check(
     options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
     try:
         inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
-                                     options=options, agency_portal=agency_portal)
+                                     options=options, agency_portal=agency_portal, warc_path=warc)
     except BadURL as exc:
         _fail(InputError(str(exc), column="URL"), hint="give the link as http(s)://host/path")
     verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,

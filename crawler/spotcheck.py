@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from pathlib import Path
 
 from crawler.categories import CategoryMatcher
 from crawler.fetch import Fetcher
@@ -30,27 +32,43 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
     return inv
 
 
-def run_investigation(inv: Investigation, fetcher: Fetcher) -> Investigation:
-    """Drive an investigation to its end, one fetch at a time."""
+def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Investigation:
+    """Drive an investigation to its end, one fetch at a time (each kept in `warc`, a WarcLog, when given)."""
     queue = list(inv.start())
     while queue:
         want = queue.pop(0)
         fetch = fetcher.fetch(want.url, inv.scope, method=want.method, body=want.body,
                               content_type=want.content_type)
+        if warc is not None:
+            headers = dict(fetcher.client.headers)
+            if want.content_type:
+                headers["Content-Type"] = want.content_type
+            fetch = replace(fetch, warc_record=warc.log(fetch, request_headers=headers, method=want.method,
+                                                        request_body=want.body))
         queue.extend(inv.on_fetch(want, fetch))
     return inv
 
 
 def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: RunOptions,
-               agency_portal: str | None = None, clock=None):
-    """Check one link and return (Investigation, checked_at). Raises BadURL for an unusable link."""
+               agency_portal: str | None = None, clock=None, warc_path: Path | None = None):
+    """Check one link and return (Investigation, checked_at). Raises BadURL for an unusable link.
+    With `warc_path`, every request and response is appended to that gzip WARC file."""
     normalised = normalise_url(url)
     scope = Scope.parse(agency_portal) if agency_portal else Scope.parse(_site_of(normalised))
     inv = investigate_link(criterion, url, scope=scope, matcher=matcher, options=options)
     checked_at = (clock or _now)()
     kwargs = {"clock": clock} if clock else {}
-    with Fetcher(options, **kwargs) as fetcher:
-        run_investigation(inv, fetcher)
+    warc = None
+    if warc_path is not None:
+        from crawler.warc import WarcLog
+
+        warc = WarcLog(Path(warc_path))
+    try:
+        with Fetcher(options, **kwargs) as fetcher:
+            run_investigation(inv, fetcher, warc)
+    finally:
+        if warc is not None:
+            warc.close()
     return inv, checked_at
 
 

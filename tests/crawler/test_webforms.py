@@ -106,3 +106,27 @@ def test_crawl_follows_postback_paging(server, tmp_path):
         "select status, reason, posts_in_year from verdicts where criterion = 'thanh-tra'").fetchone()
     assert row == ("pass", "ok", 5)
     assert Handler.posts == ["Page$2", "Page$3"]
+
+
+def test_spot_check_keeps_its_evidence_in_a_warc(server, rulebook, tmp_path):
+    """`check --warc`: every request (the postbacks with their form body) and response, at the offsets the
+    verdict's pages point to."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    options = RunOptions(period=(rulebook.period[0], rulebook.period[1]), allow_private=True)
+    warc = tmp_path / "check.warc.gz"
+    inv, at = spot_check(f"{server}/KetLuan.aspx", "thanh-tra", matcher=CategoryMatcher.from_rulebook(rulebook),
+                         options=options, warc_path=warc)
+    verdict = make_verdict("-", inv.outcome, options.period, reported_url=None, checked_at=at)
+    with warc.open("rb") as fh:
+        records = {it.offset: (rec.rec_type, rec.http_headers.protocol if rec.http_headers else None,
+                               rec.content_stream().read())
+                   for it in [ArchiveIterator(fh)] for rec in it}
+    requests = [(proto, body) for kind, proto, body in records.values() if kind == "request"]
+    assert [proto for proto, _ in requests] == ["GET", "POST", "POST"]
+    assert b"__EVENTARGUMENT=Page%242" in requests[1][1]
+    for number, page_visit in enumerate(verdict.pages, start=1):
+        name, place = page_visit.warc_record.split("#")
+        kind, _, body = records[int(place.split("+")[0])]
+        assert name == warc.name and kind == "response"
+        assert body == page(number)          # the listing page as served, byte for byte
