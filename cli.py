@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from verifier.commands import DEFAULT_DB
+from verifier.commands import (  # one console, one set of exit codes for every command
+    ATTENTION_REASONS, DEFAULT_DB, EXIT_ATTENTION, EXIT_OK, _fail, err, out,
+)
 from verifier.errors import InputError, MalformedDate
 
 app = typer.Typer(
@@ -23,21 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
-# Verdicts that leave work for a person: cron should alert on them.
-ATTENTION_REASONS = frozenset({"unreachable"})
-
-
-def _fail(error: Exception, hint: str | None = None) -> None:
-    message = error.message() if isinstance(error, InputError) else str(error)
-    err.print(Text(f"Error: {message}"))
-    hint = hint or getattr(error, "hint", None)
-    if hint:
-        err.print(Text(f"Hint: {hint}"))
-    raise typer.Exit(EXIT_USAGE)
 
 
 def _parse_day(value: str | None, option: str) -> dt.date | None:
