@@ -1,5 +1,6 @@
 """The XLSX workbook sent back to agencies (in Vietnamese): a ranking sheet per group, the verdict sheet
-with evidence links, the review queue, and one confirmation sheet ("Phiếu xác nhận") per agency.
+with evidence links, the pages checked and the posts read (what each verdict rests on), the review queue,
+and one confirmation sheet ("Phiếu xác nhận") per agency.
 
 Crawled and reported text is written as plain strings (XlsxWriter with strings_to_formulas,
 strings_to_urls and strings_to_numbers off), so `=HYPERLINK(...)` in a post title stays text.
@@ -137,6 +138,8 @@ def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) ->
         _ranking_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(f"{L.RANKING} {gid}", used)), formats),
                        gname, members)
     _verdict_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name("Kết quả kiểm tra", used)), formats), link_html)
+    _pages_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.PAGES, used)), formats))
+    _posts_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.POSTS_LIST, used)), formats))
     _queue_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.REVIEW_QUEUE, used)), formats))
     for agency in audit.data.agencies:
         name = _sheet_name(f"PXN {agency.agency_id}", used)
@@ -206,6 +209,50 @@ def _verdict_sheet(audit: Audit, sh: _Sheet, link_html: bool) -> None:
         sh.text(15, "\n".join(p.warc_record for p in v.pages if p.warc_record))
         sh.text(16, v.detail)
         sh.next()
+
+
+def _pages_sheet(audit: Audit, sh: _Sheet) -> None:
+    """Every page fetched for a verdict: what it was, what category it showed, and its WARC record."""
+    _heading(audit, sh, L.PAGES)
+    sh.header([L.AGENCY_ID, L.CRITERION_ID, "Mục đích", "HTTP", "Loại trang", "Chuyên mục nhận diện",
+               "Tên chuyên mục trên trang", "Số bài", "URL", L.CHECKED_AT, "Bản lưu (WARC)"],
+              [14, 20, 14, 8, 10, 20, 36, 8, 50, 16, 34])
+    for v in audit.data.verdicts:
+        for page in v.pages:
+            sh.text(0, v.agency_id)
+            sh.text(1, v.criterion)
+            sh.text(2, L.PURPOSE.get(page.purpose, page.purpose))
+            if page.status is None:
+                sh.text(3, page.error or "")
+            else:
+                sh.number(3, page.status, sh.f["int"])
+            sh.text(4, page.kind or "")
+            sh.text(5, page.category or "")
+            sh.text(6, page.category_label or "")
+            sh.number(7, page.posts, sh.f["int"])
+            sh.link(8, page.final_url or page.url)
+            sh.text(9, L.vn_datetime(page.fetched_at))
+            sh.text(10, page.warc_record or "")
+            sh.next()
+
+
+def _posts_sheet(audit: Audit, sh: _Sheet) -> None:
+    """Every post a verdict read, with its dates and whether it counts in the period."""
+    _heading(audit, sh, L.POSTS_LIST)
+    sh.header([L.AGENCY_ID, L.CRITERION_ID, "Tiêu đề", "URL", "Ngày đăng", "Ngày cập nhật", "Nguồn ngày",
+               "Trong kỳ"], [14, 20, 50, 50, 12, 12, 10, 9])
+    start, end = audit.period
+    for v in audit.data.verdicts:
+        for post in v.posts:
+            sh.text(0, v.agency_id)
+            sh.text(1, v.criterion)
+            sh.text(2, post.title)
+            sh.link(3, post.url)
+            sh.text(4, L.vn_date(post.published))
+            sh.text(5, L.vn_date(post.updated))
+            sh.text(6, post.date_source or "")
+            sh.text(7, L.YES if any(start <= d <= end for d in post.dates) else "")
+            sh.next()
 
 
 def _queue_sheet(audit: Audit, sh: _Sheet) -> None:
