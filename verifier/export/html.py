@@ -46,8 +46,9 @@ dl.kv dt{font-weight:600;color:#333}dl.kv dd{margin:0;overflow-wrap:anywhere}
 .override{background:#fff8e5;border-left:4px solid #e0b000;padding:4px 10px;margin:.5em 0}
 pre.archived{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f7f7;border:1px solid #ddd;padding:8px;
  font-size:.85em;max-height:none}
-a{color:#0b57a4;overflow-wrap:anywhere}
-.summary span{margin-right:1em;white-space:nowrap}
+a{color:#0b57a4}
+a[href^="http"],pre,dd{overflow-wrap:anywhere}
+.summary span{display:inline-block;margin-right:1em}
 @media (max-width:700px){
  body{font-size:14px;padding:8px}
  th,td{padding:3px 4px}
@@ -107,9 +108,12 @@ def document(title: str, body: str, *, root: str, generated: str) -> str:
     )
 
 
-def _table(head: list[str], rows: list[str], *, cls: str = "", ident: str = "", num_cols=()) -> str:
-    num = ' class="num"'
-    ths = "".join(f"<th{num if i in num_cols else ''}>{e(h)}</th>" for i, h in enumerate(head))
+def _table(head: list[str], rows: list[str], *, cls: str = "", ident: str = "", num_cols=(), wide_cols=()) -> str:
+    """A table; `wide_cols` are hidden on a phone, header and cells alike (their cells carry class "wide")."""
+    def th_class(i):
+        names = " ".join(n for n, cols in (("num", num_cols), ("wide", wide_cols)) if i in cols)
+        return f' class="{names}"' if names else ""
+    ths = "".join(f"<th{th_class(i)}>{e(h)}</th>" for i, h in enumerate(head))
     attrs = (f' id="{e(ident)}"' if ident else "") + (f' class="{e(cls)}"' if cls else "")
     return f'<div class="scroll"><table{attrs}><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
@@ -157,7 +161,8 @@ def index_page(audit: Audit) -> str:
                         f"<td>{local_link(agency_page(v.agency_id) + '#' + v.criterion, v.criterion)}</td>"
                         f"<td>{badge(v.status, v.reason)}</td><td>{e(L.reason_label(v.reason))}{note}</td>"
                         f"<td class=\"wide\">{e(v.detail)}</td></tr>")
-        parts.append(_table([L.AGENCY, L.CRITERION, L.RESULT, L.REASON_HEAD, L.DETAIL], rows, ident="review-table"))
+        parts.append(_table([L.AGENCY, L.CRITERION, L.RESULT, L.REASON_HEAD, L.DETAIL], rows, ident="review-table",
+                            wide_cols=(4,)))
     else:
         parts.append("<p>Không có tiêu chí nào đang chờ xem xét.</p>")
     overrides = [(k, v) for k, v in audit.data.overrides.items()]
@@ -203,7 +208,7 @@ def _posts_table(audit: Audit, verdict: Verdict, fetch_ids) -> str:
                     f"<td>{e(L.vn_date(post.published))}</td><td>{e(L.vn_date(post.updated))}</td>"
                     f"<td class=\"wide\">{e(post.date_source)}</td><td>{L.YES if inside else ''}</td><td>{ev}</td></tr>")
     return _table(["Tiêu đề", "Ngày đăng", "Ngày cập nhật", "Nguồn ngày", "Trong kỳ", L.EVIDENCE], rows,
-                  cls="posts")
+                  cls="posts", wide_cols=(3,))
 
 
 def _pages_table(verdict: Verdict, fetch_ids) -> str:
@@ -217,7 +222,7 @@ def _pages_table(verdict: Verdict, fetch_ids) -> str:
                     f"<td class=\"num\">{e(page.posts)}</td><td>{ext_link(page.final_url or page.url)}</td>"
                     f"<td>{e(L.vn_datetime(page.fetched_at))}</td><td>{ev}</td></tr>")
     return _table(["Mục đích", "HTTP", "Loại trang", "Chuyên mục nhận diện", "Số bài", "URL", L.CHECKED_AT,
-                   L.EVIDENCE], rows, cls="pages", num_cols=(4,))
+                   L.EVIDENCE], rows, cls="pages", num_cols=(4,), wide_cols=(2,))
 
 
 def _override_block(audit: Audit, verdict: Verdict) -> str:
@@ -263,14 +268,15 @@ def agency_html(audit: Audit, agency) -> str:
         reported = audit.reported_text(agency.agency_id, criterion.id)
         reported_html = ext_link(reported) if criterion.kind == "website" else e(reported)
         rows.append(f"<tr><td class=\"num\">{i}</td><td>{local_link('#' + criterion.id, criterion.name)}</td>"
-                    f"<td>{reported_html}</td><td>{badge(cp.status, v.reason)}</td><td>{e(L.reason_label(v.reason))}</td>"
+                    f"<td class=\"wide\">{reported_html}</td><td>{badge(cp.status, v.reason)}</td>"
+                    f"<td class=\"wide\">{e(L.reason_label(v.reason))}</td>"
                     f"<td class=\"num\">{e('' if v.posts_in_year is None else v.posts_in_year)}</td>"
                     f"<td class=\"num\">{_num(cp.points)}/{_num(cp.max_points)}</td>"
                     f"<td>{local_link('#' + criterion.id, L.EVIDENCE)}</td></tr>")
         sections.append(_criterion_section(audit, criterion, v, cp, reported_html))
     parts.append(f"<h2>{e(L.RESULT)}</h2>")
     parts.append(_table(["STT", L.CRITERION, L.REPORTED, L.RESULT, L.REASON_HEAD, L.POSTS, L.SCORE, L.EVIDENCE],
-                        rows, cls="criteria", ident="criteria", num_cols=(0, 5, 6)))
+                        rows, cls="criteria", ident="criteria", num_cols=(0, 5, 6), wide_cols=(2, 4)))
     parts.append(f"<h2>{e(L.EVIDENCE)}</h2>")
     parts.extend(sections)
     return document(f"{agency.agency_name} – {L.TITLE}", "\n".join(parts), root="../",
