@@ -46,6 +46,7 @@ COLUMNS = (                        # key, Vietnamese heading, width
     ("points", "Điểm tối đa", 9),
 )
 WEBSITE_SECTION = "Cổng/Trang thông tin điện tử (ghi đường dẫn chuyên mục)"
+REPORTED_SECTION = "Số liệu báo cáo"     # reported criteria the rulebook gives no section
 NA_MARK = "x"
 _KEY = re.compile(r"\(([a-z_]+)\)\s*$")
 REPORTS_CSV_COLUMNS = ("agency_id", "agency_name", "group", "criterion", "url", "value", "not_applicable", "note",
@@ -114,7 +115,7 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
     section = None
     number = 0
     for criterion in rulebook.criteria_for(group):
-        this_section = criterion.section or (WEBSITE_SECTION if criterion.kind == "website" else "")
+        this_section = criterion.section or (WEBSITE_SECTION if criterion.kind == "website" else REPORTED_SECTION)
         if this_section and this_section != section:
             ws.merge_range(row, 0, row, len(COLUMNS) - 1, this_section, f_section)
             row += 1
@@ -276,8 +277,8 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook)
     if submitted is None and not errors:
         # no date written: the file's modification date is when it arrived
         submitted = dt.datetime.fromtimestamp(path.stat().st_mtime).date()
-    if errors:
-        raise InputErrors(errors)
+    if agency is None or any(isinstance(x, BadForm) for x in errors):
+        raise InputErrors(errors)      # the table cannot be checked for an unknown agency or another form
 
     letters = {
         "criterion": keys["criterion"], "url": keys["value_or_url"], "value": keys["value_or_url"],
@@ -302,7 +303,7 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook)
         table.append(Row(number, {
             "agency_id": agency.agency_id, "criterion": criterion_id,
             "url": answer if is_website else "", "value": "" if is_website else answer,
-            "not_applicable": na, "note": note, "submitted_at": submitted.isoformat(),
+            "not_applicable": na, "note": note, "submitted_at": submitted.isoformat() if submitted else "",
         }))
     try:
         reports = reports_from_rows(name, list(_ROW_KEYS), table, registry, rulebook)

@@ -298,7 +298,7 @@ def _confirmation_sheet(audit: Audit, sh: _Sheet, agency) -> None:
     section = None
     vmap = {v.criterion: v for v in audit.verdicts_of(agency.agency_id)}
     for i, criterion in enumerate(rb.criteria_for(agency.group), start=1):
-        this_section = criterion.section or (L.WEBSITE_SECTION if criterion.kind == "website" else "")
+        this_section = criterion.section or (L.WEBSITE_SECTION if criterion.kind == "website" else L.KIND["reported"])
         if this_section and this_section != section:
             sh.text(1, this_section, sh.f["section"])
             sh.next()
