@@ -193,9 +193,18 @@ def _cells(path: Path) -> list[list]:
                              hint="save the form as .xlsx") from None
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+        return [[_cell_value(c) for c in r] for r in ws.iter_rows()]
     finally:
         wb.close()
+
+
+def _cell_value(cell):
+    """A cell's value as the agency sees it: Excel stores "85%" typed into a cell as 0.85 shown in percent."""
+    value = cell.value
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and "%" in (getattr(cell, "number_format", None) or "")):
+        return round(value * 100, 9)
+    return value
 
 
 def _cell(rows, row: int, col: int):

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from cli import app
+from verifier.forms import read_form
 from verifier.intake import load_registry, load_reports
 from verifier.rulebook import load_rulebook
 from verifier.store import open_db, save_verdict
@@ -195,3 +196,17 @@ def test_a_file_that_is_not_a_workbook_is_named(setup):
     result = invoke("intake", tmp / "in", "--agencies", tmp / "agencies.csv", "--out", tmp / "reports.csv",
                     "--rules", rules)
     assert result.exit_code == 2 and "a.xlsx: Cannot read file: not a readable XLSX workbook" in result.stderr
+
+
+def test_a_percentage_typed_as_85_percent_in_excel_reads_as_85(setup):
+    """Excel keeps "85,5%" typed into a cell as 0.855 shown with a percent format: the agency means 85.5."""
+    tmp, rules = setup
+    path = fill(tmp / "phieu-so.xlsx", tmp / "in" / "a.xlsx", "so-a", "20/11/2018", {**SO_A, "lan": 0.855})
+    wb = load_workbook(path)
+    cell = next(r[4] for r in wb.active.iter_rows(min_row=12) if r[1].value == "lan")
+    cell.number_format = "0.0%"
+    wb.save(path)
+    rulebook = load_rulebook(rules)
+    form = read_form(path, load_registry(tmp / "agencies.csv", rulebook), rulebook)
+    values = {r.criterion: r.value for r in form.reports}
+    assert values["lan"] == "85.5" and values["staff"] == "40"
