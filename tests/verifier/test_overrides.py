@@ -4,9 +4,13 @@ when the machine verdict has changed since the reviewer decided."""
 import datetime as dt
 
 import pytest
+from openpyxl import load_workbook
 
 from verifier.export.audit import build_audit
+from verifier.export.html import write_html
 from verifier.export.json import report_dict
+from verifier.export.labels import MACHINE_CHANGED
+from verifier.export.xlsx import write_xlsx
 from verifier.overrides import BadOverride, new_override, override_dict, save_override
 from verifier.score import load_run, score_run
 from verifier.store import open_db
@@ -109,6 +113,13 @@ def test_a_recrawl_whose_machine_verdict_changed_flags_the_override(province, tm
     assert (entry["status"], entry["reason"]) == ("fail", "not_found")        # the machine verdict of this run
     assert entry["override"]["status"] == "exempt" and entry["override"]["machine_changed"] is True
     assert [(v.agency_id, v.criterion) for v, _ in audit.review_queue()] == [KEY]   # listed for a second look
+    # the reports show it too: the HTML agency page and the workbook's verdict sheet
+    page = (write_html(audit, tmp_path / "out").parent / "agency" / "so-tu-phap.html").read_text(encoding="utf-8")
+    section = page.split('id="thanh-tra"')[1].split("</section>")[0]
+    assert MACHINE_CHANGED in section and "Sở không có chức năng thanh tra" in section
+    book = load_workbook(write_xlsx(audit, tmp_path / "out"))
+    row = next(r for r in book["Kết quả kiểm tra"].iter_rows(values_only=True) if r[:3:2] == KEY)
+    assert f"[{MACHINE_CHANGED}]" in row[12] and row[10] == 3
 
 
 def test_an_override_does_not_reach_another_year_nor_an_earlier_run(province):
