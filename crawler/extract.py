@@ -855,7 +855,10 @@ class _Reader:
         return tuple(out)
 
     def _nav_links(self) -> tuple[tuple[str, str], ...]:
-        out, seen = [], set()
+        """The links of the page's navigation (menus, header, side menus), for finding a category from the
+        home page; post titles in the page's own content are not navigation ("Hội nghị triển khai nhiệm vụ..."
+        names no category). Pages whose menus cannot be told apart give every short link."""
+        menu, other, seen = [], [], set()
         for a in self.body.iter("a"):
             href = self.abs(a.get("href"))
             if not href:
@@ -864,8 +867,8 @@ class _Reader:
             if not text or not _short_label(text) or (text, href) in seen:
                 continue
             seen.add((text, href))
-            out.append((text, href))
-        return tuple(out)
+            (menu if self.chrome.chrome(a) else other).append((text, href))
+        return tuple(menu or other)
 
 
 # --- Module helpers ---------------------------------------------------------------------------

@@ -115,6 +115,9 @@ class Investigation:
     # -- handlers
 
     def _on_home(self, want, fetch, reading):
+        if reading is None and (fetch.error or (fetch.status or 0) >= 500):
+            self.outcome.first = fetch     # the portal is down: `unreachable`, not "no such category"
+            return []
         link = self._discover(reading) if reading is not None else None
         if link is None:
             self.outcome.no_link = True

@@ -215,7 +215,8 @@ class VerifySpider(scrapy.Spider):
             callback=self.on_response, errback=self.on_error, dont_filter=True,
             priority=job.steps,      # finish links already under way before starting new ones
             meta={"job": job.key, "want": want, "attempt": attempt, "backoff": backoff, "scope": job.inv.scope,
-                  "handle_httpstatus_all": True, "started": self.clock()},
+                  "started": self.clock()},   # error statuses reach on_response by HTTPERROR_ALLOW_ALL;
+            # not handle_httpstatus_all in meta: that also turns off the redirect middleware
         )
 
     # -- callbacks
