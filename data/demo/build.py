@@ -106,6 +106,25 @@ def feed_xml(portal: Portal, cat: Category) -> str:
             + "\n</channel>\n</rss>\n")
 
 
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def cp1258_text(text: str) -> str:
+    """Vietnamese the way windows-1258 stores it: letters with their shape (â ă ê ô ơ ư) precomposed,
+    tone marks as separate combining characters (the code page has no precomposed toned letters)."""
+    out, tones = [], []
+    for ch in unicodedata.normalize("NFD", text):
+        if ch in TONE_MARKS:
+            tones.append(ch)
+        elif unicodedata.combining(ch):
+            out[-1] = unicodedata.normalize("NFC", out[-1] + ch)
+        else:
+            out.extend(tones)
+            tones = []
+            out.append(ch)
+    return "".join(out + tones)
+
+
 def files_of(portal: Portal) -> tuple[dict[str, bytes], list[dict]]:
     """The files and the routes of one portal's site.yaml."""
     files: dict[str, bytes] = {}
@@ -133,7 +152,7 @@ def files_of(portal: Portal) -> tuple[dict[str, bytes], list[dict]]:
                 extra["content_type"] = "text/html"
             if cat.legacy:
                 extra.update(encoding=cat.legacy, content_type=f"text/html; charset={cat.legacy}")
-                text = text.replace('<meta charset="utf-8">', f'<meta charset="{cat.legacy}">')
+                text = cp1258_text(text.replace('<meta charset="utf-8">', f'<meta charset="{cat.legacy}">'))
             if portal.platform == "webforms" and n > 1:
                 target = "ctl00$noidung$gvDanhSach"
                 add(portal.listing_path(cat, 1), f"{base}-p{n}.html", text, method="POST",
