@@ -86,3 +86,23 @@ def test_crawl_refuses_an_unreadable_xlsx(tmp_path):
 def test_crawl_requires_existing_files(tmp_path):
     result = invoke("crawl", "--agencies", str(tmp_path / "nope.csv"), "--reports", str(tmp_path / "nope2.csv"))
     assert result.exit_code == 2
+
+
+def test_reports_in_xlsx_read_a_percent_cell_as_the_agency_typed_it(tmp_path):
+    """Excel keeps "85%" as 0.85 shown in percent: the figure is 85, as on the agency's screen."""
+    from openpyxl import Workbook
+
+    from verifier.intake import load_registry, load_reports
+    from verifier.rulebook import load_rulebook
+
+    (tmp_path / "agencies.csv").write_text(REGISTRY, encoding="utf-8")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["agency_id", "criterion", "url", "value", "submitted_at"])
+    ws.append(["stp", "ket-noi-internet", None, 0.85, "20/11/2018"])
+    ws.append(["stp", "can-bo-cong-chuc", None, 45, "20/11/2018"])
+    ws["D2"].number_format = "0%"
+    wb.save(tmp_path / "reports.xlsx")
+    rulebook = load_rulebook()
+    rows = load_reports(tmp_path / "reports.xlsx", load_registry(tmp_path / "agencies.csv", rulebook), rulebook)
+    assert {r.criterion: r.value for r in rows} == {"ket-noi-internet": "85", "can-bo-cong-chuc": "45"}

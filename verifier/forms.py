@@ -20,7 +20,8 @@ from pathlib import Path
 
 from verifier.errors import InputError, InputErrors, MalformedDate
 from verifier.intake import (
-    Agency, BadValue, DuplicateRow, Report, Row, UnknownAgency, UnreadableFile, parse_day, reports_from_rows,
+    Agency, BadValue, DuplicateRow, Report, Row, UnknownAgency, UnreadableFile, cell_value, parse_day,
+    reports_from_rows,
 )
 from verifier.reported import BadFigure, read_value
 from verifier.rulebook import Rulebook
@@ -82,7 +83,6 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
                                         "strings_to_numbers": False})
     ws = wb.add_worksheet(SHEET)
     base = {"font_name": "Arial", "font_size": 10, "valign": "top", "text_wrap": True}
-    f_cell = wb.add_format(base)
     f_title = wb.add_format({**base, "bold": True, "font_size": 13, "text_wrap": False})
     f_label = wb.add_format({**base, "bold": True})
     f_head = wb.add_format({**base, "bold": True, "bg_color": "#DDE7F0", "border": 1, "align": "center"})
@@ -193,18 +193,9 @@ def _cells(path: Path) -> list[list]:
                              hint="save the form as .xlsx") from None
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        return [[_cell_value(c) for c in r] for r in ws.iter_rows()]
+        return [[cell_value(c) for c in r] for r in ws.iter_rows()]
     finally:
         wb.close()
-
-
-def _cell_value(cell):
-    """A cell's value as the agency sees it: Excel stores "85%" typed into a cell as 0.85 shown in percent."""
-    value = cell.value
-    if (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and "%" in (getattr(cell, "number_format", None) or "")):
-        return round(value * 100, 9)
-    return value
 
 
 def _cell(rows, row: int, col: int):

@@ -107,10 +107,19 @@ def _read_xlsx(path: Path):
         raise UnreadableFile(f"not a readable XLSX workbook ({exc})", file=str(path)) from None
     try:
         ws = wb.worksheets[0]
-        rows = [["" if v is None else _cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = [["" if (v := cell_value(c)) is None else _cell_text(v) for c in row] for row in ws.iter_rows()]
     finally:
         wb.close()
     return _table(path, rows)
+
+
+def cell_value(cell):
+    """A cell's value as the agency sees it: Excel stores "85%" typed into a cell as 0.85 shown in percent."""
+    value = getattr(cell, "value", None)
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and "%" in (getattr(cell, "number_format", None) or "")):
+        return round(value * 100, 9)
+    return value
 
 
 def _cell_text(value) -> str:
