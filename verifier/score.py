@@ -405,7 +405,8 @@ def score_run(data: RunData, *, checked_at: dt.datetime | None = None) -> list[A
 
 
 def save_scores(db, data: RunData, scores: list[AgencyScore], *, scored_at: dt.datetime) -> None:
-    """Replace the run's scores and criterion points in one transaction, naming the rulebook they came from."""
+    """Replace the run's scores and criterion points in one transaction, naming the rulebook and the period
+    they came from (a re-score with another period replaces them, and says so)."""
     rid = data.run["id"]
     label = rulebook_label(data.rulebook)
     with db.conn:
@@ -415,6 +416,7 @@ def save_scores(db, data: RunData, scores: list[AgencyScore], *, scored_at: dt.d
             "run_id": rid, "agency_id": s.agency_id, "group": s.group, "score": s.score, "max_score": s.max_score,
             "percent": s.percent, "level": s.level, "rank": s.rank, "ranked": int(s.ranked), "late": int(s.late),
             "not_ranked_reason": s.not_ranked_reason, "rulebook": label, "scored_at": iso(scored_at),
+            "period_start": iso(data.period[0]), "period_end": iso(data.period[1]),
         } for s in scores])
         db["criterion_points"].insert_all([{
             "run_id": rid, "agency_id": cp.agency_id, "criterion": cp.criterion, "points": cp.points,

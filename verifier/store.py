@@ -51,7 +51,7 @@ SCHEMA = {
     "scores": dict(columns={
         "run_id": int, "agency_id": str, "group": str, "score": float, "max_score": float, "percent": float,
         "level": str, "rank": int, "ranked": int, "late": int, "not_ranked_reason": str, "rulebook": str,
-        "scored_at": str,
+        "period_start": str, "period_end": str, "scored_at": str,
     }, pk=("run_id", "agency_id")),
     "criterion_points": dict(columns={
         "run_id": int, "agency_id": str, "criterion": str, "points": float, "max_points": float,
