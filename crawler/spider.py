@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import ipaddress
+import logging
 import time
 from collections.abc import Callable
 from collections import OrderedDict
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
+from scrapy.pqueues import DownloaderAwarePriorityQueue
 from twisted.internet import error as neterror
 from twisted.internet.defer import CancelledError
 
@@ -37,13 +39,14 @@ from crawler.investigate import Investigation
 from crawler.proxy import proxy_for
 from crawler.records import (
     ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, ERR_TIMEOUT, ERR_TOO_LARGE,
-    ERR_TOO_MANY_REDIRECTS, Fetch, Want,
+    ERR_TOO_MANY_REDIRECTS, PURPOSE_ARTICLE, PURPOSE_LISTING, Fetch, Want,
 )
 from crawler import settings as S
 from crawler.settings import RunOptions
 from crawler.urls import literal_private_ip
 from crawler.warc import WarcLog
 
+logger = logging.getLogger(__name__)
 TRANSIENT = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
 MEMO_SIZE = 512          # fetches kept for reuse within a run (bodies included)
 
@@ -79,6 +82,7 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
         "RANDOMIZE_DOWNLOAD_DELAY": False,
         "DEFAULT_REQUEST_HEADERS": {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                                     "Accept-Language": "vi,en;q=0.5"},
+        "SCHEDULER_PRIORITY_QUEUE": "crawler.spider.HostSlotQueue",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.spider.BackoffMiddleware": 50,
             "crawler.spider.ScopeMiddleware": 60,
@@ -98,6 +102,83 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
                     "HTTPCACHE_EXPIRATION_SECS": 20 * 3600, "HTTPCACHE_GZIP": True,
                     "HTTPCACHE_IGNORE_HTTP_CODES": [429, 500, 502, 503, 504]})
     return out
+
+
+class HostSlotQueue(DownloaderAwarePriorityQueue):
+    """The scheduler's queue: a request leaves it only for a host with a free connection.
+
+    Scrapy's engine moves requests into the downloader until the global concurrency is reached,
+    and the downloader keeps a first-in-first-out queue per host. A request parked there has
+    lost its priority and holds one of the global places another host could use, so a crawl
+    of many links on a few hosts ran well below the concurrency it is allowed. Here a host is
+    offered requests only while fewer than its concurrency are in the downloader (waiting for
+    robots.txt included). Hosts are started in turn until four times as many as fill the global
+    concurrency are under way, then the least busy of those goes first: every host runs at
+    about the same pace to a common finish, and hosts are not all opened at once, which keeps
+    each well within its time budget.
+    Within a host the highest priority goes first (see VerifySpider._priority).
+    """
+
+    def __init__(self, crawler, *args, **kwargs):
+        super().__init__(crawler, *args, **kwargs)
+        self._per_host = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1
+        self._handed: dict[str, list] = {}           # slot -> its requests handed to the engine
+        self._served: dict[str, int] = {}            # slot -> when it was last handed a request
+        self._pops = 0
+        # Hosts under way at once: four times as many as fill the global concurrency, so that hosts
+        # left with one long link do not idle it; few enough that each host is done long before
+        # its time budget (a host of 50 pages at 1 s shares 16 places with 31 others for ~100 s).
+        self._max_open = 4 * -(-crawler.settings.getint("CONCURRENT_REQUESTS") // self._per_host)
+
+    def _busy(self, slot: str, active) -> int:
+        handed = self._handed.get(slot)
+        if not handed:
+            return 0
+        handed[:] = [r for r in handed if r in active]   # the engine starts a fetch as soon as it pops
+        return len(handed)
+
+    def _limit(self, slot: str, downloader) -> int:
+        known = downloader.slots.get(slot)
+        return known.concurrency if known is not None else self._per_host
+
+    def pop(self):
+        try:
+            return self._pop_free_host()
+        except Exception:                     # never stall the engine over a choice of order
+            logger.exception("host-aware request queue failed; falling back to Scrapy's order")
+            return super().pop()
+
+    def _pop_free_host(self):
+        downloader = self._downloader_interface.downloader
+        active = downloader.active
+        best, best_key, new = None, None, None
+        for slot in self.pqueues:                          # in the order hosts first had requests
+            if slot not in self._handed:
+                if new is None:
+                    new = slot
+                continue
+            busy = self._busy(slot, active)
+            if busy < self._limit(slot, downloader):
+                key = (busy, self._served[slot])             # least busy, then the longest unserved
+                if best_key is None or key < best_key:
+                    best, best_key = slot, key
+        if new is not None:
+            # start another host while fewer than the cap are under way (or nothing at all is)
+            under_way = sum(1 for slot in self._handed if slot in self.pqueues or self._busy(slot, active))
+            if under_way < self._max_open or not active:
+                best = new
+        if best is None:
+            return None
+        queue = self.pqueues[best]
+        request = queue.pop()
+        if len(queue) == 0:
+            del self.pqueues[best]
+            queue.close()
+        if request is not None:
+            self._handed.setdefault(best, []).append(request)
+            self._pops += 1
+            self._served[best] = self._pops
+        return request
 
 
 class BackoffMiddleware:
@@ -186,6 +267,10 @@ class VerifySpider(scrapy.Spider):
         self._waiting: dict[tuple, list[tuple[Job, Want]]] = {}
 
     async def start(self):
+        # Every link's first request goes to the scheduler now. Yielded, they would be taken only
+        # while the downloader has room, and a crawl that keeps it full would leave the hosts
+        # after the first few unstarted until the end (then crawled alone, at their own pace).
+        engine = self.crawler.engine
         for job in self.jobs.values():
             wants = job.inv.start()
             if job.inv.finished:
@@ -193,7 +278,9 @@ class VerifySpider(scrapy.Spider):
                 continue
             for want in wants:
                 for request in self._dispatch(job, want):
-                    yield request
+                    engine.crawl(request)
+        return
+        yield  # an async generator, as Scrapy expects of start()
 
     def _dispatch(self, job: Job, want: Want):
         """A request for want, or nothing when the same fetch is done (answered now) or under way (later)."""
@@ -213,11 +300,31 @@ class VerifySpider(scrapy.Spider):
         return scrapy.Request(
             want.url, method=want.method, body=want.body or None, headers=headers,
             callback=self.on_response, errback=self.on_error, dont_filter=True,
-            priority=job.steps,      # finish links already under way before starting new ones
+            priority=self._priority(job, want),
             meta={"job": job.key, "want": want, "attempt": attempt, "backoff": backoff, "scope": job.inv.scope,
                   "started": self.clock()},   # error statuses reach on_response by HTTPERROR_ALLOW_ALL;
             # not handle_httpstatus_all in meta: that also turns off the redirect middleware
         )
+
+    def _priority(self, job: Job, want: Want) -> int:
+        """Longest chain first: about how many more requests this link may still make after this one.
+
+        A link's requests go one after the other (each page says what comes next), so a host's
+        crawl lasts at least as long as its longest link. Serving the links with the most left
+        first keeps the host's connections busy to the end instead of leaving one long link
+        (an undated listing whose article pages are read) running alone at the finish.
+        """
+        limits = self.options.limits
+        listings = articles = 0
+        for visit in job.inv.outcome.visits:
+            if visit.purpose == PURPOSE_LISTING:
+                listings += 1
+            elif visit.purpose == PURPOSE_ARTICLE:
+                articles += 1
+        left = max(0, limits.max_listing_pages - listings - (want.purpose == PURPOSE_LISTING))
+        if want.purpose == PURPOSE_ARTICLE:
+            left += max(0, limits.max_article_pages - articles - 1)
+        return left
 
     # -- callbacks
 
