@@ -106,3 +106,25 @@ def test_reports_in_xlsx_read_a_percent_cell_as_the_agency_typed_it(tmp_path):
     rulebook = load_rulebook()
     rows = load_reports(tmp_path / "reports.xlsx", load_registry(tmp_path / "agencies.csv", rulebook), rulebook)
     assert {r.criterion: r.value for r in rows} == {"ket-noi-internet": "85", "can-bo-cong-chuc": "45"}
+
+
+def test_bad_input_leaves_an_existing_database_byte_for_byte_unchanged(tmp_path):
+    import hashlib
+
+    from verifier.store import open_db
+
+    db_path = tmp_path / "ev.db"
+    db = open_db(db_path)
+    db["runs"].insert({"started_at": "2018-11-20T01:00:00Z", "status": "done", "year": 2018})
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    (tmp_path / "agencies.csv").write_text(REGISTRY, encoding="utf-8")
+    (tmp_path / "reports.csv").write_text("agency_id,criterion,url\nstp,chi-dao,http://a.gov.vn/x\n"
+                                          "stp,thanh-tra,ftp://a b\n", encoding="utf-8")
+    result = invoke("crawl", "--agencies", str(tmp_path / "agencies.csv"), "--reports", str(tmp_path / "reports.csv"),
+                    "--db", str(db_path))
+    assert result.exit_code == 2
+    assert "row 2, column 'criterion'" in result.output and "row 3, column 'url'" in result.output   # every problem
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "ev-warc").exists()
