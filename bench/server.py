@@ -97,6 +97,8 @@ class FarmServer:
         self.first_at: float | None = None          # time.monotonic() of the first request
         self.last_at: float | None = None           # ... and of the end of the last response
         self._inflight: Counter = Counter()
+        self.host_span: dict[str, list[float]] = {}  # host -> [first request received, last response written]
+        self.timeline: list[tuple[float, int]] = []  # (time.monotonic(), requests in flight on all hosts) at each change
         self._lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -128,6 +130,8 @@ class FarmServer:
             self.statuses.clear()
             self.kinds.clear()
             self.max_overlap.clear()
+            self.timeline.clear()
+            self.host_span.clear()
             self.first_at = self.last_at = None
 
     def __enter__(self) -> "FarmServer":
@@ -152,6 +156,23 @@ class FarmServer:
             return 0.0
         return self.last_at - self.first_at
 
+    def concurrency_profile(self, buckets: int = 10) -> list[float]:
+        """Mean requests in flight (all hosts) in each of `buckets` equal parts of the window."""
+        if len(self.timeline) < 2:
+            return []
+        t0, t1 = self.timeline[0][0], self.timeline[-1][0]
+        width = (t1 - t0) / buckets or 1.0
+        area = [0.0] * buckets
+        for (ta, n), (tb, _) in zip(self.timeline, self.timeline[1:]):
+            while ta < tb:
+                k = min(buckets - 1, int((ta - t0) / width))
+                end = min(tb, t0 + (k + 1) * width)
+                if end <= ta:           # float edge at the last bucket
+                    end = tb
+                area[k] += n * (end - ta)
+                ta = end
+        return [round(a / width, 2) for a in area]
+
     # -- bookkeeping, from handler threads
 
     def _enter(self, host: str) -> None:
@@ -161,6 +182,9 @@ class FarmServer:
             self._inflight[host] += 1
             if self._inflight[host] > self.max_overlap.get(host, 0):
                 self.max_overlap[host] = self._inflight[host]
+            now = time.monotonic()
+            self.host_span.setdefault(host, [now, now])
+            self.timeline.append((now, sum(self._inflight.values())))
 
     def _served(self, host: str, status: int, kind: str) -> None:
         with self._lock:
@@ -172,3 +196,6 @@ class FarmServer:
         with self._lock:
             self._inflight[host] -= 1
             self.last_at = time.monotonic()
+            if host in self.host_span:
+                self.host_span[host][1] = self.last_at
+            self.timeline.append((self.last_at, sum(self._inflight.values())))

@@ -164,8 +164,9 @@ class HostSlotQueue(DownloaderAwarePriorityQueue):
                     best, best_key = slot, key
         if new is not None:
             # start another host while fewer than the cap are under way (or nothing at all is)
-            under_way = sum(1 for slot in self._handed if slot in self.pqueues or self._busy(slot, active))
-            if under_way < self._max_open or not active:
+            for slot in [s for s in self._handed if s not in self.pqueues and not self._busy(s, active)]:
+                del self._handed[slot], self._served[slot]     # done, as far as anyone knows yet
+            if len(self._handed) < self._max_open or not active:
                 best = new
         if best is None:
             return None

@@ -1,0 +1,175 @@
+"""The benchmark's farm, its server and the `make bench` harness, at a tiny size so they cannot rot.
+
+Correctness and the shape of results.json only: no timing is asserted here (that is `make bench`).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import replace
+
+import pytest
+
+from bench import run as bench
+from bench.farm import CATEGORIES, PLATFORMS, Farm, FarmSpec
+from bench.server import FarmServer
+from crawler.extract import read_page
+
+TINY = FarmSpec(hosts=1, categories=2, pages=2, undated=1, blank=1)
+FIGURE_KEYS = {"key", "label", "value", "unit", "target", "met", "note"}
+
+
+def _get(server: FarmServer, url: str) -> tuple[int, bytes]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": server.proxy_url}))
+    try:
+        with opener.open(url, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_farm_renders_every_page_deterministically_and_says_what_a_crawl_finds(matcher):
+    farm = Farm(FarmSpec(hosts=4, categories=3, pages=3, undated=1, blank=1))
+    assert {p.platform for p in farm.portals.values()} == set(PLATFORMS)
+    seen = set()
+    for url in farm.all_urls():
+        parts = urllib.parse.urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        status, _, body, kind = farm.respond(parts.hostname, target)
+        assert status == 200 and kind in ("home", "listing", "article"), url
+        assert farm.respond(parts.hostname, target)[2] == body          # rendered from the URL, the same each time
+        assert url not in seen
+        seen.add(url)
+    assert farm.respond("nowhere.caobang.gov.vn", "/")[0] == 502
+    assert farm.respond(next(iter(farm.portals)), "/khong-co")[0] == 404
+
+    expected = farm.expected_verdicts()
+    assert len(expected) == 4 * len(CATEGORIES)
+    counts = collections.Counter(v for v in expected.values())
+    assert counts[("pass", 20, True)] == 4            # the blank category, found from the home page
+    assert counts[("pass", 15, False)] == 4           # the undated one: dated by its first 15 article pages
+    assert counts[("pass", 20, False)] == 4
+    assert farm.expected_requests(next(iter(farm.portals))) == 1 + 3 * 3 + 1 + 15
+
+    # the pages are what the extraction core reads: Vietnamese, dated day first, on every platform
+    for url, body, date, kind in Farm(FarmSpec(hosts=4, categories=2, pages=3)).sample_pages(4, 4):
+        reading = read_page(url, body, {"content-type": "text/html; charset=utf-8"}, matcher)
+        if kind == "article":
+            assert reading.article_date == date, url
+        else:
+            assert reading.kind == "listing" and reading.posts and all(p.dates for p in reading.posts), url
+
+
+def test_farm_writes_the_crawl_inputs(tmp_path):
+    farm = Farm(TINY)
+    agencies, reports = farm.write_inputs(tmp_path)
+    assert agencies.read_text(encoding="utf-8").count("\n") == 2
+    rows = reports.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 1 + len(CATEGORIES)
+    assert sum(1 for r in rows[1:] if ",1,Đơn vị" in r) == len(CATEGORIES) - TINY.categories
+
+
+def test_server_serves_the_farm_as_a_proxy_and_counts_overlap_per_host():
+    farm = Farm(FarmSpec(hosts=2, categories=1, pages=1))
+    first, second = list(farm.portals.values())
+    with FarmServer(farm, latency=0.3) as server:
+        urls = [first.root + "/robots.txt"] * 3 + [second.root + "/"]
+        threads = [threading.Thread(target=_get, args=(server, u)) for u in urls]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert server.max_overlap == {first.host: 3, second.host: 1}
+        assert server.requests == {first.host: 3, second.host: 1}
+        assert server.kinds == {"robots": 3, "home": 1}
+        assert server.window >= 0.3
+        assert server.concurrency_profile()
+        server.reset()
+        status, body = _get(server, "http://unknown.caobang.gov.vn/")
+        assert status == 502 and server.total == 1 and server.statuses == {502: 1}
+
+
+def test_harness_flags_a_wrong_crawl():
+    farm = Farm(TINY)
+    right = dict(farm.expected_verdicts())
+    assert bench.verdict_problems(farm, right) == []
+    key = next(k for k, v in right.items() if v[0] == "pass")
+    wrong = {**right, key: ("pass", 3, False)}
+    del wrong[next(k for k, v in right.items() if v[0] == "exempt")]
+    problems = bench.verdict_problems(farm, wrong)
+    assert any("without a verdict" in p for p in problems) and any(key[1] in p for p in problems)
+    assert bench.politeness_bound({"a": 10, "b": 2}, 0.5) == (2.5, "per-host")
+    assert bench.politeness_bound({f"h{i}": 10 for i in range(20)}, 0.5) == (6.25, "global")
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory):
+    """Every measurement of the harness on tiny farms: crawls and spot-checks as real processes."""
+    work = tmp_path_factory.mktemp("bench")
+    tiny_shape = FarmSpec(hosts=1, categories=1, pages=2)
+    return [
+        bench.bench_politeness(work, farms=(("tiny", replace(tiny_shape, hosts=2)),), latency=0.02),
+        bench.bench_growth(work, sizes=(3, 6), shape=tiny_shape),
+        bench.bench_recrawl(work, spec=tiny_shape, latency=0.02),
+        bench.bench_spotcheck(work, runs=1, paginated_latency=0.02, warmup=False),
+        bench.bench_extraction(min_seconds=0.01, farm_listings=2, farm_articles=2),
+    ]
+
+
+def test_harness_measures_right_crawls_and_spot_checks(tiny_results):
+    politeness, growth, recrawl, spotcheck, extraction = tiny_results
+    crawl = politeness.details["tiny"]["crawl"]
+    assert crawl["correct"], crawl["problems"]
+    assert crawl["requests"] == 2 * 3 and crawl["max_overlap"] <= 2 and crawl["max_rss_mb"] > 10
+    assert all(growth.details[size]["crawl"]["correct"] for size in ("3", "6"))
+    assert growth.details["6"]["pages"] == 2 * growth.details["3"]["pages"]
+    assert recrawl.details["first"]["correct"], recrawl.details["first"]["problems"]
+    assert recrawl.details["again"]["correct"], recrawl.details["again"]["problems"]
+    assert recrawl.details["again"]["requests"] == 0            # all from the HTTP cache
+    assert not spotcheck.details["one_page"]["problems"] and not spotcheck.details["paginated"]["problems"]
+    assert spotcheck.details["paginated"]["requests"] == [5]    # robots.txt and four listing pages
+    dates = extraction.details["dates"]
+    assert dates["pages"] >= 2 + 1 and 0 <= dates["htmldate_accuracy"] <= 1
+    assert extraction.details["farm"]["pages"] == 4 and extraction.details["fixtures"]["pages"] > 0
+
+
+def test_results_json_holds_every_figure_with_target_and_verdict(tiny_results, tmp_path):
+    report = bench.assemble(tiny_results, bench.machine(), quick=True, seconds=1.0)
+    text = json.dumps(report, ensure_ascii=False)
+    back = json.loads(text)
+    assert {"cpu_count", "cpu_model", "python", "platform"} <= set(back["machine"])
+    keys = [f["key"] for f in back["figures"]]
+    for wanted in ("politeness.tiny.wall_over_bound", "politeness.tiny.max_overlap",
+                   "growth.largest_over_smallest", "growth.peak_rss_mb", "recrawl.speedup",
+                   "spotcheck.one_page.median", "spotcheck.paginated.median_minus_latency",
+                   "extraction.farm.pages_per_second", "extraction.dates.accuracy_ratio",
+                   "extraction.dates.speed_ratio"):
+        assert wanted in keys
+    for fig in back["figures"]:
+        assert set(fig) == FIGURE_KEYS
+        assert fig["met"] in (True, False, None)
+        assert fig["target"] is None or fig["met"] is not None or "not a measurement" in fig["note"]
+    # tiny farms are not measurements of the targets that need a large farm
+    by_key = {f["key"]: f for f in back["figures"]}
+    assert by_key["politeness.tiny.wall_over_bound"]["met"] is None
+    assert by_key["growth.peak_rss_mb"]["met"] is None
+    assert by_key["politeness.tiny.max_overlap"]["met"] is True
+    assert back["targets_judged"] == sum(1 for f in back["figures"] if f["met"] is not None)
+    assert "targets met" in bench.table(report)
+
+
+def test_cli_writes_results_json(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "MEASUREMENTS", ("extraction",))
+    monkeypatch.setattr(bench, "bench_extraction", lambda **kw: bench.Result("extraction", [
+        bench.Figure("x.y", "a figure", 1.5, "x", "≥ 1", True)]))
+    out = tmp_path / "results.json"
+    assert bench.main(["--quick", "--only", "extraction", "--out", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["quick"] is True and data["all_targets_met"] is True and data["figures"][0]["key"] == "x.y"
+    assert dt.datetime.fromisoformat(data["generated_at"])
