@@ -359,25 +359,35 @@ RECRAWL_SHAPE = FarmSpec(hosts=1, categories=6, pages=12, undated=2, blank=1)
 RECRAWL_SHAPE_QUICK = replace(RECRAWL_SHAPE, pages=4, undated=1)
 
 
-def bench_recrawl(workdir: Path, *, spec: FarmSpec = RECRAWL_SHAPE, latency: float = RECRAWL_LATENCY) -> Result:
-    result = Result("recrawl")
+def bench_recrawl(workdir: Path, *, spec: FarmSpec = RECRAWL_SHAPE, latency: float = RECRAWL_LATENCY,
+                  name: str = "recrawl", judged: bool = True) -> Result:
+    """A farm crawled, then crawled again unchanged from the HTTP cache: first ÷ again.
+
+    judged=False reports the figure without judging the target (a farm where the first crawl is
+    CPU-bound, to show what the cache cannot save)."""
+    result = Result(name)
     farm = Farm(spec)
-    cache = workdir / "recrawl" / "http-cache"
-    db = workdir / "recrawl" / "recrawl.db"
+    cache = workdir / name / "http-cache"
+    db = workdir / name / "recrawl.db"
     with FarmServer(farm, latency=latency) as server:
-        first = crawl_process(farm, server, workdir / "recrawl", name="first", db=db, cache=cache)
-        again = crawl_process(farm, server, workdir / "recrawl", name="again", db=db, cache=cache,
+        first = crawl_process(farm, server, workdir / name, name="first", db=db, cache=cache)
+        again = crawl_process(farm, server, workdir / name, name="again", db=db, cache=cache,
                               expect_server=False)
         if server.total:
             again.problems.append(f"{server.total} requests reached the portals: not served from the cache")
     speedup = first.wall / again.wall if again.wall else None
+    correct = first.correct and again.correct
+    if judged:
+        target, met = f"≥ {RECRAWL_SPEEDUP:.0f}×", bool(speedup and speedup >= RECRAWL_SPEEDUP and correct)
+    else:
+        target, met = None, (None if correct else False)
     result.figures.append(Figure(
-        "recrawl.speedup", f"Re-crawl with the HTTP cache, first ÷ again ({latency * 1000:.0f} ms latency)",
-        speedup, "x", f"≥ {RECRAWL_SPEEDUP:.0f}×",
-        bool(speedup and speedup >= RECRAWL_SPEEDUP and first.correct and again.correct),
-        f"{first.requests} pages on {spec.hosts} host(s): first {first.wall:.1f} s, again {again.wall:.1f} s "
+        f"{name}.speedup", f"Re-crawl with the HTTP cache, {spec.hosts} host(s), first ÷ again "
+        f"({latency * 1000:.0f} ms latency)", speedup, "x", target, met,
+        f"{first.requests} pages: first {first.wall:.1f} s (CPU {first.cpu:.1f} s), again {again.wall:.1f} s "
         f"(CPU {again.cpu:.1f} s: every page is still read)"
-        + ("" if first.correct and again.correct else f"; WRONG: {(first.problems + again.problems)[0]}")))
+        + ("" if judged else "; the first crawl is CPU-bound here, the cache saves only the waiting")
+        + ("" if correct else f"; WRONG: {(first.problems + again.problems)[0]}")))
     result.details = {"spec": asdict(spec), "latency": latency, "first": crawl_details(first),
                       "again": crawl_details(again)}
     return result
@@ -581,7 +591,7 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
 
 # --- the whole benchmark ----------------------------------------------------------------------------
 
-MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "growth")
+MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth")
 
 
 def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASUREMENTS,
@@ -597,10 +607,11 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         "politeness": lambda: bench_politeness(workdir, farms=POLITE_FARMS_QUICK if quick else POLITE_FARMS,
                                                latency=0.1 if quick else POLITENESS_LATENCY),
         "recrawl": lambda: bench_recrawl(workdir, spec=RECRAWL_SHAPE_QUICK if quick else RECRAWL_SHAPE),
+        "recrawl_broad": lambda: bench_recrawl(workdir, spec=POLITE_SHAPE, name="recrawl_broad", judged=False),
         "growth": lambda: bench_growth(workdir, sizes=GROWTH_SIZES_QUICK if quick else sizes),
     }
     for name in MEASUREMENTS:
-        if name not in only:
+        if name not in only or (quick and name == "recrawl_broad"):
             continue
         t = time.monotonic()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
