@@ -792,8 +792,9 @@ class _Reader:
             in_pager = any(PAGER_CLASS.search(f"{anc.get('class', '')} {anc.get('id', '')}")
                            for anc in [a, *list(a.iterancestors())[:4]])
             numeric = text.isdigit() and len(text) <= 4
-            is_next = key in NEXT_WORDS or text in ("»", "›", ">", ">>")
-            is_prev = key in PREV_WORDS or text in ("«", "‹", "<", "<<")
+            # (the arrows fold to "": an empty key is a logo or icon link, never a page word)
+            is_next = bool(key) and key in NEXT_WORDS or text in ("»", "›", ">", ">>")
+            is_prev = bool(key) and key in PREV_WORDS or text in ("«", "‹", "<", "<<")
             if is_prev:
                 key = "prev"
             if not (in_pager or numeric or is_next or is_prev):

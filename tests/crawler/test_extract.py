@@ -66,3 +66,15 @@ def test_same_bytes_same_reading(matcher):
 def test_hostile_or_broken_bytes_give_an_empty_reading(matcher, body):
     reading = read_page("http://a.gov.vn/x", body, {}, matcher)
     assert reading.posts == () and reading.category.criterion is None
+
+
+def test_a_logo_link_is_not_a_next_page(matcher):
+    """Drupal puts "page-taxonomy" on <body>; a link holding only an image folds to no words at all,
+    like the arrows, and must not be taken for "Trang sau" (the home page would be read as page 2)."""
+    body = ("<html><body class='html page-taxonomy'><div id='header'><a href='/'><img src='/logo.png'></a></div>"
+            "<div class='breadcrumb'><a href='/'>Trang chủ</a> » Hỏi - Đáp</div><h1>Hỏi - Đáp</h1><ul>"
+            + "".join(f"<li><a href='/node/{i}'>Trả lời kiến nghị của công dân số {i}</a> 0{i}/05/2018</li>"
+                      for i in range(1, 6))
+            + "</ul><div class='pager'><a href='/taxonomy/term/45?page=1'>»</a></div></body></html>").encode()
+    reading = read_page("http://a.gov.vn/taxonomy/term/45", body, {"content-type": "text/html; charset=utf-8"}, matcher)
+    assert reading.next_pages == ("http://a.gov.vn/taxonomy/term/45?page=1",)
