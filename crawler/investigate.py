@@ -86,6 +86,11 @@ class Investigation:
         self._listing_seen.append(self.outcome.url)
         return self._ask([Want(self.outcome.url, PURPOSE_LISTING)])
 
+    def release(self) -> None:
+        """Forget what was read (page bodies, readings, posts) once the verdict is stored; keeps `finished`."""
+        self.outcome = Outcome(criterion=self.outcome.criterion, url=self.outcome.url)
+        self._article_queue, self._forms, self._pending_next = [], {}, ()
+
     def refuse(self, reason: str, detail: str) -> None:
         """Decide without fetching (the URL is off the portal, or not a URL)."""
         self.outcome.refused = reason

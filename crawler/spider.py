@@ -246,6 +246,14 @@ class Job:
     inv: Investigation
     on_done: Callable[[Investigation], None]
     steps: int = 0
+    done: bool = False
+
+    def finish(self) -> None:
+        """Hand the finished investigation over, once: a fetch answered from the run's memo can finish
+        a job deep inside the call that then sees it finished too."""
+        if not self.done:
+            self.done = True
+            self.on_done(self.inv)
 
 
 class VerifySpider(scrapy.Spider):
@@ -275,7 +283,7 @@ class VerifySpider(scrapy.Spider):
         for job in self.jobs.values():
             wants = job.inv.start()
             if job.inv.finished:
-                job.on_done(job.inv)
+                job.finish()
                 continue
             for want in wants:
                 for request in self._dispatch(job, want):
@@ -374,7 +382,7 @@ class VerifySpider(scrapy.Spider):
         for nxt in job.inv.on_fetch(want, fetch):
             yield from self._dispatch(job, nxt)
         if job.inv.finished:
-            job.on_done(job.inv)
+            job.finish()
         for other_job, other_want in waiting:
             yield from self._advance(other_job, other_want, replace(fetch, url=other_want.url), None, record=False)
 

@@ -116,6 +116,9 @@ def test_every_fetch_row_points_at_its_warc_record(crawled):
             assert record.rec_type == "response"
             body = record.content_stream().read()
             assert "sha256:" + hashlib.sha256(body).hexdigest() == digest
+    # one row per page of a link's evidence: a link's verdict is stored once, its fetches with it
+    assert rows(db, "select agency_id, criterion, warc_file, warc_offset, count(*) from fetches "
+                    "group by agency_id, criterion, warc_file, warc_offset having count(*) > 1") == []
 
 
 def test_no_request_leaves_the_registered_portals(crawled):

@@ -158,6 +158,8 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         def store(task: Task, inv, checked_at):
             verdict = task_verdict(task, inv, options, checked_at)
             save_verdict(db, run_id, verdict, period)
+            if inv is not None:
+                inv.release()          # stored: the pages and posts need not stay in memory till the end
             progress.link_done(verdict)
 
         pending = []
@@ -224,10 +226,10 @@ def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_ca
         process.start()
     finally:
         warc.close()
-    unfinished = [job for job in jobs if not job.inv.finished]
+    unfinished = [job for job in jobs if not job.done]
     for job in unfinished:   # the engine stopped before an investigation ended: record what it saw
         job.inv.finished = True
-        job.on_done(job.inv)
+        job.finish()
     return str(warc.path)
 
 
