@@ -31,8 +31,9 @@ def page_dict(page: PageVisit) -> dict:
     return {k: _iso(v) for k, v in asdict(page).items()}
 
 
-def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None) -> dict:
-    return {
+def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None, detail: bool = True) -> dict:
+    """A verdict as report.json holds it (SPEC.md §5); `check --json` adds the `detail` sentence."""
+    out = {
         "agency_id": verdict.agency_id,
         "criterion": verdict.criterion,
         "url": verdict.url,
@@ -50,3 +51,6 @@ def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None) -
             "fetched_at": _iso(verdict.checked_at),
         },
     }
+    if not detail:
+        del out["detail"]
+    return out

@@ -9,7 +9,7 @@ from crawler.records import Verdict
 from verifier.export.audit import Audit
 from verifier.overrides import override_dict
 from verifier.score import rulebook_label
-from verifier.serialize import page_dict, post_dict
+from verifier.serialize import verdict_dict
 from verifier.store import iso
 
 
@@ -23,23 +23,8 @@ def agency_dict(score) -> dict:
 
 def verdict_entry(audit: Audit, verdict: Verdict) -> dict:
     cp = audit.points(verdict.agency_id, verdict.criterion)
-    return {
-        "agency_id": verdict.agency_id,
-        "criterion": verdict.criterion,
-        "url": verdict.url,
-        "checked_url": verdict.checked_url,
-        "status": verdict.status,
-        "reason": verdict.reason,
-        "posts_in_year": verdict.posts_in_year,
-        "discovered": verdict.discovered,
-        "points": cp.points if cp else None,
-        "override": override_dict(audit.override(verdict.agency_id, verdict.criterion)),
-        "evidence": {
-            "pages": [page_dict(p) for p in verdict.pages],
-            "posts": [post_dict(p, audit.period) for p in verdict.posts],
-            "fetched_at": iso(verdict.checked_at),
-        },
-    }
+    return verdict_dict(verdict, period=audit.period, points=cp.points if cp else None,
+                        override=override_dict(audit.override(verdict.agency_id, verdict.criterion)), detail=False)
 
 
 def report_dict(audit: Audit) -> dict:
