@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from verifier.commands import (  # one console, one set of exit codes for every command
-    ATTENTION_REASONS, DEFAULT_DB, EXIT_ATTENTION, EXIT_OK, _fail, err, out,
+    ATTENTION_REASONS, DEFAULT_DB, EXIT_ATTENTION, EXIT_OK, _fail, err, option_day, out,
 )
 from verifier.errors import InputError, MalformedDate
 
@@ -26,25 +26,14 @@ app = typer.Typer(
 )
 
 
-def _parse_day(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise MalformedDate(f"{value!r} (use YYYY-MM-DD or dd/mm/yyyy)", column=option)
-
-
 def resolve_period(rulebook, year: int | None, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
     """The evaluation period: the rulebook's, or the named year, narrowed by --period-start/--period-end."""
     if year is not None:
         period = (dt.date(year, 1, 1), dt.date(year, 12, 31))
     else:
         period = tuple(rulebook.period)
-    first = _parse_day(start, "--period-start") or period[0]
-    last = _parse_day(end, "--period-end") or period[1]
+    first = option_day(start, "--period-start") or period[0]
+    last = option_day(end, "--period-end") or period[1]
     if first > last:
         raise MalformedDate(f"{first} is after {last}", column="--period-start/--period-end")
     return first, last
@@ -185,7 +174,7 @@ def crawl(
     made: list = []
 
     def progress_factory(total, done):
-        made.append(progress_cls(total, done=done, stream=err.file if err.is_terminal else sys.stderr))
+        made.append(progress_cls(total, done=done, stream=sys.stderr))
         return made[-1]
 
     try:

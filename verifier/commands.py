@@ -48,21 +48,25 @@ def _now(text: str | None) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def _day(text: str | None, option: str) -> dt.date | None:
-    from verifier.intake import parse_day
-
-    try:
-        return parse_day(text or "")
-    except ValueError:
-        raise MalformedDate(f"{text!r} (use YYYY-MM-DD or dd/mm/yyyy)", column=option) from None
+def option_day(value: str | None, option: str) -> dt.date | None:
+    """A day given on the command line (YYYY-MM-DD or dd/mm/yyyy), None when not given."""
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise MalformedDate(f"{value!r} (use YYYY-MM-DD or dd/mm/yyyy)", column=option)
 
 
 def _period(run: dict, rulebook, start: str | None, end: str | None):
     """None (the run's period) unless --period-start/--period-end narrow or move it."""
     if start is None and end is None:
         return None
-    first = _day(start, "--period-start") or _day(run.get("period_start"), "--period-start") or rulebook.period[0]
-    last = _day(end, "--period-end") or _day(run.get("period_end"), "--period-end") or rulebook.period[1]
+    first = (option_day(start, "--period-start") or option_day(run.get("period_start"), "--period-start")
+             or rulebook.period[0])
+    last = option_day(end, "--period-end") or option_day(run.get("period_end"), "--period-end") or rulebook.period[1]
     if first > last:
         raise MalformedDate(f"{first} is after {last}", column="--period-start/--period-end")
     return first, last
