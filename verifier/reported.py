@@ -92,7 +92,7 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def _other_value(reports: Iterable, criterion_id: str, rulebook: Rulebook) -> float | None:
+def other_value(reports: Iterable, criterion_id: str, rulebook: Rulebook) -> float | None:
     """The agency's readable numeric value for another criterion, or None (blank, not applicable, unreadable)."""
     other = rulebook.by_id.get(criterion_id)
     for r in reports:
@@ -118,11 +118,11 @@ def logic_problem(criterion: Criterion, text: str, reports_of_agency: Iterable, 
         return None
     reports = list(reports_of_agency)
     if criterion.not_above:
-        whole = _other_value(reports, criterion.not_above, rulebook)
+        whole = other_value(reports, criterion.not_above, rulebook)
         if whole is not None and value > whole:
             return f"{_fmt(value)} is above {criterion.not_above} ({_fmt(whole)})"
     if criterion.of:
-        whole = _other_value(reports, criterion.of, rulebook)
+        whole = other_value(reports, criterion.of, rulebook)
         if whole is None:
             return f"the rate cannot be computed: {criterion.of} is not reported"
         if whole <= 0:
@@ -158,7 +158,7 @@ def score_reported(criterion: Criterion, text: str, reports_of_agency: Iterable,
         reached = f"tier from {_fmt(tier.min)}" if tier else "below the lowest tier"
         return pts, f"{_fmt(value)}{unit}, {reached}: {_fmt(pts)}/{_fmt(criterion.points)}"
     if criterion.of:
-        whole = _other_value(list(reports_of_agency), criterion.of, rulebook)
+        whole = other_value(list(reports_of_agency), criterion.of, rulebook)
         pts = reported_points(criterion, value, whole)
         rate = 100.0 * value / whole
         return pts, (f"{_fmt(value)}/{_fmt(whole)}{unit} = {rate:.1f}%: "

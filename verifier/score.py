@@ -25,7 +25,9 @@ from crawler.records import PageVisit, Post, Verdict
 from verifier.errors import InputError
 from verifier.intake import Report, parse_day
 from verifier.overrides import OverrideView, overrides_for_run
-from verifier.reported import BadFigure, decide_reported, read_value, reported_points, score_reported
+from verifier.reported import (
+    BadFigure, decide_reported, other_value, read_value, reported_points, score_reported,
+)
 from verifier.rulebook import DEFAULT_RULEBOOK, RULES_DIR, Criterion, Rulebook, load_rulebook
 from verifier.store import iso, post_from_row
 from verifier.verdict import EXEMPT, FAIL, PASS, REVIEW, in_period
@@ -135,15 +137,9 @@ def _reported_pass_points(criterion, report, reports_of_agency, rulebook) -> tup
 
 
 def _whole(criterion, reports_of_agency, rulebook) -> float | None:
-    other = rulebook.by_id.get(criterion.of)
-    for r in reports_of_agency:
-        if r.criterion == criterion.of and not r.not_applicable and (r.value or "").strip() and other:
-            try:
-                v = read_value(other, r.value)
-            except BadFigure:
-                return None
-            return float(v) if not isinstance(v, bool) and v > 0 else None
-    return None
+    """The reported whole a rate is taken of, when it is a positive number."""
+    whole = other_value(reports_of_agency, criterion.of, rulebook)
+    return whole if whole is not None and whole > 0 else None
 
 
 def criterion_points(criterion: Criterion, verdict: Verdict, override: OverrideView | None,
