@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.categories import CategoryMatcher
 from crawler.settings import RunOptions
@@ -169,7 +170,8 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             if inv is None:
                 store(task, None, checked_at)
             else:
-                progress.expect(task.key, _host(inv.outcome.url or task.agency.portal))
+                url = inv.outcome.url
+                progress.expect(task.key, urlsplit(url).hostname if url else task.agency.scope.portals[0].host)
                 pending.append((task, inv, checked_at))
         if pending:
             summary.warc_file = _crawl_pending(pending, store, options, warc_dir, run_id, http_cache, progress, clock)
@@ -186,15 +188,8 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
     return summary
 
 
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    first = (url or "").split()[0] if (url or "").strip() else ""
-    return urlsplit(first if "://" in first else f"http://{first}").hostname or "?"
-
-
 def _decide_reported(db, run_id: int, inputs: CrawlInputs, done: set, clock, period) -> None:
-    """The form's figures need no fetch: decide them first, in one transaction per agency."""
+    """The form's figures need no fetch: decide them first, each stored like a link's verdict."""
     rows_of: dict[str, list[Report]] = {}
     for r in inputs.reports:
         rows_of.setdefault(r.agency_id, []).append(r)
@@ -253,9 +248,8 @@ def _overrides_in_force(db, run_id: int, rows: list[dict]) -> list[tuple[str, st
     """Reviewers' decisions that still apply to this run, flagged where the machine now says otherwise."""
     from verifier.overrides import overrides_for_run
 
-    run = db["runs"].get(run_id)
-    machine = {(r["agency_id"], r["criterion"]): r for r in rows}
-    views = overrides_for_run(db, run, {k: _Said(r["status"], r["reason"]) for k, r in machine.items()})
+    machine = {(r["agency_id"], r["criterion"]): _Said(r["status"], r["reason"]) for r in rows}
+    views = overrides_for_run(db, db["runs"].get(run_id), machine)
     return [(k[0], k[1], v.override.status, f"{v.machine_status}/{v.machine_reason}", v.machine_changed)
             for k, v in sorted(views.items())]
 
