@@ -16,11 +16,9 @@ import argparse
 import csv
 import datetime as dt
 import io
-import re
 import shutil
 import sys
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -29,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import markup as m  # noqa: E402  (sibling modules, not a package)
 from content import AGENCIES, NO_FORM, PORTALS, REPORTS, portal_of  # noqa: E402
-from model import PER_PAGE, Category, Portal, Post, slugify  # noqa: E402
+from model import Category, Portal, Post, slugify  # noqa: E402
 
 RULEBOOK = HERE.parent.parent / "rules" / "caobang-2018.yaml"
 PERIOD = (dt.date(2018, 1, 1), dt.date(2018, 12, 31))
@@ -167,15 +165,9 @@ def files_of(portal: Portal) -> tuple[dict[str, bytes], list[dict]]:
                 content_type="application/rss+xml; charset=utf-8")
     for route in portal.extra_routes:
         route = dict(route)
-        if "page" in route:                 # a page of this portal rendered here: ("not_found",) or ("article", cat, i)
-            what = route.pop("page")
-            if what[0] == "not_found":
-                text = not_found_html(portal)
-            else:
-                cat = portal.cat(what[1])
-                text = article_html(portal, cat, cat.posts[what[2]])
+        if route.pop("soft_404", False):    # this portal's "Không tìm thấy trang" page, served with 200
             name = route.pop("name")
-            files[name] = text.encode()
+            files[name] = not_found_html(portal).encode()
             route["file"] = name
         if "endless" in route:
             spec = route["endless"] = dict(route["endless"])
@@ -208,9 +200,7 @@ def listing_truth(cat: Category, criterion: str, min_posts: int) -> tuple[str, s
     if cat.criterion != criterion:
         return "fail", "wrong_category", ""
     posts = [p for page in cat.pages[:MAX_LISTING_PAGES] for p in page]
-    if cat.listing_dates:
-        seen = posts
-    elif cat.feed == "live":
+    if cat.listing_dates or cat.feed == "live":     # dated by the listing, or by the feed it links
         seen = posts
     elif cat.article_dates:
         seen = []
@@ -255,8 +245,7 @@ def truth_rows(rulebook: dict) -> list[dict]:
             if c.get("kind", "website") == "reported":
                 row.update(zip(("status", "reason"), reported_truth(r)))
             elif r and r.get("not_applicable"):
-                row.update(status="exempt", reason="not_applicable") if r.get("note") else \
-                    row.update(status="review", reason="not_applicable_unexplained")
+                row.update(zip(("status", "reason"), not_applicable_truth(r)))
             elif r and r.get("target"):
                 target = r["target"]
                 if target[0] in ("listing", "flaky"):
@@ -279,11 +268,15 @@ def truth_rows(rulebook: dict) -> list[dict]:
     return rows
 
 
+def not_applicable_truth(report: dict) -> tuple[str, str]:
+    return ("exempt", "not_applicable") if report.get("note") else ("review", "not_applicable_unexplained")
+
+
 def reported_truth(report: dict | None) -> tuple[str, str]:
     if report is None or not (report.get("value") or report.get("not_applicable")):
         return "fail", "blank"
     if report.get("not_applicable"):
-        return ("exempt", "not_applicable") if report.get("note") else ("review", "not_applicable_unexplained")
+        return not_applicable_truth(report)
     return ("review", "logic_check") if report.get("breaks") else ("pass", "scored")
 
 

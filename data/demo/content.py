@@ -103,7 +103,7 @@ STNMT = Portal("sotnmt.caobang.gov.vn", "sharepoint", "Sở Tài nguyên và Mô
     C("tc", "ngan-sach", "Công khai tài chính", posts("ngan-sach", 0, 4, last_old=dt.date(2017, 10, 3))),
     C("tt", "thanh-tra", "Thanh tra", posts("thanh-tra", 2, 3, newest=(8, 1))),
 ], extra_routes=[
-    {"path": "/Pages/ChuyenMuc/88/Thanh-tra-giai-quyet-khieu-nai.html", "page": ("not_found",),
+    {"path": "/Pages/ChuyenMuc/88/Thanh-tra-giai-quyet-khieu-nai.html", "soft_404": True,
      "name": "soft-404.html", "note": "soft 404: status 200, 'Không tìm thấy trang'"},
 ])
 
