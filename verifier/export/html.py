@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from crawler.extract import decode
-from crawler.records import PageVisit, Post, Verdict
+from crawler.records import Post, Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
 from verifier.export.names import agency_page, evidence_page

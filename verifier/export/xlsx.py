@@ -16,7 +16,7 @@ import xlsxwriter
 from crawler.records import Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
-from verifier.export.names import agency_page, evidence_page
+from verifier.export.names import agency_page
 from verifier.score import rulebook_label
 
 MAX_CELL = 32000            # Excel holds 32767 characters per cell
