@@ -245,7 +245,6 @@ class Job:
     key: str
     inv: Investigation
     on_done: Callable[[Investigation], None]
-    steps: int = 0
     done: bool = False
 
     def finish(self) -> None:
@@ -304,7 +303,6 @@ class VerifySpider(scrapy.Spider):
             yield self._request(job, want)
 
     def _request(self, job: Job, want: Want, attempt: int = 0, backoff: float = 0.0) -> scrapy.Request:
-        job.steps += 1
         headers = {"Content-Type": want.content_type} if want.content_type else None
         return scrapy.Request(
             want.url, method=want.method, body=want.body or None, headers=headers,
