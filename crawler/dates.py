@@ -162,6 +162,48 @@ MONTH_FIRST_DATE = re.compile(
     rf"[tT](?<![^\W\d_][tT])(?i:h[aá]ng\s+(?:(?P<month>{MONTH})|(?P<month_name>{MONTH_NAME}))"
     rf"\s+(?P<day>{DAY}),\s*(?P<year>{YEAR})(?!\d))"
 )
+# English month names, as portals with an English interface render dates
+# ("November 26, 2018", "Nov 26, 2018", "26 November 2018", "26th Nov 2018")
+ENGLISH_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+ENGLISH_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+ORDINAL = r"(?:st|nd|rd|th)?"
+# "November 26, 2018" / "Nov 26 2018": month first (a lookahead on the
+# first letter keeps the engine from trying the alternation everywhere)
+ENGLISH_MONTH_FIRST_DATE = re.compile(
+    rf"(?=[JFMASONDjfmasond])(?<![^\W\d_])(?i:(?P<month_name>{ENGLISH_MONTH})"
+    rf"\s+(?P<day>{DAY}){ORDINAL},?\s+(?P<year>{YEAR})(?!\d))"
+)
+# "26 November 2018", "26th Nov, 2018": day first
+ENGLISH_DAY_FIRST_DATE = re.compile(
+    rf"(?P<day>{LEADING_DAY}){ORDINAL}\s+(?i:(?P<month_name>{ENGLISH_MONTH}))"
+    rf",?\s+(?P<year>{YEAR})(?!\d)"
+)
+# "Thứ hai, 05 11 2018": day, month and year apart by spaces, read only right
+# after a weekday (elsewhere three numbers in a row are not a date)
+SPACED_DATE = re.compile(
+    rf"(?P<day>{LEADING_DAY})\s(?P<month>{MONTH})\s(?P<year>{YEAR})(?!\d)"
+)
+# weekdays, Vietnamese and English, with their ISO number (Monday = 1)
+WEEKDAY_NUMBERS = {
+    "2": 1, "hai": 1, "3": 2, "ba": 2, "4": 3, "tư": 3, "5": 4, "năm": 4,
+    "6": 5, "sáu": 5, "7": 6, "bảy": 6, "bẩy": 6,
+    "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7,
+}
+# a weekday right before a date: "Thứ 5, ", "Thu, ", "Thursday ", "CN - "
+WEEKDAY_BEFORE = re.compile(
+    r"(?:\bth[ứu]\s*(?P<vi>[2-7]|hai|ba|tư|năm|sáu|bảy|bẩy)|\bT(?P<short>[2-7])"
+    r"|(?P<sunday>\bch[ủu]\s*nh[ậa]t|\bCN)"
+    r"|\b(?P<en>mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?)"
+    rf"{GAP}(?:{DAY_WORD}\s{{0,4}}:?\s{{0,4}})?\Z",
+    re.IGNORECASE,
+)
+WEEKDAY_WINDOW = 24  # characters searched before a date for WEEKDAY_BEFORE
 # "ngày " right before a date in words, made part of its text
 DAY_WORD_BEFORE = re.compile(rf"\b{DAY_WORD}\s{{1,4}}\Z", re.IGNORECASE)
 
@@ -182,6 +224,8 @@ ISO_MACHINE = re.compile(
     rf"[0-9]{{4}}-?[0-9]{{2}}-?[0-9]{{2}}"
     rf"(?:[T ]{ISO_TIME}\s?{ISO_ZONE}?)?"
 )
+# the calendar date at the start of a machine value the strict parsers refuse
+ISO_PREFIX = re.compile(r"(?P<year>[12][0-9]{3})-(?P<month>[01]?[0-9])-(?P<day>[0-3]?[0-9])(?![0-9])")
 # "GMT+7", "UTC+07:00" in feeds → "+0700", which email.utils understands
 GMT_OFFSET = re.compile(
     r"\b(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<hours>[0-9]{1,2})(?::?(?P<minutes>[0-9]{2}))?\b",
@@ -295,7 +339,8 @@ def parse_machine_date(
         return None
     moment = _parse_iso(value) or _parse_rfc822(value)
     if moment is None:
-        return None
+        day = _iso_calendar_prefix(value)
+        return day if day is not None and min_year <= day.year <= max_year else None
     day = _local_date(moment)
     if day is None or not min_year <= day.year <= max_year:
         return None
@@ -395,7 +440,10 @@ def _prefix_length(chunk: str, wanted: int) -> int:
 def _find_candidates(text: str, min_year: int, max_year: int) -> list[_Candidate]:
     """Date cores from every pattern, valid and in the year range."""
     candidates = []
+    english = _has_english_month(text)
     for pattern, kind, to_date in _PATTERNS:
+        if not english and pattern in _ENGLISH_PATTERNS:
+            continue
         for match in pattern.finditer(text):
             value = to_date(match)
             if value is not None and min_year <= value.year <= max_year:
@@ -412,11 +460,49 @@ def _iso_value(match: re.Match[str]) -> datetime.date | None:
 
 
 def _numeric_value(match: re.Match[str]) -> datetime.date | None:
-    """The date of a NUMERIC_DATE or SHORT_NUMERIC_DATE match."""
+    """The date of a NUMERIC_DATE or SHORT_NUMERIC_DATE match.
+
+    Day first, unless a weekday written right before it names the weekday of
+    the month-first reading and not of the day-first one: an English
+    interface renders "Thu, 07/05/2018" for Thursday 5 July 2018."""
     year = int(match["year"])
     if len(match["year"]) == 2:
         year += 2000 if year < TWO_DIGIT_YEAR_PIVOT else 1900
-    return _valid_date(year, int(match["month"]), int(match["day"]))
+    day_first = _valid_date(year, int(match["month"]), int(match["day"]))
+    weekday = _weekday_before(match)
+    if weekday is None or (day_first is not None and day_first.isoweekday() == weekday):
+        return day_first
+    month_first = _valid_date(year, int(match["day"]), int(match["month"]))
+    if month_first is not None and month_first.isoweekday() == weekday:
+        return month_first
+    return day_first
+
+
+def _spaced_value(match: re.Match[str]) -> datetime.date | None:
+    """The date of a SPACED_DATE match, only when a weekday stands right before it."""
+    if _weekday_before(match) is None:
+        return None
+    return _valid_date(int(match["year"]), int(match["month"]), int(match["day"]))
+
+
+def _english_value(match: re.Match[str]) -> datetime.date | None:
+    """The date of an ENGLISH_*_DATE match."""
+    month = ENGLISH_MONTHS.get(match["month_name"][:3].lower())
+    if month is None:
+        return None
+    return _valid_date(int(match["year"]), month, int(match["day"]))
+
+
+def _weekday_before(match: re.Match[str]) -> int | None:
+    """The ISO weekday written right before a match ("Thứ 5, ", "Thu, "), or None."""
+    start = match.start()
+    found = WEEKDAY_BEFORE.search(match.string, max(0, start - WEEKDAY_WINDOW), start)
+    if found is None:
+        return None
+    if found["sunday"]:
+        return 7
+    word = (found["vi"] or found["short"] or found["en"] or "").lower()
+    return WEEKDAY_NUMBERS.get(word)
 
 
 def _words_value(match: re.Match[str]) -> datetime.date | None:
@@ -445,7 +531,19 @@ _PATTERNS: tuple[
     (SHORT_NUMERIC_DATE, "numeric", _numeric_value),
     (WORDS_DATE, "words", _words_value),
     (MONTH_FIRST_DATE, "words", _words_value),
+    (ENGLISH_MONTH_FIRST_DATE, "words", _english_value),
+    (ENGLISH_DAY_FIRST_DATE, "words", _english_value),
+    (SPACED_DATE, "numeric", _spaced_value),
 )
+
+
+_ENGLISH_PATTERNS = (ENGLISH_MONTH_FIRST_DATE, ENGLISH_DAY_FIRST_DATE)
+
+
+def _has_english_month(text: str) -> bool:
+    """Cheap gate: the English patterns run only on text naming a month."""
+    lower = text.lower()
+    return any(name in lower for name in ENGLISH_MONTHS)
 
 
 def _drop_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -488,6 +586,15 @@ def _parse_iso(value: str) -> datetime.datetime | None:
         return datetime.datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _iso_calendar_prefix(value: str) -> datetime.date | None:
+    """The calendar date a malformed ISO timestamp starts with, read as written
+    (CMS templates print "2018-11-26+0708:00:00" or "2018-1-6"); None otherwise."""
+    match = ISO_PREFIX.match(value)
+    if match is None:
+        return None
+    return _valid_date(int(match["year"]), int(match["month"]), int(match["day"]))
 
 
 def _parse_rfc822(value: str) -> datetime.datetime | None:

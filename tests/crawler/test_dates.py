@@ -66,9 +66,31 @@ FORMATS = [
     ("Quyết định số 15/2018/QĐ-UBND ngày 05/3/2018", ["2018-03-05"]),
     ("05/07/2018 14:30 06/07/2018", ["2018-07-05", "2018-07-06"]),
     ("Hôm nay, ngày 20 tháng 2 năm 2019 | Tin: 05/07/2018", ["2019-02-20", "2018-07-05"]),
+    # day, month and year apart by spaces, after a weekday
+    ("Thứ hai, 05 11 2018", ["2018-11-05"]),
+    ("Thứ Năm 12 07 2018 08:46", ["2018-07-12"]),
+    ("Thứ hai, 05 11 2018 | 2.345 lượt xem", ["2018-11-05"]),
+    # a 12-hour time and a view counter on the date's line
+    ("05/07/2018 08:46:12 AM | Lượt xem: 345", ["2018-07-05"]),
+    ("26/11/2018 10:15 PM - 1205 lượt xem", ["2018-11-26"]),
+    # English interfaces: month names, and the weekday settles the order of "07/05/2018"
+    ("November 26, 2018", ["2018-11-26"]),
+    ("Posted on Nov 26, 2018 by admin", ["2018-11-26"]),
+    ("December 31, 2018 at 11:00 pm", ["2018-12-31"]),
+    ("26 November 2018", ["2018-11-26"]),
+    ("26th Nov, 2018", ["2018-11-26"]),
+    ("Publish date: 26/11/2018", ["2018-11-26"]),
+    ("Submitted by admin on Thu, 07/05/2018 - 14:30", ["2018-07-05"]),
+    ("Mon, 07/05/2018 - 14:30", ["2018-05-07"]),
+    ("Thứ 5, 05/07/2018", ["2018-07-05"]),
 ]
 
 TRAPS = [
+    # three numbers apart by spaces without a weekday; a month and year alone in English
+    ("Số 12 05 2018", []),
+    ("12 05 2018", []),
+    ("Báo cáo tháng May 2018", []),
+    ("Remark 5, 2018", []),
     # document numbers
     ("15/2018/QĐ-UBND", []),
     ("Số: 123/2018/NQ-HĐND", []),
@@ -223,6 +245,9 @@ def test_first_date(text, expected):
         ("2018-12-31", "2018-12-31"),
         ("  2018-07-05  ", "2018-07-05"),
         ("20180705", "2018-07-05"),
+        # malformed ISO printed by CMS templates: the calendar date as written
+        ("2018-11-26+0708:00:00", "2018-11-26"),
+        ("2018-1-6", "2018-01-06"),
         # RFC 822 / 1123 (RSS pubDate)
         ("Mon, 31 Dec 2018 20:00:00 GMT", "2019-01-01"),
         ("Mon, 31 Dec 2018 20:00:00 +0000", "2019-01-01"),
