@@ -280,6 +280,8 @@ class Farm:
             if self.is_undated(self.portals[host], position):
                 # article pages, until one is older than the year or the crawl's bound
                 n += min(MAX_ARTICLE_PAGES, self._in_year_posts() + 1)
+            elif self._older_posts_read():
+                n += 1      # one article of a post listed before the year, to see whether updates show (none do)
         return n
 
     def expected_posts_in_year(self, undated: bool = False) -> int:
@@ -300,6 +302,10 @@ class Farm:
                     out[(p.agency_id, criterion)] = (
                         "pass", self.expected_posts_in_year(self.is_undated(p, position)), self.is_blank(p, position))
         return out
+
+    def _older_posts_read(self) -> bool:
+        read = min(self.spec.pages, MAX_LISTING_PAGES) * self.spec.items
+        return any(d.year < self.spec.year for d in self._dates[:read])
 
     def _in_year_posts(self) -> int:
         read = min(self.spec.pages, MAX_LISTING_PAGES) * self.spec.items

@@ -70,6 +70,11 @@ class Investigation:
         self._last_page_keys: list[str] = []
         self._forms: dict = {}
         self._postback_page = 1
+        self._order: list[dt.date] = []          # the listing's post dates in page order, for the stop rule
+        self._article_order: list[dt.date] = []  # dates of undated posts read from their articles, in order
+        self._update_queue: list[str] = []       # posts dated before the period: their articles may show an update
+        self._probed: set[str] = set()
+        self._updates_shown: bool | None = None  # does this portal's article page say when a post was updated?
         self.finished = False
 
     # -- protocol
@@ -114,6 +119,8 @@ class Investigation:
         if not wants and self._outstanding == 0:
             wants = self._next_listing_page()
         if not wants and self._outstanding == 0:
+            wants = self._next_update_probe()
+        if not wants and self._outstanding == 0:
             return self._finish()
         return self._ask(wants)
 
@@ -143,8 +150,9 @@ class Investigation:
                 if reading is not None and reading.kind == "page" and reading.category.criterion == self.criterion:
                     self._add_posts(reading.posts)
                 return []
-        elif reading is None or not self._is_our_listing(reading, fetch) or not reading.posts:
-            self._stop_paging = True
+        elif reading is None or not self._is_our_listing(reading, fetch) or not reading.posts \
+                or self._back_to_a_page_read(fetch):
+            self._stop_paging = True     # past the last page: an error, another page, or a page already read
             return []
         self._add_posts(reading.posts)
         self._pending_next = reading.next_pages
@@ -163,14 +171,24 @@ class Investigation:
 
     def _on_article(self, want, fetch, reading):
         post = self.outcome.posts.get(want.post_key or "")
-        if post is not None and reading is not None and not post.dates:
-            published, updated = reading.article_date, reading.article_updated
+        if post is None or reading is None:
+            return self._next_article()
+        published, updated = reading.article_date, reading.article_updated
+        if not post.dates:
             if published or updated:
                 self.outcome.posts[post.key] = Post(
                     post.title, post.url, published or updated, updated if published else None,
                     date_source=f"article:{reading.article_date_source or 'page'}")
-                if max(d for d in (published, updated) if d) < self.period[0]:
-                    self._article_queue = []     # listings run newest first: the rest is older still
+                self._article_order.append(max(d for d in (published, updated) if d))
+                if self._sorted_newest_first(self._article_order) and self._article_order[-1] < self.period[0]:
+                    self._article_queue = []     # the listing runs newest first: the rest is older still
+        else:
+            # an update probe: the listing dated this post before the period
+            self._updates_shown = bool(self._updates_shown) or reading.updates_shown or updated is not None
+            if updated and (post.updated is None or updated > post.updated) and updated > (post.published or updated):
+                self.outcome.posts[post.key] = Post(post.title, post.url, post.published, updated,
+                                                    date_source=f"{post.date_source or 'listing'}+article:updated",
+                                                    date_text=post.date_text)
         return self._next_article()
 
     def _on_feed(self, want, fetch, reading):
@@ -230,10 +248,47 @@ class Investigation:
         return []
 
     def _older_than_period(self) -> bool:
-        """True once the last listing page read holds only posts dated before the period."""
+        """True once the listing reads newest first and its last page holds only posts dated before the period.
+        Oldest-first and unsorted listings are read on, within the page bound."""
         page_posts = [self.outcome.posts[k] for k in self._last_page_keys]
         dates = [max(p.dates) for p in page_posts if p.dates]
-        return bool(dates) and len(dates) == len(page_posts) and max(dates) < self.period[0]
+        return bool(dates) and len(dates) == len(page_posts) and max(dates) < self.period[0] \
+            and self._sorted_newest_first(self._order)
+
+    @staticmethod
+    def _sorted_newest_first(dates: list[dt.date]) -> bool:
+        """Dates in listing order run newest first: never rising, but for one pinned (sticky) post on top."""
+        if len(dates) < 2:
+            return False
+        rest = dates[1:] if len(dates) > 2 and dates[0] < dates[1] else dates
+        return all(later <= earlier for earlier, later in zip(rest, rest[1:]))
+
+    def _next_update_probe(self) -> list[Want]:
+        """The article of a post the listing dates before the period, to see whether it was updated within it.
+
+        Listings show publication dates; an update shows on the article page only. The first such post is
+        opened as a probe: when its article says nothing about updates, the portal does not show them and no
+        other article is opened; when it does, the others follow, in listing order, within the article bound."""
+        if self._updates_shown is False or self._articles_read >= self.limits.max_article_pages:
+            return []
+        while self._update_queue:
+            key = self._update_queue.pop(0)
+            post = self.outcome.posts.get(key)
+            if post is None or not post.url or key in self._probed or self.in_period(post) \
+                    or (post.date_source or "").startswith("article") \
+                    or any(same_page(post.url, seen) for seen in self._listing_seen):
+                continue
+            if self._updates_shown is None and self._probed:
+                return []
+            self._probed.add(key)
+            self._articles_read += 1
+            if self._updates_shown is None:
+                self._updates_shown = False      # until the probe's article shows an update line
+            return [Want(post.url, PURPOSE_ARTICLE, post_key=key)]
+        return []
+
+    def in_period(self, post: Post) -> bool:
+        return any(self.period[0] <= d <= self.period[1] for d in post.dates)
 
     # -- helpers
 
@@ -244,9 +299,18 @@ class Investigation:
             if known is None:
                 self.outcome.posts[post.key] = post
                 known = post
+                if post.dates:
+                    self._order.append(post.published or max(post.dates))
             elif not known.dates and post.dates:
                 self.outcome.posts[post.key] = known = post
             self._last_page_keys.append(known.key)
+            if known.dates and max(known.dates) < self.period[0] and known.url and self._in_scope(known.url) \
+                    and known.key not in self._update_queue:
+                self._update_queue.append(known.key)
+
+    def _back_to_a_page_read(self, fetch: Fetch) -> bool:
+        """A later page that redirected to a page already read (NukeViet sends pages past the last to page 1)."""
+        return bool(fetch.redirects) and any(same_page(fetch.final_url, seen) for seen in self._listing_seen[:-1])
 
     def _is_our_listing(self, reading: PageReading, fetch: Fetch) -> bool:
         return reading.kind == "listing" and reading.category.criterion == self.criterion \

@@ -111,6 +111,8 @@ class PageReading:
     article_date: dt.date | None = None
     article_updated: dt.date | None = None
     article_date_source: str | None = None
+    updates_shown: bool = False                  # the article page says when it was updated (meta, JSON-LD, a line)
+    empty: bool = False                          # a listing that says it has no posts yet ("Chưa có bài viết")
     nav_links: tuple[tuple[str, str], ...] = ()   # (label, absolute URL) of menus, for discovery
     encoding: str = "utf-8"
     notes: tuple[str, ...] = ()

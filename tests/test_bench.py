@@ -55,7 +55,9 @@ def test_farm_renders_every_page_deterministically_and_says_what_a_crawl_finds(m
     assert counts[("pass", 20, True)] == 4            # the blank category, found from the home page
     assert counts[("pass", 15, False)] == 4           # the undated one: dated by its first 15 article pages
     assert counts[("pass", 20, False)] == 4
-    assert farm.expected_requests(next(iter(farm.portals))) == 1 + 3 * 3 + 1 + 15
+    # robots.txt, 3 pages of 3 listings, the home page for the blank one, 15 articles of the undated one, and
+    # for each of the two dated ones an article of a post listed before the year (does it show an update?)
+    assert farm.expected_requests(next(iter(farm.portals))) == 1 + 3 * 3 + 1 + 15 + 2
 
     # the pages are what the extraction core reads: Vietnamese, dated day first, on every platform
     for url, body, date, kind in Farm(FarmSpec(hosts=4, categories=2, pages=3)).sample_pages(4, 4):
@@ -126,14 +128,16 @@ def test_harness_measures_right_crawls_and_spot_checks(tiny_results):
     politeness, growth, recrawl, spotcheck, extraction = tiny_results
     crawl = politeness.details["tiny"]["crawl"]
     assert crawl["correct"], crawl["problems"]
-    assert crawl["requests"] == 2 * 3 and crawl["max_overlap"] <= 2 and crawl["max_rss_mb"] > 10
+    # per host: robots.txt, 2 listing pages, 1 article of a post listed before the year (update probe)
+    assert crawl["requests"] == 2 * 4 and crawl["max_overlap"] <= 2 and crawl["max_rss_mb"] > 10
     assert all(growth.details[size]["crawl"]["correct"] for size in ("3", "6"))
     assert growth.details["6"]["pages"] == 2 * growth.details["3"]["pages"]
     assert recrawl.details["first"]["correct"], recrawl.details["first"]["problems"]
     assert recrawl.details["again"]["correct"], recrawl.details["again"]["problems"]
     assert recrawl.details["again"]["requests"] == 0            # all from the HTTP cache
     assert not spotcheck.details["one_page"]["problems"] and not spotcheck.details["paginated"]["problems"]
-    assert spotcheck.details["paginated"]["requests"] == [5]    # robots.txt and four listing pages
+    # robots.txt, four listing pages, one article of a post listed before the year (the update probe)
+    assert spotcheck.details["paginated"]["requests"] == [6]
     dates = extraction.details["dates"]
     assert dates["pages"] >= 2 + 1 and 0 <= dates["htmldate_accuracy"] <= 1
     assert extraction.details["farm"]["pages"] == 4 and extraction.details["fixtures"]["pages"] > 0

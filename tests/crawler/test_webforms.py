@@ -87,7 +87,8 @@ def test_spot_check_follows_postback_paging(server, rulebook):
     assert (verdict.status, verdict.reason, verdict.posts_in_year) == ("pass", "ok", 5)
     # page 2 still holds 2018 posts, page 3 holds only older ones: then the paging stops
     assert Handler.posts == ["Page$2", "Page$3"]
-    assert [p.purpose for p in verdict.pages] == ["listing", "listing", "listing"]
+    # then one article of a post listed before 2018, to see whether the portal shows updates
+    assert [p.purpose for p in verdict.pages] == ["listing", "listing", "listing", "article"]
 
 
 def test_crawl_follows_postback_paging(server, tmp_path):
@@ -123,9 +124,10 @@ def test_spot_check_keeps_its_evidence_in_a_warc(server, rulebook, tmp_path):
                                rec.content_stream().read())
                    for it in [ArchiveIterator(fh)] for rec in it}
     requests = [(proto, body) for kind, proto, body in records.values() if kind == "request"]
-    assert [proto for proto, _ in requests] == ["GET", "POST", "POST"]
+    assert [proto for proto, _ in requests] == ["GET", "POST", "POST", "GET"]      # the last: the update probe
     assert b"__EVENTARGUMENT=Page%242" in requests[1][1]
-    for number, page_visit in enumerate(verdict.pages, start=1):
+    listing = [v for v in verdict.pages if v.purpose == "listing"]
+    for number, page_visit in enumerate(listing, start=1):
         name, place = page_visit.warc_record.split("#")
         kind, _, body = records[int(place.split("+")[0])]
         assert name == warc.name and kind == "response"
