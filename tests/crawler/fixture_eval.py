@@ -61,6 +61,7 @@ class Score:
     dates_correct: int = 0
     chrome_dates_leaked: int = 0
     next_expected: int = 0
+    next_found: int = 0
     next_found_ok: int = 0
     article_dates: int = 0
     article_dates_ok: int = 0
@@ -75,6 +76,14 @@ class Score:
         return self.posts_matched / self.posts_expected if self.posts_expected else 1.0
 
     @property
+    def next_precision(self) -> float:
+        return self.next_found_ok / self.next_found if self.next_found else 1.0
+
+    @property
+    def next_recall(self) -> float:
+        return self.next_found_ok / self.next_expected if self.next_expected else 1.0
+
+    @property
     def date_precision(self) -> float:
         return self.dates_correct / self.dates_found if self.dates_found else 1.0
 
@@ -86,37 +95,42 @@ class Score:
 def evaluate() -> Score:
     score = Score()
     for name, exp in load_expectations().items():
-        reading = read_fixture(name, exp)
-        score.pages += 1
-        if reading.kind == exp["kind"]:
-            score.kind_ok += 1
-        else:
-            score.failures.append(f"{name}: kind {reading.kind} != {exp['kind']}")
-        want_cat = exp.get("category") if exp["kind"] in ("listing", "page") else None
-        got_cat = reading.category.criterion if exp["kind"] in ("listing", "page") else None
-        if got_cat == want_cat:
-            score.category_ok += 1
-        else:
-            score.failures.append(f"{name}: category {got_cat} != {want_cat} (label {reading.category.label!r})")
-        if exp["kind"] == "listing":
-            _score_posts(score, name, exp, reading)
-            wanted_next = [u for u in exp.get("next_pages", [])]
-            score.next_expected += len(wanted_next)
-            got_next = set(reading.next_pages)
-            for u in wanted_next:
-                if u in got_next:
-                    score.next_found_ok += 1
-                else:
-                    score.failures.append(f"{name}: next page missing {u}")
-        if exp["kind"] == "article":
-            score.article_dates += 1
-            want = exp.get("article_date")
-            got = reading.article_date.isoformat() if reading.article_date else None
-            if want == got:
-                score.article_dates_ok += 1
-            else:
-                score.failures.append(f"{name}: article date {got} != {want}")
+        score_page(score, name, exp, read_fixture(name, exp))
     return score
+
+
+def score_page(score: Score, name: str, exp: dict, reading) -> None:
+    """Add one page's reading, compared with its expectation, to the score."""
+    score.pages += 1
+    if reading.kind == exp["kind"]:
+        score.kind_ok += 1
+    else:
+        score.failures.append(f"{name}: kind {reading.kind} != {exp['kind']}")
+    want_cat = exp.get("category") if exp["kind"] in ("listing", "page") else None
+    got_cat = reading.category.criterion if exp["kind"] in ("listing", "page") else None
+    if got_cat == want_cat:
+        score.category_ok += 1
+    else:
+        score.failures.append(f"{name}: category {got_cat} != {want_cat} (label {reading.category.label!r})")
+    if exp["kind"] == "listing":
+        _score_posts(score, name, exp, reading)
+        wanted_next = list(exp.get("next_pages", []))
+        score.next_expected += len(wanted_next)
+        got_next = set(reading.next_pages)
+        score.next_found += len(got_next)
+        for u in wanted_next:
+            if u in got_next:
+                score.next_found_ok += 1
+            else:
+                score.failures.append(f"{name}: next page missing {u}")
+    if exp["kind"] == "article":
+        score.article_dates += 1
+        want = exp.get("article_date")
+        got = reading.article_date.isoformat() if reading.article_date else None
+        if want == got:
+            score.article_dates_ok += 1
+        else:
+            score.failures.append(f"{name}: article date {got} != {want}")
 
 
 def _score_posts(score: Score, name: str, exp: dict, reading) -> None:

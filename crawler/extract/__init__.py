@@ -1,0 +1,68 @@
+"""The extraction core: one page's bytes in, a typed reading out.
+
+Pure: no network, database or Scrapy import. The Scrapy spider and the httpx
+spot-check both call `read_page`, so the same bytes give the same reading
+whichever path fetched them.
+
+`read_page` is a cascade of stages, each a function of the page context
+(`page.Page`, built once) returning a value:
+
+    page.py        decode, parse, and the page context with its memo
+    chrome.py      unseen elements dropped; chrome, side columns, the main region
+    label.py       the page's own category label (breadcrumb, heading, <title>, active menu)
+    listing.py     groups of repeated items, their scores, the listing and its posts
+    item_dates.py  the dates of one listing item
+    article.py     the published and updated dates of an article
+    kind.py        listing, article, home, error (and soft 404) or static page
+    pager.py       next pages and ASP.NET postback forms
+    links.py       feeds and navigation links
+
+The words portals use live in vocabulary.py, every weight and threshold in weights.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crawler.categories import CategoryMatcher
+from crawler.extract import article, kind, label, links, listing, pager
+from crawler.extract.page import Page, decode, parse_html
+from crawler.records import Post, PageReading
+
+__all__ = ["read_page", "decode", "parse_html"]
+
+
+def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher: CategoryMatcher,
+              *, status: int | None = 200, scope_prefix: str = "") -> PageReading:
+    """Read one fetched page. Never raises on bad HTML: an unreadable page is an empty 'page'."""
+    text, encoding = decode(body, headers)
+    doc = parse_html(text, url)
+    if doc is None:
+        return PageReading(url=url, kind="page", encoding=encoding, notes=("not HTML",))
+    # the tree, its unseen elements dropped, with <meta>, JSON-LD and <title> read once for every stage
+    page = Page(doc, url, matcher, status=status, encoding=encoding, scope_prefix=scope_prefix)
+
+    # the page's own labels come first: a box of another category is then not the listing
+    votes = label.label_votes(page)
+    groups = listing.score_groups(page, listing.find_groups(page), label.winner(votes.scores)[0])
+    best = listing.best_group(page, groups)
+    # the title of the listing's box names the page's category as surely as its heading
+    category = label.choose_category(votes, best.box_criterion if best else None, best.box_title if best else None)
+
+    # article dates before the kind: a page that is one text keeps its date as a post
+    published, updated, date_source = article.article_dates(page)
+    page_kind = kind.page_kind(page, groups, best, category, kind.body_chars(page, best))
+    posts: tuple[Post, ...] = ()
+    if page_kind == "listing" and best is not None:
+        posts = listing.posts(page, best)
+    elif page_kind == "page" and category.criterion:
+        posts = (Post(title=page.main_heading or page.title, url=url, published=published, updated=updated,
+                      date_source=date_source),)
+    # only a listing's pager is followed: an article's "next" is the next article
+    next_pages = pager.next_pages(page) if page_kind == "listing" else ()
+    return PageReading(
+        url=url, kind=page_kind, title=page.title, category=category, posts=posts,
+        next_pages=next_pages, forms=pager.postback_forms(page, next_pages),
+        feeds=links.feeds(page), article_date=published, article_updated=updated,
+        article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding,
+    )

@@ -1,0 +1,127 @@
+"""What of a page is not its content: unseen elements, page chrome, side columns, the main region.
+
+Unseen elements (scripts, styles, templates, comments) are dropped from the
+tree before anything reads it. Chrome (header, menus, breadcrumbs, side boxes,
+footers) stays in the tree but is marked, from structure and class/id names,
+and from the titles of side boxes ("Tin mới"): a post is never read from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from crawler.extract.vocabulary import (
+    CHROME_PAIRS, CHROME_ROLES, CHROME_TAGS, CHROME_TOKENS, CONTENT_QUALIFIERS, CONTENT_SECTION_TAGS, MAIN_TAGS,
+    MAIN_TOKENS, NAME_CAMEL, NAME_SPLIT, QUALIFIABLE_CHROME, SIDE_BOX_TITLES, SIDE_TOKENS, UNSEEN_XPATH,
+)
+from crawler.extract.weights import WEIGHTS as W
+from crawler.text import fold_accents, normalise
+
+
+def drop_unseen(doc) -> None:
+    """Drop what a reader never sees (scripts, styles, templates, SVG, comments) from the tree, in place."""
+    for bad in doc.xpath(UNSEEN_XPATH):
+        bad.drop_tree() if isinstance(bad.tag, str) else _drop_comment(bad)
+
+
+def _drop_comment(node) -> None:
+    """Remove a comment, keeping the text after it."""
+    parent = node.getparent()
+    if parent is not None:
+        if node.tail:
+            prev = node.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + node.tail
+            else:
+                parent.text = (parent.text or "") + node.tail
+        parent.remove(node)
+
+
+def name_tokens(el) -> tuple[str, ...]:
+    """The tokens of an element's class and id ("colRight main-menu" -> col, right, main, menu)."""
+    raw = f"{el.get('class', '')} {el.get('id', '')}"
+    if not raw.strip():
+        return ()
+    return tuple(t for t in NAME_SPLIT.split(NAME_CAMEL.sub(" ", raw).lower()) if t)
+
+
+def is_chrome_element(el) -> bool:
+    """Is this element itself (not through an ancestor) chrome, by its tag, role or names?"""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in CHROME_TAGS:
+        return True
+    toks = name_tokens(el)
+    if tag == "header" and not (set(toks) & CONTENT_QUALIFIERS):
+        return _is_page_header(el)
+    if not toks:
+        return (el.get("role") or "") in CHROME_ROLES
+    tokset = set(toks)
+    hits = tokset & CHROME_TOKENS
+    if hits:
+        # "page-header", "entry-header", "list-title-header" belong to the content
+        if hits <= QUALIFIABLE_CHROME and tokset & CONTENT_QUALIFIERS:
+            return False
+        return True
+    return any(pair in CHROME_PAIRS for pair in zip(toks, toks[1:]))
+
+
+def _is_page_header(el) -> bool:
+    """A <header> element is page chrome unless it sits inside an article or main region."""
+    return not any(anc.tag in CONTENT_SECTION_TAGS for anc in el.iterancestors())
+
+
+@lru_cache(maxsize=4096)
+def is_side_box_title(text: str) -> bool:
+    """Is this the title of a side box ("Tin mới", "Văn bản mới ban hành")?"""
+    key = normalise(fold_accents(text), accents=True)
+    return key in SIDE_BOX_TITLES or any(key.startswith(t + " ") and len(key) < len(t) + W.side_box_title_slack
+                                         for t in SIDE_BOX_TITLES)
+
+
+class Regions:
+    """Memoised 'is this element inside page chrome / a side column / the main region'."""
+
+    def __init__(self, body, text: Callable[[object], str]):
+        self._text = text
+        self._body_chars = max(1, len(text(body)))
+        self._chrome: dict = {}
+        self._side: dict = {}
+        self._main: dict = {}
+
+    def chrome(self, el) -> bool:
+        """Inside page chrome (header, menus, side boxes, footer)?"""
+        if el is None or not isinstance(el.tag, str):
+            return False
+        hit = self._chrome.get(el)
+        if hit is None:
+            hit = (is_chrome_element(el) and not self._wrapper(el)) or self.chrome(el.getparent())
+            self._chrome[el] = hit
+        return hit
+
+    def _wrapper(self, el) -> bool:
+        """A chrome-named element that holds the main region or most of the page is a page wrapper."""
+        if el.find(".//main") is not None or el.find(".//*[@role='main']") is not None:
+            return True
+        return len(self._text(el)) > W.wrapper_share * self._body_chars
+
+    def side(self, el) -> bool:
+        """Inside a side column?"""
+        if el is None or not isinstance(el.tag, str):
+            return False
+        hit = self._side.get(el)
+        if hit is None:
+            hit = bool(set(name_tokens(el)) & SIDE_TOKENS) or self.side(el.getparent())
+            self._side[el] = hit
+        return hit
+
+    def main(self, el) -> bool:
+        """Inside the main content region?"""
+        if el is None or not isinstance(el.tag, str):
+            return False
+        hit = self._main.get(el)
+        if hit is None:
+            hit = el.tag in MAIN_TAGS or el.get("role") == "main" or bool(set(name_tokens(el)) & MAIN_TOKENS) \
+                or self.main(el.getparent())
+            self._main[el] = hit
+        return hit

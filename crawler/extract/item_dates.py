@@ -1,0 +1,79 @@
+"""The dates of one listing item, read from the item itself only.
+
+A date beside another post, in a side box or in the page footer never dates
+this item: the item's subtree is all that is read, its title link left out
+(a title may quote a date: "Kế hoạch ngày 05/3/2018").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from crawler.dates import find_dates, parse_machine_date
+from crawler.extract.page import Page, has_date_class, text_nodes
+from crawler.extract.vocabulary import UPDATED_LABEL
+from crawler.extract.weights import WEIGHTS as W
+from crawler.text import clean_space, fold_accents
+
+
+class ItemDates(NamedTuple):
+    published: dt.date | None
+    updated: dt.date | None
+    text: str               # the date as written ("" without one)
+    source: str | None      # "time", "listing", or None without a date
+
+
+NO_DATES = ItemDates(None, None, "", None)
+
+
+def item_dates(page: Page, item, title_link) -> ItemDates:
+    """Published and updated dates of a listing item, most trustworthy source first (memoised per item)."""
+    memo = page.item_dates
+    if item not in memo:
+        memo[item] = (
+            _time_element_dates(item)                  # <time datetime> is explicit
+            or _visible_dates(item, title_link)        # "05/03/2018" on a date-classed line, then nearby text
+            or NO_DATES
+        )
+    return memo[item]
+
+
+def _time_element_dates(item) -> ItemDates | None:
+    for t in item.iter("time"):
+        value = parse_machine_date(t.get("datetime") or "") if t.get("datetime") else None
+        if value:
+            return ItemDates(value, None, clean_space(t.get("datetime")), "time")
+    return None
+
+
+def _visible_dates(item, title_link) -> ItemDates | None:
+    """The best-placed written date: on a date-classed element, then alone on a line, then in running text.
+
+    An "updated" label before a date makes it the updated date; an item with only an updated date is
+    published then."""
+    found = []   # (priority, order, date, updated?, text)
+    for node, text in text_nodes(item, skip=title_link):
+        matches = find_dates(text)
+        if not matches:
+            continue
+        date_classed = has_date_class(node, item)
+        for m in matches:
+            if date_classed:
+                priority = 0
+            elif len(text) - len(m.text) <= W.item_date_slack:
+                priority = 1        # the date is (nearly) all the line says
+            else:
+                priority = 2        # a date in a summary ("Ngày 05/3, UBND ..."): the last resort
+            before = fold_accents(text[max(0, m.start - W.item_label_chars):m.start]).lower()
+            found.append((priority, len(found), m.value, bool(UPDATED_LABEL.search(before)), m.text))
+    if not found:
+        return None
+    found.sort(key=lambda f: (f[0], f[1]))
+    best_priority = found[0][0]
+    published = next((f[2] for f in found if f[0] == best_priority and not f[3]), None)
+    updated = next((f[2] for f in found if f[3]), None)
+    if published is None:
+        published, updated = updated, None
+    text = next(f[4] for f in found if f[0] == best_priority)
+    return ItemDates(published, updated, text, "listing")

@@ -1,0 +1,69 @@
+"""The kind of page: listing, article, home, error (also a "không tìm thấy" page served with 200), static page."""
+
+from __future__ import annotations
+
+from crawler.categories import ALIAS_SCORE
+from crawler.extract.listing import Group
+from crawler.extract.page import Page
+from crawler.extract.vocabulary import ARTICLE_JSONLD_TYPE, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
+from crawler.extract.weights import WEIGHTS as W
+from crawler.records import CategoryMatch
+from crawler.text import clean_space, fold_accents, normalise
+from crawler.urls import is_home_url
+
+
+def body_chars(page: Page, best: Group | None) -> int:
+    """Characters of running text in the page outside listing items and chrome."""
+    inside_items = {el for item in best.items for el in item.iter()} if best is not None else set()
+    total = 0
+    for p in page.body.iter(*RUNNING_TEXT_TAGS):
+        if page.chrome(p) or p in inside_items:
+            continue
+        own = clean_space((p.text or "") + " " + " ".join((c.tail or "") for c in p))
+        if len(own) >= W.min_paragraph_chars:
+            total += len(own)
+    return total
+
+
+def page_kind(page: Page, groups: list[Group], best: Group | None, category: CategoryMatch, body_chars: int) -> str:
+    """"listing", "article", "home", "error" or "page", the plainest evidence first."""
+    if page.status is not None and page.status >= 400:
+        return "error"
+    if is_soft_404(page, best):
+        return "error"
+    if is_home_url(page.url, page.scope_prefix):
+        return "home"
+    # boxes of several categories and no category of its own: a home page at another address
+    boxed = {g.box_criterion for g in groups if g.box_criterion and not page.chrome(g.parent)}
+    if len(boxed) >= W.home_boxes and not category.criterion:
+        return "home"
+    # the page says it is an article, unless a long listing with little text says otherwise
+    article_meta = (page.meta.get("og:type", "").lower() == "article"
+                    or "article:published_time" in page.meta
+                    or any(ARTICLE_JSONLD_TYPE.search(s) for s in page.jsonld))
+    items = len(best.items) if best is not None else 0
+    if article_meta and not (items >= W.listing_over_article_meta and body_chars < W.article_body_chars):
+        return "article"
+    # running text, or a headline that reads as a sentence, and hardly a listing: an article
+    heading = page.main_heading or ""
+    sentence_heading = len(heading.split()) > W.max_label_tokens or \
+        (len(heading.split()) >= W.sentence_heading_tokens and page.match(heading)[1] < ALIAS_SCORE)
+    if items < W.max_article_items and (body_chars >= W.article_body_chars
+                                        or (sentence_heading and (body_chars >= W.short_body_chars or not items))):
+        # a category page that is one text ("Cơ cấu tổ chức") is a page of that category
+        return "article" if not category.criterion or category.source != "heading" else "page"
+    if items >= 1:
+        return "listing"
+    return "page"
+
+
+def is_soft_404(page: Page, best: Group | None) -> bool:
+    """A "không tìm thấy" / "page not found" page, whatever its status."""
+    for text in (page.title, page.main_heading or ""):
+        if text and SOFT_404.search(normalise(fold_accents(text))):
+            return True
+    if best is not None and len(best.items) >= W.soft_404_items:
+        return False
+    main_text = " ".join(page.text(el) for el in page.body if isinstance(el.tag, str) and not page.chrome(el))
+    key = normalise(fold_accents(main_text))
+    return len(key) < W.soft_404_chars and bool(SOFT_404_TEXT.search(key))

@@ -1,0 +1,294 @@
+"""The listing: the group of repeated items with title links in the main region.
+
+Every element's children are grouped by signature (tag and stable classes);
+a group of small items that each carry a title link is a candidate. Candidates
+are scored by size, title length and dates, favoured in the main region and in
+a box titled with the page's own category, disfavoured in side columns, and
+dropped in chrome, in side boxes ("Tin mới") and in boxes of another
+category. The best one takes in its twins (the same list split over columns)
+and a lead post set apart before it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from crawler.extract.chrome import is_chrome_element, is_side_box_title
+from crawler.extract.item_dates import item_dates
+from crawler.extract.page import Page, short_label
+from crawler.extract.vocabulary import (
+    BOX_HEADING_TAGS, FILE_NAME, HEADING_TAGS, HEADING_WRAPPER_TAGS, ITEM_CLASS, ITEM_TAGS, LIST_TAGS, NOT_ITEM_TAGS,
+    NOT_LIST_PARENT_TAGS, READ_MORE, ROW_TAGS, SIGNATURE_NOISE, SPACER_TAGS, TITLE_CLASS,
+)
+from crawler.extract.weights import WEIGHTS as W
+from crawler.records import Post
+from crawler.text import normalise
+
+
+@dataclass(frozen=True)
+class Group:
+    """Sibling items of one signature under one parent, and what scoring found of them."""
+
+    parent: object
+    items: tuple
+    signature: tuple
+    score: float = 0.0
+    box_title: str | None = None
+    box_criterion: str | None = None
+
+
+def find_groups(page: Page) -> list[Group]:
+    """Every group of at least two small items with title links (or one item that looks like a post)."""
+    groups = []
+    for parent in page.body.iter():
+        if not isinstance(parent.tag, str) or len(parent) < 1 or parent.tag in NOT_LIST_PARENT_TAGS:
+            continue
+        by_sig: dict[tuple, list] = defaultdict(list)
+        for child in parent:
+            if not isinstance(child.tag, str) or child.tag in NOT_ITEM_TAGS:
+                continue
+            by_sig[signature(child)].append(child)
+        for sig, children in by_sig.items():
+            items = [c for c in children if is_small(c) and title_link(page, c) is not None]
+            if len(items) >= 2 or (items and _item_like(page, items[0], sig)):
+                groups.append(Group(parent, tuple(items), sig))
+    return groups
+
+
+def score_groups(page: Page, groups: list[Group], page_category: str | None) -> list[Group]:
+    """The groups with their scores (0: not the listing), box titles and box criteria."""
+    return [_scored(page, g, page_category) for g in groups]
+
+
+def _scored(page: Page, g: Group, page_category: str | None) -> Group:
+    if page.chrome(g.parent):
+        return g
+    links = [title_link(page, i) for i in g.items]
+    hrefs = {page.abs(a.get("href")) for a in links}
+    if len(hrefs) < max(1, len(links) // 2):
+        return g        # the items link to a few pages: tabs or a menu, not posts
+    mean_len = sum(len(page.text(a)) for a in links) / len(links)
+    if mean_len < W.min_mean_title_chars:
+        return g
+    dated = sum(1 for i in g.items if item_has_date(page, i))
+    score = len(g.items) * min(1.0, mean_len / W.full_title_chars) * (1 + dated / len(g.items))
+    if page.regions.main(g.parent):
+        score *= W.main_region_boost
+    if page.regions.side(g.parent):
+        score *= W.side_column_factor
+    box = box_title(page, g)
+    box_criterion = None
+    if box:
+        if is_side_box_title(box):
+            return replace(g, box_title=box)
+        box_criterion = page.match(box)[0]
+        if box_criterion and page_category and box_criterion != page_category:
+            # a box of another category (home page, "latest" boxes)
+            return replace(g, box_title=box, box_criterion=box_criterion)
+        if box_criterion and box_criterion == page_category:
+            score *= W.own_box_boost
+    if len(g.items) == 1:
+        score *= W.single_item_factor
+    return replace(g, score=score, box_title=box, box_criterion=box_criterion)
+
+
+def best_group(page: Page, groups: list[Group]) -> Group | None:
+    """The listing: the best-scored group with its twins and lead post, or None."""
+    candidates = sorted((g for g in groups if g.score > 0), key=lambda g: g.score, reverse=True)
+    if not candidates:
+        return None
+    return _merge_twins(page, candidates[0], candidates)
+
+
+def posts(page: Page, group: Group) -> tuple[Post, ...]:
+    """One post per distinct title link of the listing, dated from its own item."""
+    out, seen = [], set()
+    for item in group.items:
+        a = title_link(page, item)
+        href = page.abs(a.get("href"))
+        title = page.link_text(a)
+        key = href or title
+        if key in seen:
+            continue
+        seen.add(key)
+        published, updated, date_text, source = dates_of(page, item)
+        out.append(Post(title=title, url=href, published=published, updated=updated,
+                        date_source=source, date_text=date_text))
+    return tuple(out)
+
+
+# --- Title links ---------------------------------------------------------------------------------
+
+
+def title_link(page: Page, item):
+    """The anchor that carries the post title inside a listing item, or None (memoised per item)."""
+    links = page.title_links
+    if item in links:
+        return links[item]
+    best, best_score = None, 0.0
+    for a in item.iter("a"):
+        score = _link_score(page, a)
+        if score > best_score:
+            best, best_score = a, score
+    links[item] = best
+    return best
+
+
+def _link_score(page: Page, a) -> float:
+    """How much an anchor looks like a post title (its length, more in a heading); 0 for none."""
+    scores = page.link_scores
+    score = scores.get(a)
+    if score is None:
+        score = scores[a] = _title_score(page, a)
+    return score
+
+
+def _title_score(page: Page, a) -> float:
+    if page.abs(a.get("href")) is None:
+        return 0.0
+    text = page.link_text(a)
+    if not text or normalise(text, accents=False) in READ_MORE or len(text) < W.min_title_chars \
+            or FILE_NAME.search(text):
+        return 0.0
+    parent = a.getparent()
+    boost = W.heading_link_boost if parent is not None and parent.tag in HEADING_TAGS else 1.0
+    return len(text) * boost
+
+
+# --- Items ---------------------------------------------------------------------------------------
+
+
+def item_has_date(page: Page, item) -> bool:
+    return dates_of(page, item).published is not None
+
+
+def dates_of(page: Page, item):
+    """The ItemDates of a listing item, its title link left out."""
+    return item_dates(page, item, title_link(page, item))
+
+
+def signature(el) -> tuple:
+    """What the items of one list share: the tag, and the classes that do not alternate."""
+    if el.tag in ROW_TAGS:
+        return (el.tag, ())         # rows of one list or table, whatever their alternating classes
+    classes = tuple(sorted(c for c in (el.get("class") or "").split() if not SIGNATURE_NOISE.search(c.lower())))
+    return (el.tag, classes)
+
+
+def is_small(el) -> bool:
+    """A listing item holds a few links and a few lines; page sections, boxes and the article hold more."""
+    if el.tag == "h1" or el.find(".//h1") is not None:
+        return False
+    # (cheap counts first: the result is the same, in any order)
+    links = 0
+    for _ in el.iter("a"):
+        links += 1
+        if links > W.max_item_links:
+            return False
+    size = 0
+    for t in el.itertext():
+        size += len(t.strip())
+        if size > W.max_item_chars:
+            return False
+    if el.tag not in LIST_TAGS and len(el.xpath(".//ul/li[.//a] | .//ol/li[.//a]")) >= 2:
+        return False        # a box with a list of links inside is a box, not a post
+    return True
+
+
+def _item_like(page: Page, el, sig) -> bool:
+    """Can this lone element be a listing of one post (not a wrapper of the page)?"""
+    if not (sig[0] in ITEM_TAGS or any(ITEM_CLASS.search(c) for c in sig[1])):
+        return False
+    if el.find(".//ul/li") is not None or el.find(".//ol/li") is not None or el.find(".//table") is not None:
+        return False
+    return len(page.text(el)) < W.max_lone_item_chars
+
+
+# --- Box titles ----------------------------------------------------------------------------------
+
+
+def box_title(page: Page, group: Group) -> str | None:
+    """The title of the box a group sits in: the nearest heading before it, a few levels up."""
+    node = group.parent
+    first_item = group.items[0]
+    # a heading inside the parent, before the first item
+    for child in node:
+        if child is first_item:
+            break
+        text = _heading_text(page, child)
+        if text:
+            return text
+    for _ in range(W.box_title_levels):
+        sib = node.getprevious()
+        steps = 0
+        while sib is not None and steps < W.box_title_siblings:
+            text = _heading_text(page, sib)
+            if text:
+                return text
+            if sib.tag not in SPACER_TAGS or page.text(sib):
+                break
+            sib = sib.getprevious()
+            steps += 1
+        node = node.getparent()
+        if node is None or node is page.body:
+            break
+    return None
+
+
+def _heading_text(page: Page, el) -> str | None:
+    """The text of a heading, a title-classed element, or a wrapper holding little but a heading."""
+    if not isinstance(el.tag, str):
+        return None
+    if el.tag in HEADING_TAGS or TITLE_CLASS.search(el.get("class", "") or "") or el.tag == "legend":
+        text = page.text(el)
+        if text and short_label(text):
+            return text
+    if el.tag not in HEADING_WRAPPER_TAGS or len(el) > W.box_heading_children:
+        return None
+    for tag in BOX_HEADING_TAGS:
+        inner = el.find(f".//{tag}")
+        if inner is not None:
+            text = page.text(inner)
+            if text and short_label(text) and len(page.text(el)) <= len(text) + W.box_heading_slack:
+                return text
+    return None
+
+
+# --- Twins and lead ------------------------------------------------------------------------------
+
+
+def _merge_twins(page: Page, best: Group, candidates: list[Group]) -> Group:
+    """Items split over sibling containers of one listing (two columns), and a lead item before it."""
+    best = _with_lead(page, best)
+    grand = best.parent.getparent()
+    twins = [g for g in candidates if g is not best and g.signature == best.signature
+             and g.parent.getparent() is grand and grand is not None
+             and signature(g.parent) == signature(best.parent)]
+    if not twins:
+        return best
+    items = list(best.items)
+    for g in twins:
+        items.extend(g.items)
+    order = {el: i for i, el in enumerate(grand.iter())}
+    items.sort(key=lambda el: order.get(el, 0))
+    return replace(best, items=tuple(items))
+
+
+def _with_lead(page: Page, best: Group) -> Group:
+    """A lead ("hot", "featured") post set apart just before the list belongs to the listing."""
+    lead = []
+    known = {page.abs(title_link(page, i).get("href")) for i in best.items}
+    sib = best.parent.getprevious()
+    for _ in range(W.lead_siblings):
+        if sib is None or not isinstance(sib.tag, str) or sib.tag in HEADING_TAGS:
+            break
+        link = title_link(page, sib) if is_small(sib) and not is_chrome_element(sib) else None
+        hrefs = {page.abs(a.get("href")) for a in sib.iter("a") if page.abs(a.get("href"))}
+        if link is None or len(hrefs) != 1 or hrefs <= known or len(page.text(link)) < W.min_lead_title_chars:
+            break
+        lead.insert(0, sib)
+        sib = sib.getprevious()
+    if not lead:
+        return best
+    return replace(best, items=tuple(lead) + best.items)

@@ -1,0 +1,211 @@
+"""Decoding, parsing, and the page context every stage reads.
+
+`Page` is built once per page: the tree with unseen elements dropped, its
+body, base URL, <meta>, JSON-LD and <title>, the chrome/side/main memo and
+the main heading. It also memoises per-element work (the text of an element,
+a resolved href, a category match, the title link and dates of an item) so
+that no stage computes one twice. Nothing mutates the tree once it is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from crawler.categories import CategoryMatcher
+from crawler.extract.chrome import Regions, drop_unseen, is_side_box_title
+from crawler.extract.vocabulary import (
+    DATE_CLASS, HEADING_TAGS, META_DATE_ITEMPROPS, NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
+)
+from crawler.extract.weights import WEIGHTS as W
+from crawler.text import clean_space, nfc
+
+# --- Decoding and parsing ------------------------------------------------------------------------
+
+
+def decode(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(text in NFC, encoding): header charset, BOM, <meta> charset, then detection, as browsers do."""
+    content_type = _header(headers, "content-type")
+    encoding, text = html_to_unicode(content_type, body)
+    return nfc(text), encoding
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A header's value whatever the case of its name."""
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def parse_html(text: str, url: str):
+    """An lxml document, or None for text that is not HTML."""
+    text = XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        doc = lxml.html.document_fromstring(text, base_url=url)
+    except (etree.ParserError, ValueError):
+        return None
+    return doc
+
+
+# --- The page context ----------------------------------------------------------------------------
+
+
+class Page:
+    """One parsed page and the memo of what has been read of it."""
+
+    def __init__(self, doc, url: str, matcher: CategoryMatcher, *, status: int | None, encoding: str,
+                 scope_prefix: str):
+        self.url = url
+        self.matcher = matcher
+        self.status = status
+        self.encoding = encoding
+        self.scope_prefix = scope_prefix
+        self.base = _base_url(doc, url)
+        # JSON-LD and <meta> are read before scripts are dropped with the rest of the unseen elements
+        self.jsonld = [s.text or "" for s in doc.iter("script")
+                       if (s.get("type") or "").lower() == "application/ld+json"]
+        self.meta = _meta(doc)
+        drop_unseen(doc)
+        self.doc = doc
+        body = doc.find("body")
+        self.body = body if body is not None else doc
+        self._texts: dict = {}
+        self._hrefs: dict[str | None, str | None] = {}
+        self._matches: dict[str, tuple[str | None, float]] = {}
+        self.title_links: dict = {}     # listing item -> its title anchor or None (listing.title_link)
+        self.link_scores: dict = {}     # anchor -> its score as a title link, 0 for none (listing.title_link)
+        self.item_dates: dict = {}      # listing item -> its ItemDates (item_dates.item_dates)
+        self.regions = Regions(self.body, self.text)
+        title_el = doc.find(".//title")
+        self.title = self.text(title_el) if title_el is not None else ""
+
+    def text(self, el) -> str:
+        """The element's text, white space collapsed."""
+        try:
+            return self._texts[el]
+        except KeyError:
+            out = self._texts[el] = element_text(el)
+            return out
+
+    def link_text(self, a) -> str:
+        """An anchor's text, or its title attribute for an image link."""
+        return self.text(a) or clean_space(a.get("title", ""))
+
+    def abs(self, href: str | None) -> str | None:
+        """An absolute http(s) URL without fragment, or None for no link ("#", "javascript:", "mailto:")."""
+        try:
+            return self._hrefs[href]
+        except KeyError:
+            out = self._hrefs[href] = _absolute(self.base, href)
+            return out
+
+    def match(self, text: str) -> tuple[str | None, float]:
+        """The criterion this label names and its score (CategoryMatcher.match, memoised)."""
+        try:
+            return self._matches[text]
+        except KeyError:
+            out = self._matches[text] = self.matcher.match(text)
+            return out
+
+    def chrome(self, el) -> bool:
+        return self.regions.chrome(el)
+
+    @cached_property
+    def main_heading(self) -> str | None:
+        """The first heading in the content (not in chrome, not a side-box title)."""
+        for el in self.body.iter(*HEADING_TAGS):
+            if self.chrome(el):
+                continue
+            text = self.text(el)
+            if text and not is_side_box_title(text):
+                return text
+        for el in self.body.iter(*TITLE_LIKE_TAGS):
+            if TITLE_CLASS.search(el.get("class", "") or "") and not self.chrome(el):
+                text = self.text(el)
+                if text and short_label(text) and not is_side_box_title(text):
+                    return text
+        return None
+
+
+def _base_url(doc, url: str) -> str:
+    base = doc.find(".//base[@href]")
+    return urljoin(url, base.get("href").strip()) if base is not None else url
+
+
+def _absolute(base: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(NOT_A_LINK):
+        return None
+    try:
+        out = urljoin(base, href)
+    except ValueError:
+        return None
+    return out.split("#", 1)[0] if out.startswith(("http://", "https://")) else None
+
+
+def _meta(doc) -> dict[str, str]:
+    """<meta> name/property -> content (first wins), plus itemprop datePublished/dateModified."""
+    out = {}
+    for m in doc.iter("meta"):
+        key = (m.get("property") or m.get("name") or m.get("itemprop") or m.get("http-equiv") or "").strip().lower()
+        value = m.get("content")
+        if key and value and key not in out:
+            out[key] = value.strip()
+    for el in doc.xpath(META_DATE_ITEMPROPS):
+        key = el.get("itemprop").lower()
+        value = el.get("content") or el.get("datetime")
+        if value and key not in out:
+            out[key] = value
+    return out
+
+
+# --- Element helpers -----------------------------------------------------------------------------
+
+
+def element_text(el) -> str:
+    """The text of an element, white space collapsed (unmemoised: use Page.text)."""
+    return clean_space(" ".join(t for t in el.itertext()))
+
+
+def short_label(text: str) -> bool:
+    """Short enough to be a label (a category name), not a sentence."""
+    return 0 < len(text.split()) <= W.max_label_tokens
+
+
+def text_nodes(root, skip=None):
+    """(element, text) for every non-empty text piece under root, skipping the `skip` subtree."""
+    skipped = set(skip.iter()) if skip is not None else ()
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el in skipped:
+            continue
+        if el.text and el.text.strip():
+            yield el, clean_space(el.text)
+        for child in el:
+            if child.tail and child.tail.strip():
+                yield el, clean_space(child.tail)
+
+
+def has_date_class(node, stop) -> bool:
+    """Does the node or one of its few nearest ancestors (up to `stop`) carry a date-like class or id?"""
+    el = node
+    for _ in range(W.date_class_levels):
+        if el is None:
+            return False
+        if DATE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            return True
+        if el is stop:
+            return False
+        el = el.getparent()
+    return False

@@ -1,0 +1,180 @@
+"""The words and names the extraction core recognises, as Vietnamese portals write them.
+
+Class/id tokens of page chrome, titles of side boxes, link texts, labels before
+dates, pager and feed URL shapes. Everything is data: the stages import these
+names and hold no word lists of their own. Texts compared against the
+accent-folded sets are normalised with `crawler.text.normalise`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.text import normalise
+
+# --- Structure ---------------------------------------------------------------------------------
+
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Dropped before anything reads the page: never text a reader sees.
+UNSEEN_XPATH = "//script|//style|//noscript|//template|//svg|//comment()"
+# Elements that are chrome whatever their names.
+CHROME_TAGS = frozenset({"nav", "footer", "aside"})
+CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary"})
+# A <header> inside one of these is the content's own header, not the page's.
+CONTENT_SECTION_TAGS = frozenset({"article", "main", "section"})
+MAIN_TAGS = frozenset({"main", "article"})
+# Inline and heading elements: their children are never a listing's items.
+NOT_LIST_PARENT_TAGS = frozenset({"a", "p", "span", "strong", "em", "b", "i", *HEADING_TAGS, "select"})
+NOT_ITEM_TAGS = frozenset({"br", "hr", "script", "style"})
+# Rows of one list or table: grouped by tag whatever their alternating classes.
+ROW_TAGS = frozenset({"li", "tr", "dt", "dd", "article"})
+# Tags that make a lone element a listing of one post.
+ITEM_TAGS = frozenset({"li", "tr", "article"})
+# Empty spacers between a box title and its list.
+SPACER_TAGS = frozenset({"div", "span", "p", "br", "hr"})
+# Elements whose own text is running text (the body of an article or static page).
+RUNNING_TEXT_TAGS = ("p", "div", "td", "span")
+# Containers of rows: a list or table is one box of items, not an item holding a list.
+LIST_TAGS = frozenset({"ul", "ol", "table"})
+# Wrappers that may hold a box's heading and little else.
+HEADING_WRAPPER_TAGS = frozenset({"div", "header", "section"})
+BOX_HEADING_TAGS = ("h1", "h2", "h3", "h4")
+# The headline of an article.
+HEADLINE_TAGS = ("h1", "h2")
+# Elements that carry a styled title (a box title, a category name).
+TITLE_LIKE_TAGS = ("div", "span", "p", "td")
+
+# --- Class/id vocabulary of page chrome, as portals name it ------------------------------------
+
+# An element whose class or id carries one of these tokens is chrome: never a post source.
+CHROME_TOKENS = frozenset("""
+    header footer menu menus navbar nav navigation breadcrumb breadcrumbs sidebar aside banner
+    weblink weblinks lienket counter visitor visitors truycap copyright social share sharing
+    marquee slider slideshow carousel quangcao advert adv ads tinmoi newest latest docnhieu
+    xemnhieu mostview mostread popular tieudiem
+    widget topbar dropdown submenu megamenu mainmenu topmenu toolbar login search
+""".split())
+# Two-token chrome names that only mean chrome together ("tin-moi", "side-bar").
+CHROME_PAIRS = frozenset({
+    ("tin", "moi"), ("doc", "nhieu"),
+    ("xem", "nhieu"), ("lien", "ket"), ("truy", "cap"), ("side", "bar"), ("web", "link"),
+    ("quang", "cao"), ("tieu", "diem"), ("most", "view"),
+    ("site", "header"), ("site", "footer"), ("main", "menu"), ("top", "menu"),
+})
+# Tokens that make "header"-like names part of the content ("page-header", "entry-header").
+CONTENT_QUALIFIERS = frozenset("page entry article post content title list view cat category section panel box".split())
+# Chrome tokens that a content qualifier beside them turns into content ("list-title-header").
+QUALIFIABLE_CHROME = frozenset({"header", "top", "bottom", "info", "meta"})
+# Side columns: posts there are probably not the main listing.
+# ("related" is chrome on article pages but some NukeViet themes name the main listing so.)
+SIDE_TOKENS = frozenset("""right left colright colleft rightcol leftcol thongbao notice related lienquan tinkhac
+    othernews""".split())
+# Names of the main content region.
+MAIN_TOKENS = frozenset("""
+    content main maincontent primary center centre noidung article articles list listing news
+    category chuyenmuc view views items posts blog region-content danhsach dstin
+""".split())
+DATE_CLASS = re.compile(r"date|time|ngay|thoigian|thoi-gian|publish|created|posted|updated|meta|info", re.I)
+TITLE_CLASS = re.compile(r"title|heading|tieude|tieu-de|header|caption|cat-?name|legend|head\b", re.I)
+BREADCRUMB_CLASS = re.compile(r"breadcrumb|duong-?dan|crumb|navigation-path|vi-?tri|pathway|path-?way|location", re.I)
+BREADCRUMB_ARIA_LABELS = frozenset({"breadcrumb", "breadcrumbs"})
+PAGER_CLASS = re.compile(r"pag|phan-?trang|page-?nav|nav-links|pagenavi|pager|paging|pages\b|page-list", re.I)
+ACTIVE_CLASS = re.compile(r"\b(active|current|selected|current-menu-item|is-active)\b", re.I)
+# Class names of listing items ("news-item", "tin-bai", "views-row").
+ITEM_CLASS = re.compile(r"item|news|post|entry|row|tin|bai|article|record|result", re.I)
+# Classes that vary between the items of one list (alternation, position, highlight): not its signature.
+SIGNATURE_NOISE = re.compile(
+    r"\d|^(odd|even|first|last|active|current|selected|clearfix|item-?\d*|row-?\d*|views-row-\w+|sticky|featured"
+    r"|hot|noibat|noi-bat|highlight|lead|top|new|moi)$|alt(ernat)?", re.I)
+# Where class and id names split into tokens: camelCase humps, and _ - : . and spaces.
+NAME_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+NAME_SPLIT = re.compile(r"[\s_\-:.]+")
+
+# --- Titles of side boxes ------------------------------------------------------------------------
+
+# Titles of side boxes on Vietnamese portals (accent-folded, normalised): never the listing.
+SIDE_BOX_TITLES = frozenset(t.strip() for t in """
+    tin moi|tin moi nhat|tin moi cap nhat|bai moi|tin doc nhieu|doc nhieu|tin xem nhieu|xem nhieu
+    |tin noi bat|noi bat|tieu diem|tin tieu diem|thong bao|thong bao moi|van ban moi|van ban moi ban hanh
+    |lien ket|lien ket website|lien ket web|tin lien quan|bai viet lien quan|cac tin khac|tin khac
+    |cac bai khac|tin cung chuyen muc|cung chuyen muc|bai viet khac|video|thu vien anh|hinh anh
+    |thu vien video|quang cao|thong ke truy cap|ho tro truc tuyen|tin anh|chuyen de|su kien noi bat
+    |tin trong nganh|thong tin can biet|dang nhap|tim kiem|binh chon|tien ich|lien he
+""".replace("\n", "").split("|") if t.strip())
+
+# --- Link texts ---------------------------------------------------------------------------------
+
+# Link texts that are not post titles.
+READ_MORE = frozenset(normalise(t, accents=False) for t in (
+    "Xem tiếp", "Xem thêm", "Chi tiết", "Đọc tiếp", "Đọc thêm", "Xem chi tiết", "Tải về", "Download",
+    "Tải xuống", "Xem", "Read more", "more", "...", "»", "Tiếp",
+))
+# Link texts of a file (a download, not a post): "bao-cao.pdf".
+FILE_NAME = re.compile(r"^\S+\.(pdf|docx?|xlsx?|zip|rar|jpe?g|png|pptx?)$", re.I)
+NEXT_WORDS = frozenset(normalise(t, accents=False) for t in (
+    "Trang sau", "Sau", "Tiếp", "Tiếp theo", "Trang tiếp", "Next", "»", "›", ">", ">>", "Cuối", "Trang cuối", "Last",
+    "Xem tiếp", "Tin cũ hơn", "Bài cũ hơn", "Older posts",
+))
+PREV_WORDS = frozenset(normalise(t, accents=False) for t in (
+    "Trang trước", "Trước", "Previous", "Đầu", "Trang đầu", "First", "Tin mới hơn", "Newer posts",
+))
+# Pager arrows, compared as written: normalising folds them to "".
+NEXT_ARROWS = frozenset({"»", "›", ">", ">>"})
+PREV_ARROWS = frozenset({"«", "‹", "<", "<<"})
+
+# --- Breadcrumbs and titles ---------------------------------------------------------------------
+
+# A breadcrumb piece that is only separators.
+BREADCRUMB_SEPARATORS = re.compile(r"[›»>/|\-→\s]+")
+# Where a breadcrumb written as one text splits into its pieces.
+BREADCRUMB_SPLIT = re.compile(r"\s[›»>/|→]\s|\s-\s(?=\S)")
+# "Bạn đang ở: Trang chủ > ..." before the first piece.
+BREADCRUMB_PREFIX = re.compile(r"^(bạn đang ở|vị trí|you are here)\s*:?\s*", re.I)
+# Where a <title> splits into its parts ("Chỉ đạo điều hành | Sở Tư pháp").
+TITLE_SPLIT = re.compile(r"\s+[|–—»]\s+|\s*::\s*|\s+>\s+")
+
+# --- Page kinds ---------------------------------------------------------------------------------
+
+# "Không tìm thấy" pages served with status 200, in the <title> or the main heading (accent-folded, normalised).
+SOFT_404 = re.compile(
+    r"khong tim thay (trang|noi dung|bai viet|du lieu yeu cau|duong dan)|trang (ban )?(yeu cau|tim|truy cap) "
+    r"(khong ton tai|khong tim thay|da bi xoa)|khong ton tai|page not found|\b404\b|not found|loi 404"
+    r"|duong dan khong hop le|noi dung (nay )?(khong ton tai|da bi xoa|da bi go)",
+)
+# The same in the text of a short page: narrower, since running text may quote "không tồn tại".
+SOFT_404_TEXT = re.compile(r"khong tim thay trang|trang (ban )?(yeu cau|tim|truy cap) khong ton tai"
+                           r"|page not found|loi 404|404 not found|noi dung khong ton tai")
+# JSON-LD that says the page is one article.
+ARTICLE_JSONLD_TYPE = re.compile(r'"@type"\s*:\s*"(News)?Article|BlogPosting"')
+
+# --- Dates --------------------------------------------------------------------------------------
+
+# The label before an updated date ("Cập nhật: 05/07/2018").
+UPDATED_LABEL = re.compile(r"cap nhat|sua doi|chinh sua|updated|modified", re.I)
+# The label just before a publication date ("Ngày đăng: 05/07/2018").
+PUBLISHED_LABEL = re.compile(
+    r"(ngay dang|dang ngay|ngay dang tai|thoi gian dang|ngay xuat ban|ngay phat hanh|posted|published|"
+    r"ngay cap nhat|cap nhat|ngay tao|dang luc|dang tai)\s*:?\s*$",
+    re.I,
+)
+# Characters stripped from the text before a date before looking for its label.
+LABEL_PUNCTUATION = " :|-("
+# <meta> names of the publication and update dates, most specific first.
+PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+                  "dc.date.issued", "date")
+UPDATED_META = ("article:modified_time", "og:updated_time", "datemodified", "last-modified")
+META_DATE_ITEMPROPS = "//*[@itemprop='datePublished' or @itemprop='dateModified']"
+
+# --- Links --------------------------------------------------------------------------------------
+
+# hrefs that lead nowhere.
+NOT_A_LINK = ("#", "javascript:", "mailto:", "tel:", "data:")
+PAGE_PARAM = re.compile(
+    r"(?:^|[?&;])(?:page|p|pg|paged|start|limitstart|trang|pageindex|pagenum|pageno|offset|cur|\w+_cur|curpage)=(\d+)",
+    re.I,
+)
+PAGE_PATH = re.compile(r"/(?:page|trang|p)[-/]?(\d+)(?:/|\.html?$|$)|trang-(\d+)\.html?$|/PhanTrang/(?:[^/]+/)?(\d+)", re.I)
+POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]*)['\"]\s*\)")
+POSTBACK_NUMBER = re.compile(r"(\d+)")
+FEED_HREF = re.compile(r"(/rss(/|\.|$)|\.rss$|/feed/?$|/atom(\.xml)?$|rss\.aspx|[?&]format=feed)", re.I)
+XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
