@@ -1,9 +1,12 @@
 """What of a page is not its content: unseen elements, page chrome, side columns, the main region.
 
-Unseen elements (scripts, styles, templates, comments) are dropped from the
-tree before anything reads it. Chrome (header, menus, breadcrumbs, side boxes,
-footers) stays in the tree but is marked, from structure and class/id names,
-and from the titles of side boxes ("Tin mới"): a post is never read from it.
+Unseen elements (scripts, styles, templates, comments, and elements hidden by
+the `hidden` attribute, `aria-hidden="true"` or an inline `display:none` /
+`visibility:hidden`) are dropped from the tree before any stage reads it: an
+old list left in the markup but hidden, a hidden heading or pager, is not what
+the portal shows. Chrome (header, menus, breadcrumbs, side boxes, footers)
+stays in the tree but is marked, from structure and class/id names, and from
+the titles of side boxes ("Tin mới"): a post is never read from it.
 """
 
 from __future__ import annotations
@@ -12,17 +15,55 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from crawler.extract.vocabulary import (
-    CHROME_PAIRS, CHROME_ROLES, CHROME_TAGS, CHROME_TOKENS, CONTENT_QUALIFIERS, CONTENT_SECTION_TAGS, MAIN_TAGS,
-    MAIN_TOKENS, NAME_CAMEL, NAME_SPLIT, QUALIFIABLE_CHROME, SIDE_BOX_TITLES, SIDE_TOKENS, UNSEEN_XPATH,
+    CHROME_PAIRS, CHROME_ROLES, CHROME_TAGS, CHROME_TOKENS, CONTENT_QUALIFIERS, CONTENT_SECTION_TAGS,
+    HIDDEN_CANDIDATES_XPATH, HIDING_STYLE, MAIN_TAGS, MAIN_TOKENS, NAME_CAMEL, NAME_SPLIT, NEVER_HIDDEN_TAGS,
+    QUALIFIABLE_CHROME, SIDE_BOX_TITLES, SIDE_TOKENS, UNSEEN_XPATH,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import fold_accents, normalise
 
 
 def drop_unseen(doc) -> None:
-    """Drop what a reader never sees (scripts, styles, templates, SVG, comments) from the tree, in place."""
+    """Drop what a reader never sees (scripts, styles, templates, SVG, comments, hidden elements), in place."""
     for bad in doc.xpath(UNSEEN_XPATH):
         bad.drop_tree() if isinstance(bad.tag, str) else _drop_comment(bad)
+    _drop_hidden(doc)
+
+
+def _drop_hidden(doc) -> None:
+    """Drop the elements hidden from the reader that hold text or links.
+
+    Hidden elements with neither (icons, the hidden inputs of a form) are kept: they change no reading,
+    and a postback form needs its fields. A hidden element holding most of the page's text is the page
+    hidden until its scripts run (a preloader), when it holds the page's chrome too, and is kept."""
+    dropped: set = set()
+    page_chars = None
+    for el in doc.xpath(HIDDEN_CANDIDATES_XPATH):
+        if el.tag in NEVER_HIDDEN_TAGS or not _is_hidden(el) or any(anc in dropped for anc in el.iterancestors()):
+            continue
+        chars = _text_chars(el)
+        if not chars and el.find(".//a") is None and el.tag != "a":
+            continue
+        if page_chars is None:
+            body = doc.find("body")
+            page_chars = _text_chars(body if body is not None else doc)
+        if chars > W.hidden_page_share * page_chars and any(is_chrome_element(d) for d in el.iterdescendants()):
+            continue
+        dropped.add(el)
+        el.drop_tree()
+
+
+def _is_hidden(el) -> bool:
+    """Hidden by the hidden attribute, aria-hidden="true" or an inline style."""
+    if el.get("hidden") is not None:
+        return True
+    if (el.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    return bool(HIDING_STYLE.search(el.get("style") or ""))
+
+
+def _text_chars(el) -> int:
+    return sum(len(t.strip()) for t in el.itertext())
 
 
 def _drop_comment(node) -> None:

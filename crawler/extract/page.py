@@ -71,7 +71,8 @@ class Page:
         self.encoding = encoding
         self.scope_prefix = scope_prefix
         self.base = _base_url(doc, url)
-        # JSON-LD and <meta> are read before scripts are dropped with the rest of the unseen elements
+        # JSON-LD and <meta> (machine-readable, never shown, so never "hidden") are read before the
+        # scripts go with the rest of the unseen elements; every other stage reads the tree after the drop
         self.jsonld = [s.text or "" for s in doc.iter("script")
                        if (s.get("type") or "").lower() == "application/ld+json"]
         self.meta = _meta(doc)

@@ -16,7 +16,14 @@ from crawler.text import normalise
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Dropped before anything reads the page: never text a reader sees.
+# (Elements hidden by the hidden attribute, aria-hidden or an inline style are dropped too: chrome.py.)
 UNSEEN_XPATH = "//script|//style|//noscript|//template|//svg|//comment()"
+# Elements that may be hidden from the reader (the hidden attribute, aria-hidden, an inline style).
+HIDDEN_CANDIDATES_XPATH = "//*[@hidden or @aria-hidden or @style]"
+# An inline style that hides the element: "display:none", "display : none !important", "visibility: hidden".
+HIDING_STYLE = re.compile(r"(?<![\w-])(?:display\s*:\s*none|visibility\s*:\s*hidden)(?![\w-])", re.I)
+# Never dropped as hidden: a page hidden until its scripts run is still the page.
+NEVER_HIDDEN_TAGS = frozenset({"html", "head", "body"})
 # Elements that are chrome whatever their names.
 CHROME_TAGS = frozenset({"nav", "footer", "aside"})
 CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary"})

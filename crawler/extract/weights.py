@@ -51,6 +51,8 @@ class Weights:
     # -- chrome (chrome.py)
     wrapper_share: float = 0.5          # a chrome-named element holding more of the page's text wraps the page
     side_box_title_slack: int = 12      # "Tin mới" + up to this many chars is still a side-box title
+    hidden_page_share: float = 0.5      # a hidden element holding more of the page's text and its chrome is
+                                        # the page hidden until its scripts run (a preloader), not hidden content
 
     # -- page kinds (kind.py)
     article_body_chars: int = 600       # running text that makes a page an article
