@@ -17,6 +17,12 @@ from crawler.text import tokens
 ALIAS_SCORE = 10.0
 WEAK_WEIGHT = 0.3
 MAX_LABEL_TOKENS = 14          # longer texts are sentences (article titles), not category labels
+# A label names a category when the category's key phrases cover at least this share of its words:
+# "Tin hoạt động", "Văn bản chỉ đạo, điều hành" do; a post title that merely contains a key phrase
+# ("Kế hoạch bảo trì đường bộ năm 2019") does not.
+MIN_LABEL_COVERAGE = 0.5
+LONG_LABEL_TOKENS = 8          # a label longer than this is a title unless the key phrases cover most of it
+LONG_LABEL_COVERAGE = 0.75
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,32 @@ class CategoryMatcher:
         return out
 
     def match(self, label: str) -> tuple[str | None, float]:
-        """The criterion this label names, with its score; (None, 0) when none or a tie."""
+        """The criterion this label names, with its score; (None, 0) when none, a tie, or when the key
+        phrases cover too little of the label to be its name (a sentence that mentions a category)."""
         ranked = sorted(self.scores(label).items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1] <= 0:
             return None, 0.0
         if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
             return None, 0.0
-        return ranked[0]
+        cid, score = ranked[0]
+        if score < ALIAS_SCORE:
+            n = len(tokens(label))
+            needed = MIN_LABEL_COVERAGE if n <= LONG_LABEL_TOKENS else LONG_LABEL_COVERAGE
+            if self._coverage(label, cid) < needed * n:
+                return None, 0.0
+        return cid, score
+
+    def _coverage(self, label: str, cid: str) -> int:
+        """How many of the label's tokens the criterion's key and weak phrases cover (with accents or without)."""
+        best = 0
+        for spec_id, prepared in self._prepared:
+            if spec_id != cid:
+                continue
+            for accents in (True, False):
+                toks = tokens(label, accents=accents)
+                _, keywords, weak = prepared[accents]
+                best = max(best, _covered(toks, [k for k in (*keywords, *weak) if _contains(toks, k)]))
+        return best
 
 
 def _covered(toks: tuple[str, ...], phrases: list[tuple[str, ...]]) -> int:
