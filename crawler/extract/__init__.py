@@ -53,7 +53,8 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
     published, updated, date_source = article.article_dates(page)
     page_kind = kind.page_kind(page, groups, best, category, kind.body_chars(page, best))
     posts: tuple[Post, ...] = ()
-    if page_kind == "listing" and best is not None:
+    empty = page_kind == "listing" and kind.is_empty_listing(page)
+    if page_kind == "listing" and best is not None and not empty:
         posts = listing.posts(page, best)
     elif page_kind == "page" and category.criterion:
         posts = (Post(title=page.main_heading or page.title, url=url, published=published, updated=updated,
@@ -64,5 +65,5 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
         url=url, kind=page_kind, title=page.title, category=category, posts=posts,
         next_pages=next_pages, forms=pager.postback_forms(page, next_pages),
         feeds=links.feeds(page), article_date=published, article_updated=updated,
-        article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding,
+        article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding, empty=empty,
     )

@@ -17,7 +17,7 @@ from functools import lru_cache
 from crawler.extract.vocabulary import (
     CHROME_PAIRS, CHROME_ROLES, CHROME_TAGS, CHROME_TOKENS, CONTENT_QUALIFIERS, CONTENT_SECTION_TAGS,
     HIDDEN_CANDIDATES_XPATH, HIDING_STYLE, MAIN_TAGS, MAIN_TOKENS, NAME_CAMEL, NAME_SPLIT, NEVER_HIDDEN_TAGS,
-    QUALIFIABLE_CHROME, SIDE_BOX_TITLES, SIDE_TOKENS, UNSEEN_XPATH,
+    QUALIFIABLE_CHROME, SIDE_BOX_TITLES, SIDE_TOKENS, UNSEEN_XPATH, VISUALLY_HIDDEN_CLASSES,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import fold_accents, normalise
@@ -58,6 +58,9 @@ def _is_hidden(el) -> bool:
     if el.get("hidden") is not None:
         return True
     if (el.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    classes = el.get("class")
+    if classes and not VISUALLY_HIDDEN_CLASSES.isdisjoint(classes.split()):
         return True
     return bool(HIDING_STYLE.search(el.get("style") or ""))
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from crawler.categories import ALIAS_SCORE
 from crawler.extract.listing import Group
 from crawler.extract.page import Page
-from crawler.extract.vocabulary import ARTICLE_JSONLD_TYPE, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
+from crawler.extract.vocabulary import (
+    ARTICLE_BODY_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, EMPTY_LISTING, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT,
+)
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
 from crawler.text import clean_space, fold_accents, normalise
@@ -37,15 +39,25 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
     boxed = {g.box_criterion for g in groups if g.box_criterion and not page.chrome(g.parent)}
     if len(boxed) >= W.home_boxes and not category.criterion:
         return "home"
-    # the page says it is an article, unless a long listing with little text says otherwise
+    # a category that says it has nothing yet is an empty listing, whatever boxes stand beside it
+    if category.criterion and is_empty_listing(page):
+        return "listing"
+    heading = page.main_heading or ""
+    names_category = bool(heading) and page.match(heading)[0] is not None
+    # the CMS says the page is one post (meta, JSON-LD, microdata, <body> class) and its headline is no
+    # category name: an article, whatever lists of other posts ("Các tin khác") follow it
+    if is_article_page(page) and heading and not names_category:
+        return "article"
     article_meta = (page.meta.get("og:type", "").lower() == "article"
                     or "article:published_time" in page.meta
                     or any(ARTICLE_JSONLD_TYPE.search(s) for s in page.jsonld))
     items = len(best.items) if best is not None else 0
     if article_meta and not (items >= W.listing_over_article_meta and body_chars < W.article_body_chars):
         return "article"
+    # a heading that names the category over a few posts with their summaries: a short listing
+    if names_category and items >= 1 and category.criterion:
+        return "listing"
     # running text, or a headline that reads as a sentence, and hardly a listing: an article
-    heading = page.main_heading or ""
     sentence_heading = len(heading.split()) > W.max_label_tokens or \
         (len(heading.split()) >= W.sentence_heading_tokens and page.match(heading)[1] < ALIAS_SCORE)
     if items < W.max_article_items and (body_chars >= W.article_body_chars
@@ -67,3 +79,25 @@ def is_soft_404(page: Page, best: Group | None) -> bool:
     main_text = " ".join(page.text(el) for el in page.body if isinstance(el.tag, str) and not page.chrome(el))
     key = normalise(fold_accents(main_text))
     return len(key) < W.soft_404_chars and bool(SOFT_404_TEXT.search(key))
+
+
+def is_empty_listing(page: Page) -> bool:
+    """The page's own content says there is nothing in this category yet ("Chưa có bài viết", "Nothing here")."""
+    main_text = " ".join(page.text(el) for el in page.body if isinstance(el.tag, str) and not page.chrome(el))
+    key = normalise(fold_accents(main_text))
+    if len(key) >= W.soft_404_chars:
+        return False
+    return bool(EMPTY_LISTING.search(key))
+
+
+def is_article_page(page: Page) -> bool:
+    """The markup says the page is one post: article <meta>, JSON-LD or a single microdata Article,
+    or the <body> class the CMS gives a single post's page."""
+    if page.meta.get("og:type", "").lower() == "article" or "article:published_time" in page.meta:
+        return True
+    if any(ARTICLE_JSONLD_TYPE.search(s) for s in page.jsonld):
+        return True
+    if ARTICLE_BODY_CLASS.search(page.body.get("class") or ""):
+        return True
+    typed = [el for el in page.body.iter() if isinstance(el.tag, str) and ARTICLE_ITEMTYPE.search(el.get("itemtype") or "")]
+    return len(typed) == 1

@@ -71,6 +71,8 @@ def _scored(page: Page, g: Group, page_category: str | None) -> Group:
     mean_len = sum(len(page.text(a)) for a in links) / len(links)
     if mean_len < W.min_mean_title_chars:
         return g
+    if sum(1 for a in links if page.match(page.text(a))[0]) * 2 > len(links):
+        return g        # most titles are category names: a menu or a "Chuyên mục" widget, not posts
     dated = sum(1 for i in g.items if item_has_date(page, i))
     score = len(g.items) * min(1.0, mean_len / W.full_title_chars) * (1 + dated / len(g.items))
     if page.regions.main(g.parent):
@@ -191,9 +193,19 @@ def is_small(el) -> bool:
         size += len(t.strip())
         if size > W.max_item_chars:
             return False
-    if el.tag not in LIST_TAGS and len(el.xpath(".//ul/li[.//a] | .//ol/li[.//a]")) >= 2:
-        return False        # a box with a list of links inside is a box, not a post
+    if el.tag not in LIST_TAGS and sum(1 for li in el.xpath(".//ul/li[.//a] | .//ol/li[.//a]")
+                                       if _titled(li)) >= 2:
+        return False        # a box with a list of post links inside is a box, not a post
     return True
+
+
+def _titled(li) -> bool:
+    """A list entry whose link reads like a post title (not "Read more", "Log in", a tag or a date)."""
+    for a in li.iter("a"):
+        text = " ".join(t.strip() for t in a.itertext() if t.strip())
+        if len(text) >= W.min_title_chars and normalise(text, accents=False) not in READ_MORE:
+            return True
+    return False
 
 
 def _item_like(page: Page, el, sig) -> bool:

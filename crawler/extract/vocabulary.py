@@ -18,8 +18,16 @@ HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Dropped before anything reads the page: never text a reader sees.
 # (Elements hidden by the hidden attribute, aria-hidden or an inline style are dropped too: chrome.py.)
 UNSEEN_XPATH = "//script|//style|//noscript|//template|//svg|//comment()"
-# Elements that may be hidden from the reader (the hidden attribute, aria-hidden, an inline style).
-HIDDEN_CANDIDATES_XPATH = "//*[@hidden or @aria-hidden or @style]"
+# Class names the CMSes' and CSS frameworks' own stylesheets keep off the screen for good: text for screen
+# readers only (Drupal's element-invisible, WordPress's screen-reader-text, Bootstrap's sr-only). Classes that
+# scripts toggle ("hidden", "d-none", "hide": NukeViet builds its visible breadcrumb from a "hidden" template)
+# are not listed, nor "hidden-xs" and the like, which hide on some screens only.
+VISUALLY_HIDDEN_CLASSES = frozenset("""
+    element-invisible element-hidden screen-reader-text sr-only visually-hidden visuallyhidden
+    show-for-sr screen-reader-only assistive-text
+""".split())
+# Elements that may be hidden from the reader (the hidden attribute, aria-hidden, an inline style, a class).
+HIDDEN_CANDIDATES_XPATH = "//*[@hidden or @aria-hidden or @style or @class]"
 # An inline style that hides the element: "display:none", "display : none !important", "visibility: hidden".
 HIDING_STYLE = re.compile(r"(?<![\w-])(?:display\s*:\s*none|visibility\s*:\s*hidden)(?![\w-])", re.I)
 # Never dropped as hidden: a page hidden until its scripts run is still the page.
@@ -153,6 +161,20 @@ SOFT_404_TEXT = re.compile(r"khong tim thay trang|trang (ban )?(yeu cau|tim|truy
                            r"|page not found|loi 404|404 not found|noi dung khong ton tai")
 # JSON-LD that says the page is one article.
 ARTICLE_JSONLD_TYPE = re.compile(r'"@type"\s*:\s*"(News)?Article|BlogPosting"')
+# Microdata types of one article (a single such element on the page).
+ARTICLE_ITEMTYPE = re.compile(r"schema\.org/(News|Blog)?(Article|Posting)\b|schema\.org/BlogPosting", re.I)
+# <body> classes the CMSes give a single post's page: WordPress "single-post", Drupal "node-type-article"
+# with "page-node-12", Joomla "view-article", DNN/others "article-detail".
+ARTICLE_BODY_CLASS = re.compile(
+    r"(?:^|\s)(?:single-post|single-format-\w+|postid-\d+|page-node-\d+|view-article|article-detail"
+    r"|news-detail|detail-page)(?:\s|$)", re.I)
+# What an existing category with nothing in it says (accent-folded, normalised): "Chưa có bài viết",
+# "Nothing here", Drupal's "There is currently no content classified with this term."
+EMPTY_LISTING = re.compile(
+    r"\b(?:chua|khong) co (?:bai viet|tin|tin bai|du lieu|noi dung|van ban|muc nao|bai nao|thong tin)\b"
+    r"|\b(?:du lieu|noi dung|thong tin) dang (?:duoc )?cap nhat\b|\bdang cap nhat (?:du lieu|noi dung)\b"
+    r"|\bnothing (?:here|found)\b|\bno (?:posts|articles|items|entries|content|results)(?: (?:found|yet))?\b"
+    r"|there is currently no content classified with this term|\bit seems we can t find what you re looking for\b")
 
 # --- Dates --------------------------------------------------------------------------------------
 
