@@ -186,16 +186,19 @@ def short_label(text: str) -> bool:
 
 
 def text_nodes(root, skip=None):
-    """(element, text) for every non-empty text piece under root, skipping the `skip` subtree."""
+    """(element, text) for every non-empty text piece under root in reading order, skipping the `skip`
+    subtree; a piece after a child (its tail) belongs to the child's parent and comes after the child's text."""
     skipped = set(skip.iter()) if skip is not None else ()
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el in skipped:
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if not isinstance(el.tag, str):
             continue
-        if el.text and el.text.strip():
-            yield el, clean_space(el.text)
-        for child in el:
-            if child.tail and child.tail.strip():
-                yield el, clean_space(child.tail)
+        if event == "start":
+            if el not in skipped and el.text and el.text.strip():
+                yield el, clean_space(el.text)
+        elif el is not root and el.tail and el.tail.strip():
+            parent = el.getparent()
+            if parent is not None and parent not in skipped:
+                yield parent, clean_space(el.tail)
 
 
 def has_date_class(node, stop) -> bool:
