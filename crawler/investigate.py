@@ -180,8 +180,11 @@ class Investigation:
                     post.title, post.url, published or updated, updated if published else None,
                     date_source=f"article:{reading.article_date_source or 'page'}")
                 self._article_order.append(max(d for d in (published, updated) if d))
-                if self._sorted_newest_first(self._article_order) and self._article_order[-1] < self.period[0]:
-                    self._article_queue = []     # the listing runs newest first: the rest is older still
+            if reading.updates_shown:
+                self._updates_shown = True       # an older post may have been updated: read on
+            if self._article_order and self._sorted_newest_first(self._article_order) \
+                    and self._article_order[-1] < self.period[0] and not self._updates_shown:
+                self._article_queue = []     # the listing runs newest first: the rest is older still
         else:
             # an update probe: the listing dated this post before the period
             self._updates_shown = bool(self._updates_shown) or reading.updates_shown or updated is not None

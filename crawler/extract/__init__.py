@@ -50,10 +50,10 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
     category = label.choose_category(votes, best.box_criterion if best else None, best.box_title if best else None)
 
     # article dates before the kind: a page that is one text keeps its date as a post
-    published, updated, date_source = article.article_dates(page)
+    published, updated, date_source, updates_shown = article.article_dates(page)
     page_kind = kind.page_kind(page, groups, best, category, kind.body_chars(page, best))
     posts: tuple[Post, ...] = ()
-    empty = page_kind == "listing" and kind.is_empty_listing(page)
+    empty = page_kind == "listing" and (best is None or kind.is_empty_listing(page))
     if page_kind == "listing" and best is not None and not empty:
         posts = listing.posts(page, best)
     elif page_kind == "page" and category.criterion:
@@ -66,4 +66,5 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
         next_pages=next_pages, forms=pager.postback_forms(page, next_pages),
         feeds=links.feeds(page), article_date=published, article_updated=updated,
         article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding, empty=empty,
+        updates_shown=updates_shown,
     )

@@ -20,26 +20,41 @@ class ArticleDates(NamedTuple):
     published: dt.date | None
     updated: dt.date | None
     source: str | None      # "meta", "jsonld", "time", "article", or None without a date
+    updates_shown: bool = False   # the page says when it was updated (even when that is its publication day)
 
 
 def article_dates(page: Page) -> ArticleDates:
-    """Published and updated dates of an article page; an update date is taken from any source that has one."""
+    """Published and updated dates of an article page; an update date is taken from any source that has one,
+    a visible "Cập nhật lúc ..." line included."""
+    published, updated, source = _published(page)
+    shown = updated is not None or any(key in page.meta for key in UPDATED_META) \
+        or any('"dateModified"' in block for block in page.jsonld)
+    if updated is None:
+        _, visible_updated = _visible_article_date(page)
+        if visible_updated is not None:
+            updated, shown = visible_updated, True
+    if updated is not None and published is not None and updated <= published:
+        updated = None      # "updated" on the day it was published, or before: no update
+    return ArticleDates(published, updated, source, shown)
+
+
+def _published(page: Page) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """(published, updated, source) from the most trustworthy source that has a publication date."""
     updated = _meta_date(page, UPDATED_META)
     # <meta article:published_time> is written by the CMS itself
     if published := _meta_date(page, PUBLISHED_META):
-        return ArticleDates(published, updated, "meta")
+        return published, updated, "meta"
     # JSON-LD is as explicit, but themes copy it between pages more often
     published, jsonld_updated = _jsonld_dates(page.jsonld)
     updated = updated or jsonld_updated
     if published:
-        return ArticleDates(published, updated, "jsonld")
+        return published, updated, "jsonld"
     # <time datetime> in the content is explicit, but may date something else than the article
     if published := _time_element_date(page):
-        return ArticleDates(published, updated, "time")
+        return published, updated, "time"
     # "Ngày đăng: 05/07/2018" below the headline, as most portals show it
     published, visible_updated = _visible_article_date(page)
-    updated = updated or visible_updated
-    return ArticleDates(published, updated, "article" if published else None)
+    return published, updated or visible_updated, "article" if published else None
 
 
 def _meta_date(page: Page, keys: tuple[str, ...]) -> dt.date | None:

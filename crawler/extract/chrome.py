@@ -93,6 +93,8 @@ def name_tokens(el) -> tuple[str, ...]:
 def is_chrome_element(el) -> bool:
     """Is this element itself (not through an ancestor) chrome, by its tag, role or names?"""
     tag = el.tag if isinstance(el.tag, str) else ""
+    if tag == "footer" and any(anc.tag == "article" for anc in el.iterancestors()):
+        return False        # an article's own footer ("Published 10/04/2019", its categories), not the page's
     if tag in CHROME_TAGS:
         return True
     toks = name_tokens(el)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from crawler.categories import ALIAS_SCORE
 from crawler.extract.listing import Group
 from crawler.extract.page import Page
 from crawler.extract.vocabulary import (
-    ARTICLE_BODY_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, EMPTY_LISTING, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT,
+    ARTICLE_BODY_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, EMPTY_LISTING, PAGE_PATH_TAIL, PAGE_QUERY_KEYS,
+    RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
@@ -33,7 +36,7 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
         return "error"
     if is_soft_404(page, best):
         return "error"
-    if is_home_url(page.url, page.scope_prefix):
+    if is_home_url(page.url, page.scope_prefix) or _later_home_page(page):
         return "home"
     # boxes of several categories and no category of its own: a home page at another address
     boxed = {g.box_criterion for g in groups if g.box_criterion and not page.chrome(g.parent)}
@@ -64,6 +67,14 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
                                         or (sentence_heading and (body_chars >= W.short_body_chars or not items))):
         # a category page that is one text ("Cơ cấu tổ chức") is a page of that category
         return "article" if not category.criterion or category.source != "heading" else "page"
+    # the breadcrumb or <title> names the category, yet the page has no headline of its own, no text and no
+    # posts: the category's column is empty (NukeViet shows nothing at all)
+    if category.criterion and not items and category.source in ("breadcrumb", "title") \
+            and not sentence_heading and page.match(heading)[0] != category.criterion:
+        return "listing"
+    # the category's heading and nothing under it (WordPress block themes print no "nothing here")
+    if category.criterion and not items and names_category and body_chars < W.short_body_chars:
+        return "listing"
     if items >= 1:
         return "listing"
     return "page"
@@ -101,3 +112,13 @@ def is_article_page(page: Page) -> bool:
         return True
     typed = [el for el in page.body.iter() if isinstance(el.tag, str) and ARTICLE_ITEMTYPE.search(el.get("itemtype") or "")]
     return len(typed) == 1
+
+
+def _later_home_page(page: Page) -> bool:
+    """Page 2, 3, ... of the home page's list of every post (WordPress /page/2/, ?paged=2): the home page."""
+    parts = urlsplit(page.url)
+    path = PAGE_PATH_TAIL.sub("/", parts.path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in PAGE_QUERY_KEYS]
+    if path == parts.path and len(query) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return False        # no page number in the URL
+    return is_home_url(urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), "")), page.scope_prefix)

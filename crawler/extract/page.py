@@ -123,19 +123,34 @@ class Page:
 
     @cached_property
     def main_heading(self) -> str | None:
-        """The first heading in the content (not in chrome, not a side-box title)."""
+        """The first heading in the content (not in chrome, not a side-box title, not a link to another page:
+        a heading that is a link elsewhere is a post's title in a listing or a box, not the page's own)."""
         for el in self.body.iter(*HEADING_TAGS):
-            if self.chrome(el):
+            if self.chrome(el) or self._links_away(el):
                 continue
             text = self.text(el)
             if text and not is_side_box_title(text):
                 return text
         for el in self.body.iter(*TITLE_LIKE_TAGS):
-            if TITLE_CLASS.search(el.get("class", "") or "") and not self.chrome(el):
+            if TITLE_CLASS.search(el.get("class", "") or "") and not self.chrome(el) and not self._links_away(el):
                 text = self.text(el)
                 if text and short_label(text) and not is_side_box_title(text):
                     return text
         return None
+
+    def _links_away(self, heading) -> bool:
+        """Is the heading's text (nearly) all one link to another page, or inside one?"""
+        text = self.text(heading)
+        for anc in heading.iterancestors("a"):
+            href = self.abs(anc.get("href"))
+            if href and href.split("?", 1)[0].rstrip("/") != self.url.split("?", 1)[0].rstrip("/"):
+                return True
+        for a in heading.iter("a"):
+            href = self.abs(a.get("href"))
+            if href and href.split("?", 1)[0].rstrip("/") != self.url.split("?", 1)[0].rstrip("/") \
+                    and len(self.text(a)) >= 0.8 * len(text):
+                return True
+        return False
 
 
 def _base_url(doc, url: str) -> str:
