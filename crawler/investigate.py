@@ -23,7 +23,7 @@ from crawler.records import (
 )
 from crawler.settings import Limits
 from crawler.text import normalise
-from crawler.urls import Scope, is_home_url, same_page
+from crawler.urls import Scope, is_above, is_home_url, same_page
 
 MIN_DISCOVERY_SCORE = 2.0
 
@@ -320,8 +320,12 @@ class Investigation:
             and not self._redirected_home(fetch)
 
     def _redirected_home(self, fetch: Fetch) -> bool:
+        """The category URL redirected to the home page, or to a page above it (a module's front page,
+        the parent path): the category does not exist there (NukeViet answers unknown paths so)."""
         if not fetch.redirects:
             return False
+        if is_above(fetch.final_url, fetch.url):
+            return True
         if self.scope is None:
             return is_home_url(fetch.final_url) and not is_home_url(fetch.url)
         return self.scope.is_home(fetch.final_url) and not self.scope.is_home(fetch.url)

@@ -190,6 +190,30 @@ def _home_query(query: str) -> bool:
     return keys <= _HOME_QUERY_KEYS
 
 
+# A page number at the end of a path or a query value ("/page/2", "op=tin-hoat-dong/page-9"), and page keys.
+_PAGE_TAIL = re.compile(r"/(?:page|trang)[-/]?\d+/?$", re.I)
+_PAGE_KEYS = frozenset({"page", "paged", "trang", "pageindex", "start", "limitstart"})
+
+
+def is_above(upper: str, lower: str) -> bool:
+    """Is `upper` a page above `lower` on the same host: its path a proper parent of lower's
+    ("/chuyen-muc/" above "/chuyen-muc/x/"), or the same path with fewer query parameters
+    ("index.php?nv=news" above "index.php?nv=news&op=x")?"""
+    pu, pl = urlsplit(upper), urlsplit(lower)
+    if bare_host((pu.hostname or "").lower()) != bare_host((pl.hostname or "").lower()):
+        return False
+    up, low = pu.path.rstrip("/"), pl.path.rstrip("/")
+    qu, ql = set(parse_qsl(pu.query)), set(parse_qsl(pl.query))
+    # a later page of a listing sent back to its first page is the listing itself, not a page above it
+    first_low = _PAGE_TAIL.sub("", low)
+    first_ql = {(k, _PAGE_TAIL.sub("", v)) for k, v in ql if k.lower() not in _PAGE_KEYS}
+    if (up, qu) == (first_low, first_ql):
+        return False
+    if up == low:
+        return qu < ql
+    return low.startswith(up + "/") and qu <= ql
+
+
 def same_page(a: str, b: str) -> bool:
     """Equal after folding the www. twin, trailing slash and query order."""
     pa, pb = urlsplit(a), urlsplit(b)

@@ -52,7 +52,7 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
     if status >= 400:
         return FAIL, "unreachable", None, f"HTTP {status}"
     if outcome.redirected_home:
-        return FAIL, "not_found", None, f"redirected to the home page {first.final_url}"
+        return FAIL, "not_found", None, f"redirected to {first.final_url}, the home page or a page above the category"
     if reading is None:
         return FAIL, "wrong_category", None, "the page is not HTML"
     if reading.kind == "error":

@@ -53,9 +53,11 @@ def _visible_dates(item, title_link) -> ItemDates | None:
     An "updated" label before a date makes it the updated date; an item with only an updated date is
     published then."""
     found = []   # (priority, order, date, updated?, text)
+    previous = ""   # the text piece before, where a label in its own element stands ("Cập nhật: " | "25/06/2018")
     for node, text in text_nodes(item, skip=title_link):
         matches = find_dates(text)
         if not matches:
+            previous = text
             continue
         date_classed = has_date_class(node, item)
         for m in matches:
@@ -65,8 +67,12 @@ def _visible_dates(item, title_link) -> ItemDates | None:
                 priority = 1        # the date is (nearly) all the line says
             else:
                 priority = 2        # a date in a summary ("Ngày 05/3, UBND ..."): the last resort
-            before = fold_accents(text[max(0, m.start - W.item_label_chars):m.start]).lower()
+            before = text[max(0, m.start - W.item_label_chars):m.start]
+            if not before.strip():
+                before = previous[-W.item_label_chars:]
+            before = fold_accents(before).lower()
             found.append((priority, len(found), m.value, bool(UPDATED_LABEL.search(before)), m.text))
+        previous = text
     if not found:
         return None
     found.sort(key=lambda f: (f[0], f[1]))

@@ -23,7 +23,7 @@ from crawler.extract.vocabulary import (
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import Post
-from crawler.text import normalise
+from crawler.text import clean_space, normalise
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def posts(page: Page, group: Group) -> tuple[Post, ...]:
     for item in group.items:
         a = title_link(page, item)
         href = page.abs(a.get("href"))
-        title = page.link_text(a)
+        title = _without_badge(page.link_text(a), a.get("title"))
         key = href or title
         if key in seen:
             continue
@@ -118,6 +118,15 @@ def posts(page: Page, group: Group) -> tuple[Post, ...]:
         out.append(Post(title=title, url=href, published=published, updated=updated,
                         date_source=source, date_text=date_text))
     return tuple(out)
+
+
+def _without_badge(text: str, title_attr: str | None) -> str:
+    """The link text without a list number or badge before the title ("1 Lịch công tác ..." in NukeViet's
+    numbered lists), when the link's title attribute gives the title itself."""
+    wanted = clean_space(title_attr or "")
+    if wanted and text != wanted and text.endswith(wanted) and len(text) - len(wanted) <= W.badge_chars:
+        return wanted
+    return text
 
 
 # --- Title links ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.urls import BadURL, Scope, is_home_url, normalise_url
+from crawler.urls import BadURL, Scope, is_above, is_home_url, normalise_url
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -63,3 +63,20 @@ def test_home_pages_are_recognised(url, home):
 def test_liferay_site_root_is_its_home():
     assert is_home_url("http://caobang.gov.vn/web/hoa-an/", "/web/hoa-an")
     assert not is_home_url("http://caobang.gov.vn/web/hoa-an/chi-dao-dieu-hanh", "/web/hoa-an")
+
+
+@pytest.mark.parametrize(("upper", "lower", "above"), [
+    ("http://a.vn/", "http://a.vn/chuyen-muc/x/", True),
+    ("http://a.vn/chuyen-muc/", "http://a.vn/chuyen-muc/x/", True),
+    ("http://a.vn/index.php?language=vi&nv=news", "http://a.vn/index.php?language=vi&nv=news&op=x", True),
+    ("http://www.a.vn/", "http://a.vn/x", True),
+    # the same listing's first page, a twin with a slash, another host, a sibling: not above
+    ("http://a.vn/tin-hoat-dong/", "http://a.vn/tin-hoat-dong/page-9/", False),
+    ("http://a.vn/index.php?nv=news&op=tin", "http://a.vn/index.php?nv=news&op=tin/page-9", False),
+    ("http://a.vn/category/x/", "http://a.vn/category/x/page/99/", False),
+    ("http://a.vn/x/", "http://a.vn/x", False),
+    ("http://b.vn/", "http://a.vn/x", False),
+    ("http://a.vn/y/", "http://a.vn/x/", False),
+])
+def test_a_redirect_up_is_told_from_a_redirect_to_the_first_page(upper, lower, above):
+    assert is_above(upper, lower) is above
