@@ -190,9 +190,22 @@ def _home_query(query: str) -> bool:
     return keys <= _HOME_QUERY_KEYS
 
 
-# A page number at the end of a path or a query value ("/page/2", "op=tin-hoat-dong/page-9"), and page keys.
+# A page number at the end of a path or a query value ("/page/2", "op=tin-hoat-dong/page-9"), and the
+# query keys that carry one.
 _PAGE_TAIL = re.compile(r"/(?:page|trang)[-/]?\d+/?$", re.I)
-_PAGE_KEYS = frozenset({"page", "paged", "trang", "pageindex", "start", "limitstart"})
+_PAGE_KEYS = frozenset({"page", "paged", "trang", "pageindex", "start", "limitstart", "p_page"})
+
+
+def first_page(url: str) -> str:
+    """The URL of a listing's first page, from any of its pages: page numbers dropped from the end of the path,
+    from the end of query values and as query keys ("/page/2/", "?paged=2", "op=tin-hoat-dong/page-9")."""
+    parts = urlsplit(url)
+    path = _PAGE_TAIL.sub("", parts.path) or "/"
+    if path != parts.path and parts.path.endswith("/") and not path.endswith("/"):
+        path += "/"
+    query = [(k, _PAGE_TAIL.sub("", v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in _PAGE_KEYS]
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
 def is_above(upper: str, lower: str) -> bool:
@@ -205,9 +218,8 @@ def is_above(upper: str, lower: str) -> bool:
     up, low = pu.path.rstrip("/"), pl.path.rstrip("/")
     qu, ql = set(parse_qsl(pu.query)), set(parse_qsl(pl.query))
     # a later page of a listing sent back to its first page is the listing itself, not a page above it
-    first_low = _PAGE_TAIL.sub("", low)
-    first_ql = {(k, _PAGE_TAIL.sub("", v)) for k, v in ql if k.lower() not in _PAGE_KEYS}
-    if (up, qu) == (first_low, first_ql):
+    first = urlsplit(first_page(lower))
+    if (up, qu) == (first.path.rstrip("/"), set(parse_qsl(first.query))):
         return False
     if up == low:
         return qu < ql

@@ -29,7 +29,8 @@ def article_dates(page: Page) -> ArticleDates:
     published, updated, source = _published(page)
     shown = updated is not None or any(key in page.meta for key in UPDATED_META) \
         or any('"dateModified"' in block for block in page.jsonld)
-    if updated is None:
+    if updated is None and source in ("meta", "jsonld", "time") and page.is_one_post:
+        # a date from markup, and maybe an update line in the text ("Cập nhật lúc 14:20 ngày 20/08/2018")
         _, visible_updated = _visible_article_date(page)
         if visible_updated is not None:
             updated, shown = visible_updated, True

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 from crawler.categories import ALIAS_SCORE
 from crawler.extract.listing import Group
 from crawler.extract.page import Page
 from crawler.extract.vocabulary import (
-    ARTICLE_BODY_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, EMPTY_LISTING, PAGE_PATH_TAIL, PAGE_QUERY_KEYS,
-    RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT,
+    ARTICLE_JSONLD_TYPE, EMPTY_LISTING, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
 from crawler.text import clean_space, fold_accents, normalise
-from crawler.urls import is_home_url
+from crawler.urls import first_page, is_home_url, same_page
 
 
 def body_chars(page: Page, best: Group | None) -> int:
@@ -49,7 +46,7 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
     names_category = bool(heading) and page.match(heading)[0] is not None
     # the CMS says the page is one post (meta, JSON-LD, microdata, <body> class) and its headline is no
     # category name: an article, whatever lists of other posts ("Các tin khác") follow it
-    if is_article_page(page) and heading and not names_category:
+    if page.is_one_post and heading and not names_category:
         return "article"
     article_meta = (page.meta.get("og:type", "").lower() == "article"
                     or "article:published_time" in page.meta
@@ -101,24 +98,8 @@ def is_empty_listing(page: Page) -> bool:
     return bool(EMPTY_LISTING.search(key))
 
 
-def is_article_page(page: Page) -> bool:
-    """The markup says the page is one post: article <meta>, JSON-LD or a single microdata Article,
-    or the <body> class the CMS gives a single post's page."""
-    if page.meta.get("og:type", "").lower() == "article" or "article:published_time" in page.meta:
-        return True
-    if any(ARTICLE_JSONLD_TYPE.search(s) for s in page.jsonld):
-        return True
-    if ARTICLE_BODY_CLASS.search(page.body.get("class") or ""):
-        return True
-    typed = [el for el in page.body.iter() if isinstance(el.tag, str) and ARTICLE_ITEMTYPE.search(el.get("itemtype") or "")]
-    return len(typed) == 1
-
 
 def _later_home_page(page: Page) -> bool:
     """Page 2, 3, ... of the home page's list of every post (WordPress /page/2/, ?paged=2): the home page."""
-    parts = urlsplit(page.url)
-    path = PAGE_PATH_TAIL.sub("/", parts.path)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in PAGE_QUERY_KEYS]
-    if path == parts.path and len(query) == len(parse_qsl(parts.query, keep_blank_values=True)):
-        return False        # no page number in the URL
-    return is_home_url(urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), "")), page.scope_prefix)
+    first = first_page(page.url)
+    return not same_page(first, page.url) and is_home_url(first, page.scope_prefix)

@@ -71,7 +71,7 @@ def _scored(page: Page, g: Group, page_category: str | None) -> Group:
     mean_len = sum(len(page.text(a)) for a in links) / len(links)
     if mean_len < W.min_mean_title_chars:
         return g
-    if sum(1 for a in links if page.match(page.text(a))[0]) * 2 > len(links):
+    if sum(1 for a in links if _names_a_category(page, page.text(a))) * 2 > len(links):
         return g        # most titles are category names: a menu or a "Chuyên mục" widget, not posts
     dated = sum(1 for i in g.items if item_has_date(page, i))
     score = len(g.items) * min(1.0, mean_len / W.full_title_chars) * (1 + dated / len(g.items))
@@ -118,6 +118,11 @@ def posts(page: Page, group: Group) -> tuple[Post, ...]:
         out.append(Post(title=title, url=href, published=published, updated=updated,
                         date_source=source, date_text=date_text))
     return tuple(out)
+
+
+def _names_a_category(page: Page, text: str) -> bool:
+    """A short text that is a category's name (post titles are longer: they are not looked up)."""
+    return len(text.split()) <= W.max_category_name_tokens and page.match(text)[0] is not None
 
 
 def _without_badge(text: str, title_attr: str | None) -> str:

@@ -20,7 +20,8 @@ from w3lib.encoding import html_to_unicode
 from crawler.categories import CategoryMatcher
 from crawler.extract.chrome import Regions, drop_unseen, is_side_box_title
 from crawler.extract.vocabulary import (
-    DATE_CLASS, HEADING_TAGS, META_DATE_ITEMPROPS, NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
+    ARTICLE_BODY_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, DATE_CLASS, HEADING_TAGS, META_DATE_ITEMPROPS,
+    NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import clean_space, nfc
@@ -120,6 +121,20 @@ class Page:
 
     def chrome(self, el) -> bool:
         return self.regions.chrome(el)
+
+    @cached_property
+    def is_one_post(self) -> bool:
+        """The markup says the page is one post: article <meta>, JSON-LD or a single microdata Article,
+        or the <body> class the CMS gives a single post's page."""
+        if self.meta.get("og:type", "").lower() == "article" or "article:published_time" in self.meta:
+            return True
+        if any(ARTICLE_JSONLD_TYPE.search(s) for s in self.jsonld):
+            return True
+        if ARTICLE_BODY_CLASS.search(self.body.get("class") or ""):
+            return True
+        typed = [el for el in self.body.iter() if isinstance(el.tag, str)
+                 and ARTICLE_ITEMTYPE.search(el.get("itemtype") or "")]
+        return len(typed) == 1
 
     @cached_property
     def main_heading(self) -> str | None:

@@ -198,10 +198,6 @@ META_DATE_ITEMPROPS = "//*[@itemprop='datePublished' or @itemprop='dateModified'
 
 # hrefs that lead nowhere.
 NOT_A_LINK = ("#", "javascript:", "mailto:", "tel:", "data:")
-# The page number at the end of a path ("/page/2/", "/trang-3") and the query keys that carry one,
-# to tell the home page's later pages from the home page.
-PAGE_PATH_TAIL = re.compile(r"/(?:page|trang)[-/]?\d+/?$", re.I)
-PAGE_QUERY_KEYS = frozenset({"page", "paged", "trang", "pageindex", "start", "limitstart", "p_page"})
 PAGE_PARAM = re.compile(
     r"(?:^|[?&;])(?:page|p|pg|paged|start|limitstart|trang|pageindex|pagenum|pageno|offset|cur|\w+_cur|curpage)=(\d+)",
     re.I,
