@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_PUNCT = re.compile(r"[\s\-‐‑–—,/.:;|()\[\]{}\"'“”‘’«»!?…*+&>›»<‹]+")
+_PUNCT = re.compile(r"[\s\-‐‑–—,/.:;|()\[\]{}\"'“”‘’«»!?…*+&>›»<‹←→]+")
 _SPACE = re.compile(r"\s+")
 
 

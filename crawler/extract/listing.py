@@ -45,15 +45,28 @@ def find_groups(page: Page) -> list[Group]:
         if not isinstance(parent.tag, str) or len(parent) < 1 or parent.tag in NOT_LIST_PARENT_TAGS:
             continue
         by_sig: dict[tuple, list] = defaultdict(list)
+        segment = 0     # a side-box title between items ("Các tin đã đưa") starts another box
         for child in parent:
             if not isinstance(child.tag, str) or child.tag in NOT_ITEM_TAGS:
                 continue
-            by_sig[signature(child)].append(child)
-        for sig, children in by_sig.items():
+            if _is_box_separator(page, child):
+                segment += 1
+                continue
+            by_sig[(signature(child), segment)].append(child)
+        for (sig, _), children in by_sig.items():
             items = [c for c in children if is_small(c) and title_link(page, c) is not None]
             if len(items) >= 2 or (items and _item_like(page, items[0], sig)):
                 groups.append(Group(parent, tuple(items), sig))
     return groups
+
+
+def _is_box_separator(page: Page, el) -> bool:
+    """A short title between the items of one container that opens a box of other posts: the items after
+    it are that box's ("Các tin đã đưa", "Tin khác" right after the listing, with the listing's classes)."""
+    if el.find(".//a") is not None and el.tag not in HEADING_TAGS:
+        return False
+    text = page.text(el)
+    return bool(text) and len(text) <= W.separator_chars and is_side_box_title(text)
 
 
 def score_groups(page: Page, groups: list[Group], page_category: str | None) -> list[Group]:
@@ -303,9 +316,18 @@ def _merge_twins(page: Page, best: Group, candidates: list[Group]) -> Group:
 
 def _with_lead(page: Page, best: Group) -> Group:
     """A lead ("hot", "featured") post set apart just before the list belongs to the listing."""
-    lead = []
     known = {page.abs(title_link(page, i).get("href")) for i in best.items}
-    sib = best.parent.getprevious()
+    # a lead card before the first item in the same container (a grid's larger first card), or just
+    # before the container
+    lead = _lead_before(page, best.items[0].getprevious(), known) or _lead_before(page, best.parent.getprevious(), known)
+    if not lead:
+        return best
+    return replace(best, items=tuple(lead) + best.items)
+
+
+def _lead_before(page: Page, sib, known: set) -> list:
+    """Up to `lead_siblings` elements before `sib`'s position that are each one post with its own link."""
+    lead = []
     for _ in range(W.lead_siblings):
         if sib is None or not isinstance(sib.tag, str) or sib.tag in HEADING_TAGS:
             break
@@ -315,6 +337,4 @@ def _with_lead(page: Page, best: Group) -> Group:
             break
         lead.insert(0, sib)
         sib = sib.getprevious()
-    if not lead:
-        return best
-    return replace(best, items=tuple(lead) + best.items)
+    return lead

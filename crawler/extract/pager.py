@@ -27,7 +27,7 @@ def next_pages(page: Page) -> tuple[str, ...]:
         text = page.text(a)
         key = normalise(text, accents=False)
         in_pager = any(PAGER_CLASS.search(f"{anc.get('class', '')} {anc.get('id', '')}")
-                       for anc in (a, *islice(a.iterancestors(), W.pager_levels)))
+                       for anc in (a, *islice(a.iterancestors(), W.pager_levels))) or _in_number_run(page, a)
         numeric = text.isdigit() and len(text) <= W.max_page_digits
         # (the arrows fold to "": an empty key is a logo or icon link, never a page word)
         is_next = bool(key) and key in NEXT_WORDS or text in NEXT_ARROWS
@@ -49,6 +49,22 @@ def next_pages(page: Page) -> tuple[str, ...]:
             number = int(text) if numeric else (0 if is_prev else W.last_page)
         found.setdefault(href, number)
     return tuple(sorted(found, key=lambda h: found[h]))
+
+
+def _in_number_run(page: Page, a) -> bool:
+    """Is the link beside other page-number links ("1 2 3 Trang sau"), as a pager with no class name is
+    (mirroring tools rewrite its hrefs to file names that carry no page number)?"""
+    parent = a.getparent()
+    if parent is None:
+        return False
+    numbers = 0
+    for sib in parent.iter("a"):
+        text = page.text(sib)
+        if text.isdigit() and len(text) <= W.max_page_digits:
+            numbers += 1
+            if numbers >= W.page_number_run:
+                return True
+    return False
 
 
 def postback_forms(page: Page, markers: tuple[str, ...]) -> tuple[tuple[str, FormPost], ...]:

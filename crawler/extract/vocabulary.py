@@ -115,6 +115,9 @@ SIDE_BOX_TITLES = frozenset(t.strip() for t in """
     |cac bai khac|tin cung chuyen muc|cung chuyen muc|bai viet khac|video|thu vien anh|hinh anh
     |thu vien video|quang cao|thong ke truy cap|ho tro truc tuyen|tin anh|chuyen de|su kien noi bat
     |tin trong nganh|thong tin can biet|dang nhap|tim kiem|binh chon|tien ich|lien he
+    |cac tin da dua|tin da dua|cac tin cu hon|tin cu hon|tin bai khac|cac bai viet khac|xem them|doc them
+    |tin khac cung chuyen muc|cac tin cung chuyen muc|related posts|related articles|related news|other news
+    |more news|older news|recent posts|latest news|most read|popular posts
 """.replace("\n", "").split("|") if t.strip())
 
 # --- Link texts ---------------------------------------------------------------------------------
