@@ -299,13 +299,14 @@ def _heading_text(page: Page, el) -> str | None:
 
 def _merge_twins(page: Page, best: Group, candidates: list[Group]) -> Group:
     """Items split over sibling containers of one listing (two columns), and a lead item before it."""
-    best = _with_lead(page, best)
+    led = _with_lead(page, best)
     grand = best.parent.getparent()
     twins = [g for g in candidates if g is not best and g.signature == best.signature
              and g.parent.getparent() is grand and grand is not None
              and signature(g.parent) == signature(best.parent)]
     if not twins:
-        return best
+        return led
+    best = led
     items = list(best.items)
     for g in twins:
         items.extend(g.items)

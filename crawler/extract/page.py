@@ -20,8 +20,8 @@ from w3lib.encoding import html_to_unicode
 from crawler.categories import CategoryMatcher
 from crawler.extract.chrome import Regions, drop_unseen, is_side_box_title
 from crawler.extract.vocabulary import (
-    ARTICLE_BODY_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, DATE_CLASS, HEADING_TAGS, META_DATE_ITEMPROPS,
-    NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
+    ARTICLE_BODY_CLASS, ARTICLE_CONTAINER_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, DATE_CLASS, HEADING_TAGS,
+    META_DATE_ITEMPROPS, NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import clean_space, nfc
@@ -132,9 +132,13 @@ class Page:
             return True
         if ARTICLE_BODY_CLASS.search(self.body.get("class") or ""):
             return True
-        typed = [el for el in self.body.iter() if isinstance(el.tag, str)
-                 and ARTICLE_ITEMTYPE.search(el.get("itemtype") or "")]
-        return len(typed) == 1
+        typed = contained = 0
+        for el in self.body.iter():
+            if not isinstance(el.tag, str):
+                continue
+            typed += bool(ARTICLE_ITEMTYPE.search(el.get("itemtype") or ""))
+            contained += bool(ARTICLE_CONTAINER_CLASS.search(el.get("class") or ""))
+        return typed == 1 or contained == 1
 
     @cached_property
     def main_heading(self) -> str | None:

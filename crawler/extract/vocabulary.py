@@ -24,7 +24,7 @@ UNSEEN_XPATH = "//script|//style|//noscript|//template|//svg|//comment()"
 # are not listed, nor "hidden-xs" and the like, which hide on some screens only.
 VISUALLY_HIDDEN_CLASSES = frozenset("""
     element-invisible element-hidden screen-reader-text sr-only visually-hidden visuallyhidden
-    show-for-sr screen-reader-only assistive-text
+    show-for-sr screen-reader-only assistive-text hide-accessible
 """.split())
 # Elements that may be hidden from the reader (the hidden attribute, aria-hidden, an inline style, a class).
 HIDDEN_CANDIDATES_XPATH = "//*[@hidden or @aria-hidden or @style or @class]"
@@ -171,6 +171,11 @@ ARTICLE_ITEMTYPE = re.compile(r"schema\.org/(News|Blog)?(Article|Posting)\b|sche
 ARTICLE_BODY_CLASS = re.compile(
     r"(?:^|\s)(?:single-post|single-format-\w+|postid-\d+|page-node-\d+|view-article|article-detail"
     r"|news-detail|detail-page)(?:\s|$)", re.I)
+# The container of one post's full text, as CMSes name it: Liferay's asset publisher in full view, Joomla's
+# item-page, Drupal 8's full view mode, vendor portals' "chi tiết tin" (one such element on the page).
+ARTICLE_CONTAINER_CLASS = re.compile(
+    r"(?:^|\s)(?:asset-full-content|item-page|node--view-mode-full|news-detail|news_detail|detail-news"
+    r"|chitiet-tin|chi-tiet-tin|chitiettin|post-detail|article-detail)(?:\s|$)", re.I)
 # What an existing category with nothing in it says (accent-folded, normalised): "Chưa có bài viết",
 # "Nothing here", Drupal's "There is currently no content classified with this term."
 EMPTY_LISTING = re.compile(
