@@ -105,6 +105,15 @@ class CategoryMatcher:
                 return None, 0.0
         return cid, score
 
+    def names(self, label: str) -> str | None:
+        """The criterion whose name this label is, strictly: an alias, or every word one of its key phrases'
+        (a menu entry "Tuyên truyền pháp luật" is; a post title "Công khai dự toán ngân sách năm 2018",
+        which uses the category's words with others, is not)."""
+        cid, score = self.match(label)
+        if cid is None or score >= ALIAS_SCORE:
+            return cid
+        return cid if self._coverage(label, cid) >= len(tokens(label)) else None
+
     def _coverage(self, label: str, cid: str) -> int:
         """How many of the label's tokens the criterion's key and weak phrases cover (with accents or without)."""
         best = 0

@@ -68,6 +68,24 @@ def test_farm_renders_every_page_deterministically_and_says_what_a_crawl_finds(m
             assert reading.kind == "listing" and reading.posts and all(p.dates for p in reading.posts), url
 
 
+def test_every_category_listing_of_the_farm_reads_as_that_category_with_its_posts(matcher):
+    # every category on every platform, first and later pages: post titles that use the category's own
+    # words ("Công khai dự toán ngân sách năm 2018") are posts, not a menu of category names
+    farm = Farm(FarmSpec(hosts=len(PLATFORMS) * 2, categories=len(CATEGORIES), pages=2))
+    wrong = []
+    for portal in farm.portals.values():
+        for position, c in enumerate(portal.categories):
+            for number in (1, 2):
+                url = farm.listing_url(portal, c, number)
+                parts = urllib.parse.urlsplit(url)
+                target = parts.path + (f"?{parts.query}" if parts.query else "")
+                status, ctype, body, _ = farm.respond(parts.hostname, target)
+                reading = read_page(url, body, {"content-type": ctype}, matcher, status=status)
+                if (reading.kind, reading.category.criterion) != ("listing", CATEGORIES[c][0]) or not reading.posts:
+                    wrong.append((portal.platform, CATEGORIES[c][0], number, reading.kind, reading.category.criterion))
+    assert not wrong
+
+
 def test_farm_writes_the_crawl_inputs(tmp_path):
     farm = Farm(TINY)
     agencies, reports = farm.write_inputs(tmp_path)

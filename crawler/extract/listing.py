@@ -135,7 +135,7 @@ def posts(page: Page, group: Group) -> tuple[Post, ...]:
 
 def _names_a_category(page: Page, text: str) -> bool:
     """A short text that is a category's name (post titles are longer: they are not looked up)."""
-    return len(text.split()) <= W.max_category_name_tokens and page.match(text)[0] is not None
+    return len(text.split()) <= W.max_category_name_tokens and page.matcher.names(text) is not None
 
 
 def _without_badge(text: str, title_attr: str | None) -> str:
