@@ -226,6 +226,22 @@ def is_above(upper: str, lower: str) -> bool:
     return low.startswith(up + "/") and qu <= ql
 
 
+def under(url: str, listing: str) -> bool:
+    """Does url live under the listing's own address: below its path ("/tin-hoat-dong/x.html" under
+    "/tin-hoat-dong/"), or with its query and a value extended by a path ("op=du-an-dau-tu/x.html")?"""
+    pu, pl = urlsplit(url), urlsplit(first_page(listing))
+    if bare_host((pu.hostname or "").lower()) != bare_host((pl.hostname or "").lower()):
+        return False
+    base = pl.path.rstrip("/")
+    if not pl.query:
+        return bool(base) and pu.path.startswith(base + "/") and pu.path.rstrip("/") != base
+    if pu.path != pl.path:
+        return False
+    mine, theirs = dict(parse_qsl(pl.query)), dict(parse_qsl(pu.query))
+    return theirs != mine and all(theirs.get(k) == v or (theirs.get(k) or "").startswith(v + "/")
+                                  for k, v in mine.items())
+
+
 def same_page(a: str, b: str) -> bool:
     """Equal after folding the www. twin, trailing slash and query order."""
     pa, pb = urlsplit(a), urlsplit(b)

@@ -18,12 +18,14 @@ from crawler.extract.chrome import is_chrome_element, is_side_box_title
 from crawler.extract.item_dates import item_dates
 from crawler.extract.page import Page, short_label
 from crawler.extract.vocabulary import (
-    BOX_HEADING_TAGS, FILE_NAME, HEADING_TAGS, HEADING_WRAPPER_TAGS, ITEM_CLASS, ITEM_TAGS, LIST_TAGS, NOT_ITEM_TAGS,
-    NOT_LIST_PARENT_TAGS, READ_MORE, ROW_TAGS, SIGNATURE_NOISE, SPACER_TAGS, TITLE_CLASS,
+    BOX_HEADING_TAGS, FILE_NAME, HEADING_TAGS, HEADING_WRAPPER_TAGS, ITEM_CLASS, ITEM_TAGS, LIST_TAGS,
+    LONE_ITEM_HEADINGS, NOT_ITEM_TAGS, NOT_LIST_PARENT_TAGS, READ_MORE, ROW_TAGS, SIGNATURE_NOISE, SPACER_TAGS,
+    TITLE_CLASS,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import Post
 from crawler.text import clean_space, normalise
+from crawler.urls import under
 
 
 @dataclass(frozen=True)
@@ -237,11 +239,22 @@ def _titled(li) -> bool:
 
 def _item_like(page: Page, el, sig) -> bool:
     """Can this lone element be a listing of one post (not a wrapper of the page)?"""
-    if not (sig[0] in ITEM_TAGS or any(ITEM_CLASS.search(c) for c in sig[1])):
+    if not (sig[0] in ITEM_TAGS or any(ITEM_CLASS.search(c) for c in sig[1]) or _headed_here(page, el)):
         return False
-    if el.find(".//ul/li") is not None or el.find(".//ol/li") is not None or el.find(".//table") is not None:
+    # a list of post links or a table inside: a box; a date line written as a list ("⏰ 08/08/2018 · 145") is not
+    if any(_titled(li) for li in el.xpath(".//ul/li | .//ol/li")) or el.find(".//table") is not None:
         return False
     return len(page.text(el)) < W.max_lone_item_chars
+
+
+def _headed_here(page: Page, el) -> bool:
+    """A linked headline to a post under the category's own address ("op=du-an-dau-tu/<post>.html")."""
+    for tag in LONE_ITEM_HEADINGS:
+        for a in el.iterfind(f".//{tag}/a"):
+            href = page.abs(a.get("href"))
+            if href and under(href, page.url):
+                return True
+    return False
 
 
 # --- Box titles ----------------------------------------------------------------------------------

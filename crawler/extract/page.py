@@ -25,6 +25,7 @@ from crawler.extract.vocabulary import (
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import clean_space, nfc
+from crawler.urls import same_page
 
 # --- Decoding and parsing ------------------------------------------------------------------------
 
@@ -162,12 +163,11 @@ class Page:
         text = self.text(heading)
         for anc in heading.iterancestors("a"):
             href = self.abs(anc.get("href"))
-            if href and href.split("?", 1)[0].rstrip("/") != self.url.split("?", 1)[0].rstrip("/"):
+            if href and not same_page(href, self.url):
                 return True
         for a in heading.iter("a"):
             href = self.abs(a.get("href"))
-            if href and href.split("?", 1)[0].rstrip("/") != self.url.split("?", 1)[0].rstrip("/") \
-                    and len(self.text(a)) >= 0.8 * len(text):
+            if href and not same_page(href, self.url) and len(self.text(a)) >= W.heading_link_share * len(text):
                 return True
         return False
 

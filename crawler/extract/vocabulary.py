@@ -15,6 +15,8 @@ from crawler.text import normalise
 # --- Structure ---------------------------------------------------------------------------------
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# A lone item whose title link sits in one of these is a post (a listing of one).
+LONE_ITEM_HEADINGS = ("h2", "h3", "h4", "h5")
 # Dropped before anything reads the page: never text a reader sees.
 # (Elements hidden by the hidden attribute, aria-hidden or an inline style are dropped too: chrome.py.)
 UNSEEN_XPATH = "//script|//style|//noscript|//template|//svg|//comment()"

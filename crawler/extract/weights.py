@@ -30,6 +30,7 @@ class Weights:
     max_category_name_tokens: int = 8   # category names in menus and widgets are no longer than this
     page_number_run: int = 2            # page-number links side by side make a pager, class or not
     separator_chars: int = 40           # a box title between items is this short
+    heading_link_share: float = 0.8     # a heading this much a link elsewhere is a post's title
     badge_chars: int = 4                # a list number or badge before a title ("1 ", "[Mới] " is longer)
     heading_link_boost: float = 1.5     # a link inside a heading is the title rather than a summary link
 

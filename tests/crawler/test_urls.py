@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.urls import BadURL, Scope, is_above, is_home_url, normalise_url
+from crawler.urls import BadURL, Scope, is_above, is_home_url, normalise_url, under
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -80,3 +80,16 @@ def test_liferay_site_root_is_its_home():
 ])
 def test_a_redirect_up_is_told_from_a_redirect_to_the_first_page(upper, lower, above):
     assert is_above(upper, lower) is above
+
+
+@pytest.mark.parametrize(("url", "listing", "inside"), [
+    ("http://a.vn/tin-hoat-dong/x-12.html", "http://a.vn/tin-hoat-dong/", True),
+    ("http://a.vn/tin-hoat-dong/x-12.html", "http://a.vn/tin-hoat-dong/page-2/", True),
+    ("http://a.vn/index.php?language=vi&nv=news&op=du-an/x-25.html", "http://a.vn/index.php?language=vi&nv=news&op=du-an", True),
+    ("http://a.vn/index.php?language=vi&nv=about&op=gioi-thieu.html", "http://a.vn/index.php?language=vi&nv=news&op=du-an", False),
+    ("http://a.vn/node/12", "http://a.vn/taxonomy/term/3", False),
+    ("http://a.vn/tin-hoat-dong/", "http://a.vn/tin-hoat-dong/", False),
+    ("http://b.vn/tin-hoat-dong/x.html", "http://a.vn/tin-hoat-dong/", False),
+])
+def test_a_post_under_the_categorys_own_address(url, listing, inside):
+    assert under(url, listing) is inside
