@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from crawler.dates import find_dates, parse_machine_date
 from crawler.extract.page import Page, has_date_class, text_nodes
-from crawler.extract.vocabulary import UPDATED_LABEL
+from crawler.extract.vocabulary import DOCUMENT_DATE, UPDATED_LABEL
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import clean_space, fold_accents
 
@@ -61,6 +61,9 @@ def _visible_dates(item, title_link) -> ItemDates | None:
             continue
         date_classed = has_date_class(node, item)
         for m in matches:
+            if not date_classed and DOCUMENT_DATE.search(
+                    fold_accents(text[max(0, m.start - W.document_context_chars):m.start]).lower()):
+                continue        # "Kế hoạch số 28/KH-SYT ngày 10/3/2017": the document's date, not the post's
             if date_classed:
                 priority = 0
             elif len(text) - len(m.text) <= W.item_date_slack:

@@ -178,6 +178,13 @@ ARTICLE_BODY_CLASS = re.compile(
 ARTICLE_CONTAINER_CLASS = re.compile(
     r"(?:^|\s)(?:asset-full-content|item-page|node--view-mode-full|news-detail|news_detail|detail-news"
     r"|chitiet-tin|chi-tiet-tin|chitiettin|post-detail|article-detail)(?:\s|$)", re.I)
+# The words before a document's own date in a summary (accent-folded, lower case): a document number
+# ("số 28/KH-SYT ngày", "15/2018/QĐ-UBND ngày") or a document type ("Quyết định ... ngày"), then "ngày".
+DOCUMENT_DATE = re.compile(
+    r"(?:\b\d+\s*/\s*(?:\d{4}\s*/\s*)?[a-z]{1,}[\w\-]*"
+    r"|\b(?:quyet dinh|ke hoach|cong van|thong bao|nghi quyet|chi thi|thong tu|nghi dinh|to trinh|bao cao"
+    r"|huong dan|ket luan|giay moi|cong dien)\b[^.;:]{0,40}?)"
+    r",?\s+(?:ban hanh\s+)?ngay\s*$")
 # What an existing category with nothing in it says (accent-folded, normalised): "Chưa có bài viết",
 # "Nothing here", Drupal's "There is currently no content classified with this term."
 EMPTY_LISTING = re.compile(

@@ -74,6 +74,7 @@ class Weights:
     date_class_levels: int = 4          # ancestors searched for a date-like class name
     item_date_slack: int = 40           # a text this much longer than its date is a date line
     item_label_chars: int = 25          # text before a date read for its label
+    document_context_chars: int = 60    # text before a date read for a document number or type
     article_date_slack: int = 50        # the same on article pages (labels are longer there)
     article_label_chars: int = 30
     article_max_dates: int = 40         # dates looked at below the headline

@@ -78,3 +78,18 @@ def test_a_hidden_list_gives_no_post_and_no_date():
     reading = read(PAGE)
     assert not any("ẩn" in p.title for p in reading.posts)
     assert all(d.year != 2016 for p in reading.posts for d in p.dates)
+
+
+@pytest.mark.parametrize(("summary", "want"), [
+    # a document's own date in the summary never dates the post: the post stays undated
+    ("Kế hoạch số 28/KH-SYT ngày 10/3/2017.", None),
+    ("Ban hành kèm theo Quyết định số 120/QĐ-SGTVT ngày 04/5/2017 của Giám đốc Sở.", None),
+    ("Quy hoạch được phê duyệt tại Quyết định số 540/QĐ-UBND ngày 12/4/2017.", None),
+    # a date in running text that no document number or type precedes is the last resort, as before
+    ("Sáng ngày 05/3/2018, UBND tỉnh tổ chức hội nghị triển khai nhiệm vụ năm 2018.", "2018-03-05"),
+])
+def test_a_document_date_in_a_summary_is_not_the_posts_date(summary, want):
+    html = PAGE.replace('<span class="date">(05/11/2018)</span><p>Tóm tắt nội dung chỉ đạo về khoáng sản.</p>',
+                        f"<p>{summary}</p>")
+    first = read(html).posts[0]
+    assert (first.published.isoformat() if first.published else None) == want
