@@ -200,7 +200,8 @@ UPDATED_LABEL = re.compile(r"cap nhat|sua doi|chinh sua|updated|modified", re.I)
 # The label just before a publication date ("Ngày đăng: 05/07/2018").
 PUBLISHED_LABEL = re.compile(
     r"(ngay dang|dang ngay|ngay dang tai|thoi gian dang|ngay xuat ban|ngay phat hanh|posted|published|"
-    r"ngay cap nhat|cap nhat|ngay tao|dang luc|dang tai)\s*:?\s*$",
+    r"ngay cap nhat|cap nhat|ngay tao|dang luc|dang tai|publish(?:ed)? (?:date|on)|posted (?:date|on)"
+    r"|date posted|date published|created(?: on)?)\s*:?\s*$",
     re.I,
 )
 # Characters stripped from the text before a date before looking for its label.

@@ -93,3 +93,17 @@ def test_a_document_date_in_a_summary_is_not_the_posts_date(summary, want):
                         f"<p>{summary}</p>")
     first = read(html).posts[0]
     assert (first.published.isoformat() if first.published else None) == want
+
+
+def test_an_english_interface_labels_the_article_date():
+    article = """<html><head><title>Hội nghị tổng kết năm 2018 | Sở TN&MT</title></head><body>
+    <div class="header">Hôm nay, ngày 20 tháng 2 năm 2019</div>
+    <div class="content"><h1>Hội nghị tổng kết công tác tài nguyên và môi trường năm 2018</h1>
+    <div class="info">Category: Tin hoạt động</div><p>Publish date: 26/11/2018 10:15 PM | Views: 345</p>
+    <p>Ngày 20/11/2018, Sở Tài nguyên và Môi trường tổ chức hội nghị tổng kết công tác năm 2018 và triển khai
+    nhiệm vụ năm 2019 với sự tham dự của lãnh đạo các phòng, đơn vị trực thuộc và các huyện, thành phố.
+    Hội nghị đã đánh giá kết quả thực hiện nhiệm vụ, chỉ ra những tồn tại, hạn chế và đề ra giải pháp.</p>
+    </div><div class="footer">© 2018</div></body></html>"""
+    reading = read_page("http://sotnmt.langson.gov.vn/tin-tuc/hoi-nghi-tong-ket.html", article.encode("utf-8"),
+                        {"Content-Type": "text/html; charset=utf-8"}, matcher())
+    assert reading.kind == "article" and reading.article_date.isoformat() == "2018-11-26"
