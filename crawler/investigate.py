@@ -187,7 +187,7 @@ class Investigation:
                 self._article_queue = []     # the listing runs newest first: the rest is older still
         else:
             # an update probe: the listing dated this post before the period
-            self._updates_shown = bool(self._updates_shown) or reading.updates_shown or updated is not None
+            self._updates_shown = self._updates_shown or reading.updates_shown
             if updated and (post.updated is None or updated > post.updated) and updated > (post.published or updated):
                 self.outcome.posts[post.key] = Post(post.title, post.url, post.published, updated,
                                                     date_source=f"{post.date_source or 'listing'}+article:updated",
@@ -277,21 +277,16 @@ class Investigation:
         while self._update_queue:
             key = self._update_queue.pop(0)
             post = self.outcome.posts.get(key)
-            if post is None or not post.url or key in self._probed or self.in_period(post) \
+            if post is None or not post.url or key in self._probed or post.within(self.period) \
                     or (post.date_source or "").startswith("article") \
                     or any(same_page(post.url, seen) for seen in self._listing_seen):
                 continue
-            if self._updates_shown is None and self._probed:
-                return []
             self._probed.add(key)
             self._articles_read += 1
             if self._updates_shown is None:
                 self._updates_shown = False      # until the probe's article shows an update line
             return [Want(post.url, PURPOSE_ARTICLE, post_key=key)]
         return []
-
-    def in_period(self, post: Post) -> bool:
-        return any(self.period[0] <= d <= self.period[1] for d in post.dates)
 
     # -- helpers
 

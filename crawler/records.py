@@ -87,6 +87,11 @@ class Post:
     def dates(self) -> tuple[dt.date, ...]:
         return tuple(d for d in (self.published, self.updated) if d is not None)
 
+    def within(self, period: tuple[dt.date, dt.date]) -> bool:
+        """Does the post count in the period: by its published or its updated date?"""
+        start, end = period
+        return any(start <= d <= end for d in self.dates)
+
 
 @dataclass(frozen=True)
 class CategoryMatch:
@@ -112,7 +117,6 @@ class PageReading:
     article_updated: dt.date | None = None
     article_date_source: str | None = None
     updates_shown: bool = False                  # the article page says when it was updated (meta, JSON-LD, a line)
-    empty: bool = False                          # a listing that says it has no posts yet ("Chưa có bài viết")
     nav_links: tuple[tuple[str, str], ...] = ()   # (label, absolute URL) of menus, for discovery
     encoding: str = "utf-8"
     notes: tuple[str, ...] = ()

@@ -30,7 +30,7 @@ from verifier.reported import (
 )
 from verifier.rulebook import DEFAULT_RULEBOOK, RULES_DIR, Criterion, Rulebook, load_rulebook
 from verifier.store import iso, post_from_row
-from verifier.verdict import EXEMPT, FAIL, PASS, REVIEW, in_period
+from verifier.verdict import EXEMPT, FAIL, PASS, REVIEW
 
 NOT_RANKED_LATE = "late"
 NOT_RANKED_NO_FORM = "no_form"
@@ -190,7 +190,7 @@ def verdict_for_period(verdict: Verdict, period: tuple[dt.date, dt.date], min_po
     Only verdicts decided by counting dated posts change (ok / no_posts_in_year)."""
     if verdict.reason not in ("ok", "no_posts_in_year") or not verdict.posts:
         return verdict
-    n = sum(1 for p in verdict.posts if in_period(p, period))
+    n = sum(1 for p in verdict.posts if p.within(period))
     span = f"{period[0].isoformat()}..{period[1].isoformat()}"
     if n >= min_posts:
         return replace(verdict, status=PASS, reason="ok", posts_in_year=n, detail=f"{n} post(s) dated within {span}")

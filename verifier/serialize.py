@@ -22,8 +22,7 @@ def post_dict(post: Post, period=None) -> dict:
         "updated": _iso(post.updated), "date_source": post.date_source,
     }
     if period is not None:
-        start, end = period
-        out["in_period"] = any(start <= d <= end for d in post.dates)
+        out["in_period"] = post.within(period)
     return out
 
 

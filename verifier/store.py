@@ -128,7 +128,6 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
     """Store one finished link (its fetches, posts and verdict) in one transaction.
 
     Each page's `warc_record` ('file#offset+length') points at its WARC response record."""
-    start, end = period
     with db.conn:
         fetch_ids = {}
         for i, page in enumerate(verdict.pages):
@@ -137,7 +136,7 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
         db["posts"].insert_all([
             {"run_id": run_id, "agency_id": verdict.agency_id, "criterion": verdict.criterion,
              "title": p.title, "url": p.url, "published": iso(p.published), "updated": iso(p.updated),
-             "date_source": p.date_source, "in_period": int(any(start <= d <= end for d in p.dates))}
+             "date_source": p.date_source, "in_period": int(p.within(period))}
             for p in verdict.posts
         ])
         db["verdicts"].insert(verdict_row(run_id, verdict, fetch_ids), replace=True)

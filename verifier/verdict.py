@@ -21,12 +21,6 @@ KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "
               "page": "a page that is not a listing"}
 
 
-def in_period(post: Post, period: tuple[dt.date, dt.date]) -> bool:
-    """A post counts by its published or its updated date."""
-    start, end = period
-    return any(start <= d <= end for d in post.dates)
-
-
 def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int = 1) -> tuple[str, str, int | None, str]:
     """(status, reason, posts_in_year, detail) for one investigated link."""
     if outcome.refused == ERR_OFF_SITE:
@@ -67,7 +61,7 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
     if reading.kind == "page" and not outcome.posts:
         return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
     posts = list(outcome.posts.values())
-    counted = [p for p in posts if in_period(p, period)]
+    counted = [p for p in posts if p.within(period)]
     dated = [p for p in posts if p.dates]
     n = len(counted)
     span = f"{period[0].isoformat()}..{period[1].isoformat()}"
