@@ -213,7 +213,7 @@ def is_above(upper: str, lower: str) -> bool:
     ("/chuyen-muc/" above "/chuyen-muc/x/"), or the same path with fewer query parameters
     ("index.php?nv=news" above "index.php?nv=news&op=x")?"""
     pu, pl = urlsplit(upper), urlsplit(lower)
-    if bare_host((pu.hostname or "").lower()) != bare_host((pl.hostname or "").lower()):
+    if not _same_host(pu, pl):
         return False
     up, low = pu.path.rstrip("/"), pl.path.rstrip("/")
     qu, ql = set(parse_qsl(pu.query)), set(parse_qsl(pl.query))
@@ -230,7 +230,7 @@ def under(url: str, listing: str) -> bool:
     """Does url live under the listing's own address: below its path ("/tin-hoat-dong/x.html" under
     "/tin-hoat-dong/"), or with its query and a value extended by a path ("op=du-an-dau-tu/x.html")?"""
     pu, pl = urlsplit(url), urlsplit(first_page(listing))
-    if bare_host((pu.hostname or "").lower()) != bare_host((pl.hostname or "").lower()):
+    if not _same_host(pu, pl):
         return False
     base = pl.path.rstrip("/")
     if not pl.query:
@@ -242,11 +242,16 @@ def under(url: str, listing: str) -> bool:
                                   for k, v in mine.items())
 
 
+def _same_host(a, b) -> bool:
+    """Two split URLs on one host, the www. twin folded."""
+    return bare_host((a.hostname or "").lower()) == bare_host((b.hostname or "").lower())
+
+
 def same_page(a: str, b: str) -> bool:
     """Equal after folding the www. twin, trailing slash and query order."""
     pa, pb = urlsplit(a), urlsplit(b)
     return (
-        bare_host((pa.hostname or "").lower()) == bare_host((pb.hostname or "").lower())
+        _same_host(pa, pb)
         and (pa.path.rstrip("/") or "/") == (pb.path.rstrip("/") or "/")
         and sorted(parse_qsl(pa.query)) == sorted(parse_qsl(pb.query))
     )

@@ -65,6 +65,6 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
         url=url, kind=page_kind, title=page.title, category=category, posts=posts,
         next_pages=next_pages, forms=pager.postback_forms(page, next_pages),
         feeds=links.feeds(page), article_date=published, article_updated=updated,
-        article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding, empty=empty,
+        article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding,
         updates_shown=updates_shown,
     )

@@ -5,9 +5,7 @@ from __future__ import annotations
 from crawler.categories import ALIAS_SCORE
 from crawler.extract.listing import Group
 from crawler.extract.page import Page
-from crawler.extract.vocabulary import (
-    ARTICLE_JSONLD_TYPE, EMPTY_LISTING, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT,
-)
+from crawler.extract.vocabulary import EMPTY_LISTING, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
 from crawler.text import clean_space, fold_accents, normalise
@@ -48,11 +46,8 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
     # category name: an article, whatever lists of other posts ("Các tin khác") follow it
     if page.is_one_post and heading and not names_category:
         return "article"
-    article_meta = (page.meta.get("og:type", "").lower() == "article"
-                    or "article:published_time" in page.meta
-                    or any(ARTICLE_JSONLD_TYPE.search(s) for s in page.jsonld))
     items = len(best.items) if best is not None else 0
-    if article_meta and not (items >= W.listing_over_article_meta and body_chars < W.article_body_chars):
+    if page.article_meta and not (items >= W.listing_over_article_meta and body_chars < W.article_body_chars):
         return "article"
     # a heading that names the category over a few posts with their summaries: a short listing
     if names_category and items >= 1 and category.criterion:
@@ -84,18 +79,14 @@ def is_soft_404(page: Page, best: Group | None) -> bool:
             return True
     if best is not None and len(best.items) >= W.soft_404_items:
         return False
-    main_text = " ".join(page.text(el) for el in page.body if isinstance(el.tag, str) and not page.chrome(el))
-    key = normalise(fold_accents(main_text))
+    key = page.own_text_key
     return len(key) < W.soft_404_chars and bool(SOFT_404_TEXT.search(key))
 
 
 def is_empty_listing(page: Page) -> bool:
     """The page's own content says there is nothing in this category yet ("Chưa có bài viết", "Nothing here")."""
-    main_text = " ".join(page.text(el) for el in page.body if isinstance(el.tag, str) and not page.chrome(el))
-    key = normalise(fold_accents(main_text))
-    if len(key) >= W.soft_404_chars:
-        return False
-    return bool(EMPTY_LISTING.search(key))
+    key = page.own_text_key
+    return len(key) < W.soft_404_chars and bool(EMPTY_LISTING.search(key))
 
 
 

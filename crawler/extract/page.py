@@ -24,7 +24,7 @@ from crawler.extract.vocabulary import (
     META_DATE_ITEMPROPS, NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
 )
 from crawler.extract.weights import WEIGHTS as W
-from crawler.text import clean_space, nfc
+from crawler.text import clean_space, fold_accents, nfc, normalise
 from crawler.urls import same_page
 
 # --- Decoding and parsing ------------------------------------------------------------------------
@@ -124,12 +124,23 @@ class Page:
         return self.regions.chrome(el)
 
     @cached_property
+    def own_text_key(self) -> str:
+        """The text of the page outside its chrome, accent-folded and normalised, for the phrases that say
+        "not found" or "nothing here yet"."""
+        text = " ".join(self.text(el) for el in self.body if isinstance(el.tag, str) and not self.chrome(el))
+        return normalise(fold_accents(text))
+
+    @cached_property
+    def article_meta(self) -> bool:
+        """The page's <meta> or JSON-LD says it is an article."""
+        return (self.meta.get("og:type", "").lower() == "article" or "article:published_time" in self.meta
+                or any(ARTICLE_JSONLD_TYPE.search(s) for s in self.jsonld))
+
+    @cached_property
     def is_one_post(self) -> bool:
         """The markup says the page is one post: article <meta>, JSON-LD or a single microdata Article,
         or the <body> class the CMS gives a single post's page."""
-        if self.meta.get("og:type", "").lower() == "article" or "article:published_time" in self.meta:
-            return True
-        if any(ARTICLE_JSONLD_TYPE.search(s) for s in self.jsonld):
+        if self.article_meta:
             return True
         if ARTICLE_BODY_CLASS.search(self.body.get("class") or ""):
             return True

@@ -31,8 +31,9 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from crawler.demo_server import PortalServer, Site, load_sites, split_target
+from crawler.demo_server import PortalServer, Site, load_sites
 from crawler.extract import read_page
 from crawler.settings import Limits, RunOptions
 from crawler.spotcheck import spot_check
@@ -89,9 +90,8 @@ def expectation_files(root: Path) -> list[dict]:
 
 def recorded(site: Site, url: str) -> tuple[int, dict[str, str], bytes] | None:
     """(status, headers, body) the recording holds for a URL, or None."""
-    parts = split_target(url.split("://", 1)[1][len(site.host):] or "/")
-    target = parts[0] + ("?" + "&".join(f"{k}={v}" for k, v in parts[1]) if parts[1] else "")
-    route, _ = site.find("GET", target)
+    parts = urlsplit(url)
+    route, _ = site.find("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
     if route is None or route.location:
         return None
     return route.status, {"Content-Type": route.content_type or site.content_type}, route.payload()
@@ -103,7 +103,7 @@ def evaluate_pages(root: Path, scores: dict[str, PlatformScore]) -> None:
         platform = family(exp_file.get("platform", ""))
         score = scores[platform]
         for url, exp in exp_file.get("pages", {}).items():
-            host = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].lower()
+            host = (urlsplit(url).hostname or "").lower()
             site = sites.get(host) or sites.get(host.removeprefix("www."))
             got = recorded(site, url) if site else None
             if got is None:

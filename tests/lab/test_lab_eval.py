@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -66,7 +67,7 @@ def test_every_labelled_page_is_in_its_recording():
         sites = load_sites(root / "portals") if (root / "portals").is_dir() else {}
         for exp in lab_eval.expectation_files(root):
             for url in exp.get("pages", {}):
-                host = re.sub(r"^https?://", "", url).split("/", 1)[0].lower()
+                host = (urlsplit(url).hostname or "").lower()
                 assert host in sites and lab_eval.recorded(sites[host], url) is not None, url
 
 
