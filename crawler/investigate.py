@@ -356,6 +356,9 @@ class Investigation:
             posts=len(reading.posts) if reading else 0,
             warc_record=fetch.warc_record, digest=fetch.digest,
         ))
+        for note in reading.notes if reading else ():
+            if note not in self.outcome.notes:
+                self.outcome.notes.append(note)
 
     def _ask(self, wants: list[Want]) -> list[Want]:
         self._outstanding += len(wants)

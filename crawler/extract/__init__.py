@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from crawler.categories import CategoryMatcher
 from crawler.extract import article, kind, label, links, listing, pager
 from crawler.extract.page import Page, decode, parse_html
+from crawler.extract.weights import WEIGHTS as W
 from crawler.records import Post, PageReading
 
 __all__ = ["read_page", "decode", "parse_html"]
@@ -67,4 +68,6 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
         feeds=links.feeds(page), article_date=published, article_updated=updated,
         article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding,
         updates_shown=updates_shown,
+        notes=(f"page read as far as its first {W.max_page_links} links or {W.max_page_elements} elements",)
+        if page.cut else (),
     )

@@ -59,6 +59,33 @@ def parse_html(text: str, url: str):
     return doc
 
 
+def cut_after(doc, tag: str, limit: int) -> bool:
+    """Drop everything after the `limit`-th element of `tag` ("*": any) in document order, in place.
+
+    True when something was cut. The part kept is what a reader meets first, so a page is read as far
+    as its first `limit` links, whatever follows."""
+    for n, el in enumerate(doc.iter(tag), 1):
+        if n < limit:
+            continue
+        if n > limit:          # doc.iter does not count comments and the like: cut at the first one past
+            _drop_following(el)
+            el.getparent().remove(el)
+            return True
+    return False
+
+
+def _drop_following(el) -> None:
+    """Remove every element after `el` in document order: its later siblings and those of its ancestors."""
+    node = el
+    while node is not None:
+        parent = node.getparent()
+        if parent is None:
+            break
+        while node.getnext() is not None:
+            parent.remove(node.getnext())
+        node = parent
+
+
 # --- The page context ----------------------------------------------------------------------------
 
 
@@ -78,7 +105,9 @@ class Page:
         self.jsonld = [s.text or "" for s in doc.iter("script")
                        if (s.get("type") or "").lower() == "application/ld+json"]
         self.meta = _meta(doc)
+        self.cut = cut_after(doc, "*", W.max_page_elements)
         drop_unseen(doc)
+        self.cut = cut_after(doc, "a", W.max_page_links) or self.cut
         self.doc = doc
         body = doc.find("body")
         self.body = body if body is not None else doc

@@ -14,6 +14,12 @@ from dataclasses import dataclass
 class Weights:
     """The tuning of the extraction core; `WEIGHTS` is the one in use."""
 
+    # -- bounds on the work one page may cost (page.py): a hostile page of 100,000 links is read as far as
+    # a reviewer would scroll, not for minutes on the crawl's event loop while other hosts wait
+    max_page_elements: int = 50_000     # elements parsed into the reading, in document order (before hidden
+                                        # content goes: it bounds that step too); real portal pages have < 5,000
+    max_page_links: int = 2_500         # links read once hidden content is gone; real listings have < 300
+
     # -- votes for the page's own category (label.py)
     breadcrumb_vote: float = 3.0        # the breadcrumb names the page itself
     heading_vote: float = 3.0           # so does the main heading

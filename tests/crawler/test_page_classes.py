@@ -107,3 +107,20 @@ def test_an_english_interface_labels_the_article_date():
     reading = read_page("http://sotnmt.langson.gov.vn/tin-tuc/hoi-nghi-tong-ket.html", article.encode("utf-8"),
                         {"Content-Type": "text/html; charset=utf-8"}, matcher())
     assert reading.kind == "article" and reading.article_date.isoformat() == "2018-11-26"
+
+
+def test_a_page_of_a_hundred_thousand_links_is_read_as_far_as_the_bound():
+    """A hostile listing page (tens of thousands of items, a hidden copy of them) is read as far as the
+    page bound: the first items are the listing's posts, the cut is noted, the hidden copy never counts."""
+    from crawler.extract.weights import WEIGHTS
+    items = "".join(f'<li class="item"><a href="/tin/bai-{i}.html">Thông báo số {i} về việc triển khai công tác'
+                    f'</a> <span>{i % 28 + 1:02d}/03/2018</span></li>' for i in range(3 * WEIGHTS.max_page_links))
+    page = (f'<html><head><title>Sở TNMT</title></head><body><div style="display:none"><ul>{items}</ul></div>'
+            f'<h1>Thông tin chỉ đạo, điều hành</h1><ul>{items}</ul></body></html>')
+    reading = read(page)
+    assert reading.kind == "listing" and reading.category.criterion == "chi-dao-dieu-hanh"
+    assert len(reading.posts) == WEIGHTS.max_page_links
+    assert reading.posts[0].title.startswith("Thông báo số 0 ") and str(reading.posts[0].published) == "2018-03-01"
+    assert any("first 2500 links" in n for n in reading.notes)
+    small = read(f'<html><body><h1>Thông tin chỉ đạo, điều hành</h1><ul>{items[:5000]}</ul></body></html>')
+    assert small.notes == () and len(small.posts) > 10
