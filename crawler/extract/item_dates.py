@@ -34,6 +34,10 @@ def item_dates(page: Page, item, title_link) -> ItemDates:
         memo[item] = (
             _time_element_dates(item)                  # <time datetime> is explicit
             or _visible_dates(item, title_link)        # "05/03/2018" on a date-classed line, then nearby text
+            or _date_inside_link(title_link)           # "<a>Tiêu đề <em>(27/07/2018)</em></a>"
+            # a lead headline's date is on the lines after it ("<h2>title</h2><div>10/01/2019</div>")
+            or next((d for line in page.lead_lines.get(item, ())
+                     if (d := _time_element_dates(line) or _visible_dates(line, None))), None)
             or NO_DATES
         )
     return memo[item]
@@ -44,6 +48,20 @@ def _time_element_dates(item) -> ItemDates | None:
         value = parse_machine_date(t.get("datetime") or "") if t.get("datetime") else None
         if value:
             return ItemDates(value, None, clean_space(t.get("datetime")), "time")
+    return None
+
+
+def _date_inside_link(link) -> ItemDates | None:
+    """A date on its own element inside the title link (a date line in a card that is one link, a date in
+    brackets after the title): the date is all that element says, so it is not a date quoted by the title."""
+    if link is None:
+        return None
+    for node, text in text_nodes(link):
+        if node is link:
+            continue
+        matches = find_dates(text)
+        if len(matches) == 1 and len(text) - len(matches[0].text) <= W.link_date_slack:
+            return ItemDates(matches[0].value, None, matches[0].text, "listing")
     return None
 
 

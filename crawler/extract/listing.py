@@ -11,9 +11,11 @@ and a lead post set apart before it.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from crawler.dates import find_dates
 from crawler.extract.chrome import is_chrome_element, is_side_box_title
 from crawler.extract.item_dates import item_dates
 from crawler.extract.page import Page, short_label
@@ -38,6 +40,7 @@ class Group:
     score: float = 0.0
     box_title: str | None = None
     box_criterion: str | None = None
+    further: bool = False       # a "Các tin khác" box of the category's own further posts
 
 
 def find_groups(page: Page) -> list[Group]:
@@ -96,10 +99,16 @@ def _scored(page: Page, g: Group, page_category: str | None) -> Group:
         score *= W.side_column_factor
     box = box_title(page, g)
     box_criterion = None
+    further = False
     if box:
         if is_side_box_title(box):
-            return replace(g, box_title=box)
+            if not all(h and under(h, page.url) for h in hrefs):
+                return replace(g, box_title=box)
+            further = True      # every post under the category's own address: its further posts, not a
+            # site-wide box ("Các tin khác" on a NukeViet category page lists the next page's posts)
         box_criterion = page.match(box)[0]
+        if page_category and normalise(box) in page.sub_categories:
+            box_criterion = page_category        # a sub-category's box on its parent's page
         if box_criterion and page_category and box_criterion != page_category:
             # a box of another category (home page, "latest" boxes)
             return replace(g, box_title=box, box_criterion=box_criterion)
@@ -107,15 +116,24 @@ def _scored(page: Page, g: Group, page_category: str | None) -> Group:
             score *= W.own_box_boost
     if len(g.items) == 1:
         score *= W.single_item_factor
-    return replace(g, score=score, box_title=box, box_criterion=box_criterion)
+    return replace(g, score=score, box_title=box, box_criterion=box_criterion, further=further)
 
 
 def best_group(page: Page, groups: list[Group]) -> Group | None:
     """The listing: the best-scored group with its twins and lead post, or None."""
-    candidates = sorted((g for g in groups if g.score > 0), key=lambda g: g.score, reverse=True)
+    candidates = sorted((g for g in groups if g.score > 0), key=lambda g: (not g.further, g.score), reverse=True)
     if not candidates:
         return None
-    return _merge_twins(page, candidates[0], candidates)
+    best = _with_sub_boxes(page, _merge_twins(page, candidates[0], candidates), candidates)
+    return _with_further(best, [g for g in candidates if g.further and g is not candidates[0]])
+
+
+def _with_further(best: Group, further: list[Group]) -> Group:
+    """The listing's items, then those of the boxes of the category's own further posts after it."""
+    items = list(best.items)
+    for g in further:
+        items.extend(i for i in g.items if i not in items)
+    return replace(best, items=tuple(items)) if len(items) > len(best.items) else best
 
 
 def posts(page: Page, group: Group) -> tuple[Post, ...]:
@@ -130,9 +148,18 @@ def posts(page: Page, group: Group) -> tuple[Post, ...]:
             continue
         seen.add(key)
         published, updated, date_text, source = dates_of(page, item)
+        title = _without_date(title, date_text)
         out.append(Post(title=title, url=href, published=published, updated=updated,
                         date_source=source, date_text=date_text))
     return tuple(out)
+
+
+def _without_date(title: str, date_text: str) -> str:
+    """The title without the post's own date written after it inside the link: "Tiêu đề (02/09/2017)"."""
+    if not date_text:
+        return title
+    stripped = re.sub(r"\s*[(\[]?\s*" + re.escape(date_text) + r"\s*[)\]]?\s*$", "", title)
+    return stripped if stripped != title and len(stripped) >= W.min_title_chars else title
 
 
 def _names_a_category(page: Page, text: str) -> bool:
@@ -142,10 +169,16 @@ def _names_a_category(page: Page, text: str) -> bool:
 
 def _without_badge(text: str, title_attr: str | None) -> str:
     """The link text without a list number or badge before the title ("1 Lịch công tác ..." in NukeViet's
-    numbered lists), when the link's title attribute gives the title itself."""
+    numbered lists) or a date after it, when the link's title attribute gives the title itself."""
     wanted = clean_space(title_attr or "")
-    if wanted and text != wanted and text.endswith(wanted) and len(text) - len(wanted) <= W.badge_chars:
+    if not wanted or text == wanted:
+        return text
+    if text.endswith(wanted) and len(text) - len(wanted) <= W.badge_chars:
         return wanted
+    rest = text[len(wanted):] if text.startswith(wanted) else ""
+    dates = find_dates(rest)
+    if len(dates) == 1 and len(rest.strip(" ()[]-–")) - len(dates[0].text) <= W.link_date_slack:
+        return wanted       # the date written after the title inside its link: "Tiêu đề (27/07/2018)"
     return text
 
 
@@ -242,7 +275,7 @@ def _item_like(page: Page, el, sig) -> bool:
     if not (sig[0] in ITEM_TAGS or any(ITEM_CLASS.search(c) for c in sig[1]) or _headed_here(page, el)):
         return False
     # a list of post links or a table inside: a box; a date line written as a list ("⏰ 08/08/2018 · 145") is not
-    if any(_titled(li) for li in el.xpath(".//ul/li | .//ol/li")) or el.find(".//table") is not None:
+    if any(_titled(li) for li in el.xpath("./li | .//ul/li | .//ol/li")) or el.find(".//table") is not None:
         return False
     return len(page.text(el)) < W.max_lone_item_chars
 
@@ -328,22 +361,72 @@ def _merge_twins(page: Page, best: Group, candidates: list[Group]) -> Group:
     return replace(best, items=tuple(items))
 
 
+def _with_sub_boxes(page: Page, best: Group, candidates: list[Group]) -> Group:
+    """A parent category's page: a box of the parent's own posts and a box per sub-category, side by side
+    with the same markup. When the page's menus nest one of the boxes' titles under the page's own entry,
+    the posts of every sibling box still scored as this page's (own or sub-category titles, or none) are
+    the listing's, each box with its lead post."""
+    alike = [g for g in candidates if g.signature == best.signature]
+    box = best.parent
+    for _ in range(W.sub_box_levels):
+        parent = box.getparent()
+        if parent is None or parent is page.body:
+            return best
+        inside = {sib: [g for g in alike if _within(g.parent, sib)]
+                  for sib in parent if isinstance(sib.tag, str) and signature(sib) == signature(box)}
+        if sum(1 for groups in inside.values() if groups) >= 2:
+            break
+        box = parent
+    else:
+        return best
+    titled = [g for gs in inside.values() for g in gs if g.box_title and normalise(g.box_title) in page.sub_categories]
+    if not titled:
+        return best
+    items = list(best.items)
+    for sib, groups in inside.items():
+        for g in groups:
+            if g.items[0] not in items:
+                items.extend(_with_lead(page, g).items)
+    order = {el: i for i, el in enumerate(parent.iter())}
+    items.sort(key=lambda el: order.get(el, 0))
+    return replace(best, items=tuple(dict.fromkeys(items)))
+
+
+def _within(el, ancestor) -> bool:
+    return el is ancestor or any(a is ancestor for a in el.iterancestors())
+
+
 def _with_lead(page: Page, best: Group) -> Group:
     """A lead ("hot", "featured") post set apart just before the list belongs to the listing."""
     known = {page.abs(title_link(page, i).get("href")) for i in best.items}
     # a lead card before the first item in the same container (a grid's larger first card), or just
-    # before the container
-    lead = _lead_before(page, best.items[0].getprevious(), known) or _lead_before(page, best.parent.getprevious(), known)
+    # before the container (or before the wrapper the container is the first thing in)
+    container = best.parent
+    for _ in range(W.lead_wrapper_levels):
+        if container.getprevious() is not None or container.getparent() is None:
+            break
+        container = container.getparent()
+    lead = _lead_before(page, best.items[0].getprevious(), known) or _lead_before(page, container.getprevious(), known)
     if not lead:
         return best
     return replace(best, items=tuple(lead) + best.items)
 
 
 def _lead_before(page: Page, sib, known: set) -> list:
-    """Up to `lead_siblings` elements before `sib`'s position that are each one post with its own link."""
+    """Up to `lead_siblings` elements before `sib`'s position that are each one post with its own link;
+    a linked headline with its date and summary lines after it (a featured post) is one too."""
     lead = []
     for _ in range(W.lead_siblings):
-        if sib is None or not isinstance(sib.tag, str) or sib.tag in HEADING_TAGS:
+        sib = _headline_before(page, sib)
+        if sib is None or not isinstance(sib.tag, str):
+            break
+        if sib.tag in HEADING_TAGS and not lead:
+            links = [a for a in sib.iter("a") if page.abs(a.get("href"))]
+            if len(links) == 1 and page.abs(links[0].get("href")) not in known \
+                    and len(page.text(links[0])) >= W.min_lead_title_chars:
+                lead.insert(0, sib)
+            break
+        if sib.tag in HEADING_TAGS:
             break
         link = title_link(page, sib) if is_small(sib) and not is_chrome_element(sib) else None
         hrefs = {page.abs(a.get("href")) for a in sib.iter("a") if page.abs(a.get("href"))}
@@ -352,3 +435,17 @@ def _lead_before(page: Page, sib, known: set) -> list:
         lead.insert(0, sib)
         sib = sib.getprevious()
     return lead
+
+
+def _headline_before(page: Page, sib):
+    """`sib`, or the linked headline a few lines before it when those lines (a date, a summary, a rule)
+    hold no link."""
+    node, lines = sib, []
+    while node is not None and isinstance(node.tag, str) and node.tag not in HEADING_TAGS \
+            and node.find(".//a") is None and len(lines) < W.lead_siblings + 2:
+        lines.insert(0, node)
+        node = node.getprevious()
+    if node is not None and isinstance(node.tag, str) and node.tag in HEADING_TAGS and lines:
+        page.lead_lines[node] = tuple(lines)
+        return node
+    return sib

@@ -117,6 +117,7 @@ class Page:
         self.title_links: dict = {}     # listing item -> its title anchor or None (listing.title_link)
         self.link_scores: dict = {}     # anchor -> its score as a title link, 0 for none (listing.title_link)
         self.item_dates: dict = {}      # listing item -> its ItemDates (item_dates.item_dates)
+        self.lead_lines: dict = {}      # a lead headline -> the date and summary lines after it (listing)
         self.regions = Regions(self.body, self.text)
         title_el = doc.find(".//title")
         self.title = self.text(title_el) if title_el is not None else ""
@@ -158,6 +159,24 @@ class Page:
         "not found" or "nothing here yet"."""
         text = " ".join(self.text(el) for el in self.body if isinstance(el.tag, str) and not self.chrome(el))
         return normalise(fold_accents(text))
+
+    @cached_property
+    def sub_categories(self) -> frozenset[str]:
+        """The names (normalised) of the categories the page's menus nest under the page's own entry:
+        a parent category's page shows boxes of these, and their posts are the parent's."""
+        names = set()
+        for a in self.body.iter("a"):
+            href = self.abs(a.get("href"))
+            if not href or not same_page(href, self.url):
+                continue
+            entry = next((x for x in a.iterancestors("li")), None)
+            if entry is None:
+                continue
+            for sub in entry.iterfind(".//li//a"):
+                text = self.link_text(sub)
+                if text and sub is not a:
+                    names.add(normalise(text))
+        return frozenset(names)
 
     @cached_property
     def article_meta(self) -> bool:

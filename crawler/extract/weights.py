@@ -58,6 +58,8 @@ class Weights:
     box_heading_children: int = 3       # a heading's wrapper has at most this many children
     lead_siblings: int = 2              # lead ("hot") posts set apart before a list
     min_lead_title_chars: int = 20      # a lead post's title is a real title
+    sub_box_levels: int = 7             # ancestors of the listing searched for the boxes of a parent's page
+    lead_wrapper_levels: int = 2        # wrappers a list may be the first thing in, its lead before them
 
     # -- chrome (chrome.py)
     wrapper_share: float = 0.5          # a chrome-named element holding more of the page's text wraps the page
@@ -79,6 +81,7 @@ class Weights:
     # -- dates of listing items (item_dates.py) and articles (article.py)
     date_class_levels: int = 4          # ancestors searched for a date-like class name
     item_date_slack: int = 40           # a text this much longer than its date is a date line
+    link_date_slack: int = 4            # a date element inside a title link says little else: "(27/07/2018)"
     item_label_chars: int = 25          # text before a date read for its label
     document_context_chars: int = 60    # text before a date read for a document number or type
     article_date_slack: int = 50        # the same on article pages (labels are longer there)

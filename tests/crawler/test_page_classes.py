@@ -124,3 +124,68 @@ def test_a_page_of_a_hundred_thousand_links_is_read_as_far_as_the_bound():
     assert any("first 2500 links" in n for n in reading.notes)
     small = read(f'<html><body><h1>Thông tin chỉ đạo, điều hành</h1><ul>{items[:5000]}</ul></body></html>')
     assert small.notes == () and len(small.posts) > 10
+
+
+NV = "http://soyte.example.gov.vn"
+NV_MENU = (f'<ul class="nav"><li><a href="{NV}/">Trang nhất</a></li><li class="active"><a href="{NV}/tin-tuc/">'
+           'Tin tức - Sự kiện</a><ul><li><a href="/tin-hoat-dong/">Tin hoạt động</a></li>'
+           '<li><a href="/dieu-hanh/">Điều hành - Chỉ đạo</a></li></ul></li></ul>')
+
+
+def _box(title: str, lead: tuple, rest: list) -> str:
+    head = f'<div class="panel-heading"><h4><a href="/{title[1]}/">{title[0]}</a></h4></div>' if title else ""
+    items = "".join(f'<li><a href="{u}" title="{t}">{t}</a></li>' for u, t in rest)
+    return (f'<div class="news_column"><div class="panel">{head}<div class="panel-body"><div class="row">'
+            f'<div class="col-md-16"><h3><a href="{lead[0]}">{lead[1]}</a></h3><div class="text-muted">'
+            f'<span>{lead[2]} 08:00</span></div>Tóm tắt của bài viết đầu tiên trong hộp.</div>'
+            f'<div class="col-md-8"><ul class="related">{items}</ul></div></div></div></div></div>')
+
+
+def test_a_parent_category_page_lists_the_posts_of_its_sub_category_boxes():
+    """A parent category's page (NukeViet's viewcat_main): a box per sub-category, each a lead post with its
+    date on the lines after the headline and a list. The menus nest the boxes' titles under the page's own
+    entry, so every box's posts are the parent's; a box of a category nested elsewhere is not."""
+    boxes = (_box(("Tin hoạt động", "tin-hoat-dong"), ("/tin-hoat-dong/so-ket-6-thang-71.html",
+                  "Sơ kết công tác y tế 6 tháng đầu năm 2019", "17/06/2019"),
+                  [("/tin-hoat-dong/hien-mau-56.html", "Kỷ niệm ngày thành lập Hội Chữ thập đỏ tỉnh"),
+                   ("/tin-hoat-dong/vac-xin-49.html", "Triển khai tiêm vắc xin sởi cho trẻ em"),
+                   ("/tin-hoat-dong/tim-bam-sinh-45.html", "Khám sàng lọc tim bẩm sinh cho trẻ em")])
+             + _box(("Điều hành - Chỉ đạo", "dieu-hanh"), ("/dieu-hanh/lich-cong-tac-62.html",
+                    "Lịch công tác của Ban Giám đốc Sở tuần 07", "14/02/2019"),
+                    [("/dieu-hanh/ket-luan-47.html", "Kết luận của Giám đốc Sở tại buổi giao ban tháng 7"),
+                     ("/dieu-hanh/truc-tet-58.html", "Thông báo phân công trực Tết Dương lịch của Sở")]))
+    page = (f'<html><head><title>Tin tức - Sự kiện</title></head><body>{NV_MENU}<div class="breadcrumbs">'
+            f'<a href="{NV}/">Trang nhất</a> <a href="{NV}/tin-tuc/">Tin tức - Sự kiện</a></div>'
+            f'<div class="main">{boxes}</div></body></html>')
+    reading = read_page(f"{NV}/tin-tuc/", page.encode(), {"Content-Type": "text/html; charset=utf-8"}, matcher())
+    assert reading.kind == "listing" and reading.category.criterion == "tin-tuc-su-kien"
+    assert [(p.title, str(p.published)) for p in reading.posts] == [
+        ("Sơ kết công tác y tế 6 tháng đầu năm 2019", "2019-06-17"),
+        ("Kỷ niệm ngày thành lập Hội Chữ thập đỏ tỉnh", "None"), ("Triển khai tiêm vắc xin sởi cho trẻ em", "None"),
+        ("Khám sàng lọc tim bẩm sinh cho trẻ em", "None"),
+        ("Lịch công tác của Ban Giám đốc Sở tuần 07", "2019-02-14"),
+        ("Kết luận của Giám đốc Sở tại buổi giao ban tháng 7", "None"),
+        ("Thông báo phân công trực Tết Dương lịch của Sở", "None")]
+    # the same boxes, the menus nesting nothing under the page: only the best box is the listing
+    flat = page.replace(NV_MENU, f'<ul class="nav"><li><a href="{NV}/tin-tuc/">Tin tức - Sự kiện</a></li></ul>')
+    alone = read_page(f"{NV}/tin-tuc/", flat.encode(), {"Content-Type": "text/html; charset=utf-8"}, matcher())
+    assert "Lịch công tác của Ban Giám đốc Sở tuần 07" not in [p.title for p in alone.posts]
+
+
+def test_a_box_of_further_posts_under_the_category_address_is_the_listings_own():
+    """"Các tin khác" after a NukeViet category's items lists the category's next posts (every link under its
+    address, the date in brackets inside the link): they are its posts, title without the date. The same box
+    linking all over the site is the site-wide box of class 3 and stays out."""
+    main = "".join(f'<div class="panel"><h3><a href="/tin-hoat-dong/bai-{i}.html">Tin hoạt động số {i} của Sở Y tế '
+                   f'tỉnh</a></h3><p class="date">0{i}/11/2018</p></div>' for i in range(1, 4))
+    def page(prefix):
+        further = "".join(f'<li><a href="{prefix}/bai-{i}.html" title="Bài cũ hơn số {i} của chuyên mục">Bài cũ hơn số'
+                          f' {i} của chuyên mục <em>(0{i}/05/2018)</em></a></li>' for i in range(4, 6))
+        return (f'<html><body><h1>Tin hoạt động</h1><div class="list">{main}</div><div class="other">'
+                f'<h4>Các tin khác</h4><ul class="related">{further}</ul></div></body></html>')
+    own = read_page(f"{NV}/tin-hoat-dong/", page("/tin-hoat-dong").encode(), {}, matcher())
+    assert [(p.title, str(p.published)) for p in own.posts][-2:] == [
+        ("Bài cũ hơn số 4 của chuyên mục", "2018-05-04"), ("Bài cũ hơn số 5 của chuyên mục", "2018-05-05")]
+    assert len(own.posts) == 5
+    site_wide = read_page(f"{NV}/tin-hoat-dong/", page("/van-ban").encode(), {}, matcher())
+    assert len(site_wide.posts) == 3
