@@ -144,7 +144,10 @@ class Investigation:
         if first:
             self.outcome.first = fetch
             self.outcome.first_reading = reading
-            self.outcome.redirected_home = self._redirected_home(fetch)
+            # a category address that answers with the home page itself (WordPress with plain permalinks
+            # ignores an unknown path) is missing there, as one that redirects home is
+            self.outcome.redirected_home = self._redirected_home(fetch) or (
+                reading is not None and reading.kind == "home" and not self._is_home(fetch.final_url))
             if reading is None or not self._is_our_listing(reading, fetch):
                 self._stop_paging = True
                 if reading is not None and reading.kind == "page" and reading.category.criterion == self.criterion:
@@ -321,9 +324,10 @@ class Investigation:
             return False
         if is_above(fetch.final_url, fetch.url):
             return True
-        if self.scope is None:
-            return is_home_url(fetch.final_url) and not is_home_url(fetch.url)
-        return self.scope.is_home(fetch.final_url) and not self.scope.is_home(fetch.url)
+        return self._is_home(fetch.final_url) and not self._is_home(fetch.url)
+
+    def _is_home(self, url: str) -> bool:
+        return self.scope.is_home(url) if self.scope is not None else is_home_url(url)
 
     def _discover(self, reading: PageReading) -> str | None:
         """The home-page navigation link that names this criterion best, inside the portal."""

@@ -46,7 +46,9 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
     if status >= 400:
         return FAIL, "unreachable", None, f"HTTP {status}"
     if outcome.redirected_home:
-        return FAIL, "not_found", None, f"redirected to {first.final_url}, the home page or a page above the category"
+        if first.redirects:
+            return FAIL, "not_found", None, f"redirected to {first.final_url}, the home page or a page above the category"
+        return FAIL, "not_found", None, f"{first.final_url} answers with the home page: the category is not there"
     if reading is None:
         return FAIL, "wrong_category", None, "the page is not HTML"
     if reading.kind == "error":

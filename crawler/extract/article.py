@@ -55,6 +55,8 @@ def _published(page: Page) -> tuple[dt.date | None, dt.date | None, str | None]:
         return published, updated, "time"
     # "Ngày đăng: 05/07/2018" below the headline, as most portals show it
     published, visible_updated = _visible_article_date(page)
+    if published is None:
+        published, visible_updated = visible_updated, None     # only an update line: the date it shows
     return published, updated or visible_updated, "article" if published else None
 
 
@@ -108,7 +110,8 @@ def _first(matches):
 
 
 def _visible_article_date(page: Page) -> tuple[dt.date | None, dt.date | None]:
-    """The date line of an article: labelled dates, date-classed elements, short lines near the title.
+    """The date line of an article: labelled dates, date-classed elements, short lines near the title;
+    (published, updated), each None when the page does not show it.
 
     Scans from the main heading down and stops at the first side box ("Các tin khác"),
     whose dates belong to other posts."""
@@ -141,9 +144,10 @@ def _visible_article_date(page: Page) -> tuple[dt.date | None, dt.date | None]:
     if not candidates:
         return None, None
     candidates.sort(key=lambda c: (c[0], c[1]))
-    first = candidates[0]
-    updated = next((c[2] for c in candidates if c[3] and c[0] == first[0]), None)
-    return first[2], updated if updated != first[2] else None
+    best = candidates[0][0]
+    published = next((c[2] for c in candidates if not c[3] and c[0] == best), None)
+    updated = next((c[2] for c in candidates if c[3] and c[0] == best), None)
+    return published, updated if updated != published else None
 
 
 def _article_container(page: Page, h1):

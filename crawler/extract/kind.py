@@ -5,7 +5,7 @@ from __future__ import annotations
 from crawler.categories import ALIAS_SCORE
 from crawler.extract.listing import Group
 from crawler.extract.page import Page
-from crawler.extract.vocabulary import EMPTY_LISTING, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
+from crawler.extract.vocabulary import EMPTY_LISTING, HOME_BODY_CLASS, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
 from crawler.text import clean_space, fold_accents, normalise
@@ -31,7 +31,8 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
         return "error"
     if is_soft_404(page, best):
         return "error"
-    if is_home_url(page.url, page.scope_prefix) or _later_home_page(page):
+    if is_home_url(page.url, page.scope_prefix) or _later_home_page(page) \
+            or HOME_BODY_CLASS.search(page.body.get("class") or ""):
         return "home"
     # boxes of several categories and no category of its own: a home page at another address
     boxed = {g.box_criterion for g in groups if g.box_criterion and not page.chrome(g.parent)}

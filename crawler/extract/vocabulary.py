@@ -170,6 +170,9 @@ ARTICLE_JSONLD_TYPE = re.compile(r'"@type"\s*:\s*"(News)?Article|BlogPosting"')
 ARTICLE_ITEMTYPE = re.compile(r"schema\.org/(News|Blog)?(Article|Posting)\b|schema\.org/BlogPosting", re.I)
 # <body> classes the CMSes give a single post's page: WordPress "single-post", Drupal "node-type-article"
 # with "page-node-12", Joomla "view-article", DNN/others "article-detail".
+# The <body> class CMSes give the front page, at whatever address it answers (WordPress "home" on an unknown
+# path under plain permalinks, Drupal "front"); "not-front" and "blog" are other pages
+HOME_BODY_CLASS = re.compile(r"(?:^|\s)(?:home|front|frontpage|home-page|page-home)(?:\s|$)", re.I)
 ARTICLE_BODY_CLASS = re.compile(
     r"(?:^|\s)(?:single-post|single-format-\w+|postid-\d+|page-node-\d+|view-article|article-detail"
     r"|news-detail|detail-page)(?:\s|$)", re.I)

@@ -189,3 +189,35 @@ def test_a_box_of_further_posts_under_the_category_address_is_the_listings_own()
     assert len(own.posts) == 5
     site_wide = read_page(f"{NV}/tin-hoat-dong/", page("/van-ban").encode(), {}, matcher())
     assert len(site_wide.posts) == 3
+
+
+@pytest.mark.parametrize(("body_class", "kind"), [
+    ("home blog wp-embed-responsive", "home"),      # WordPress's front page, served at an unknown path
+    ("html front logged-in", "home"),               # Drupal's
+    ("html not-front page-taxonomy", "listing"),    # any other Drupal page
+    ("archive category blog", "listing"),
+])
+def test_the_front_page_at_another_address_is_the_home_page(body_class, kind):
+    """WordPress with plain permalinks ignores an unknown path and serves the front page with 200: the
+    <body> class the CMS gives its front page says so, whatever the address."""
+    items = "".join(f'<article><h2><a href="/?p={i}">Bài viết số {i} về hoạt động của huyện Hòa An</a></h2>'
+                    f'<time datetime="2018-0{i}-01">01/0{i}/2018</time></article>' for i in range(1, 5))
+    page = f'<html><body class="{body_class}"><main>{items}</main></body></html>'
+    assert read_page("http://hoaan.example.gov.vn/khong-ton-tai/", page.encode(), {}, matcher()).kind == kind
+
+
+def test_an_update_line_in_the_article_text_dates_the_update():
+    """A block theme shows only the publication date (<time>); the editor wrote the update into the text
+    ("Cập nhật lúc 14:20 ngày 20/08/2018: ..."). The update counts, the document date in the text does not."""
+    page = ('<html><body class="post-template-default single single-post postid-12"><main>'
+            '<h1>Quy hoạch xây dựng vùng huyện Hòa An đến năm 2030</h1><time datetime="2017-11-14">14/11/2017</time>'
+            '<div class="entry-content"><p>Quy hoạch được phê duyệt tại Quyết định số 1789/QĐ-UBND ngày 10/11/2017.</p>'
+            '<p><em>Cập nhật lúc 14:20 ngày 20/08/2018:</em> bổ sung bản đồ định hướng phát triển không gian.</p>'
+            '</div></main></body></html>')
+    reading = read_page("http://hoaan.example.gov.vn/2017/11/quy-hoach/", page.encode(), {}, matcher())
+    assert (reading.kind, str(reading.article_date), str(reading.article_updated)) == \
+        ("article", "2017-11-14", "2018-08-20")
+    assert reading.updates_shown
+    alone = page.replace('<time datetime="2017-11-14">14/11/2017</time>', "")
+    only = read_page("http://hoaan.example.gov.vn/2017/11/quy-hoach/", alone.encode(), {}, matcher())
+    assert (str(only.article_date), only.article_updated) == ("2018-08-20", None)
