@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from crawler.categories import ALIAS_SCORE
-from crawler.extract.listing import Group
+from crawler.extract import pager
+from crawler.extract.listing import Group, item_has_date
 from crawler.extract.page import Page
-from crawler.extract.vocabulary import EMPTY_LISTING, HOME_BODY_CLASS, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
+from crawler.extract.vocabulary import EMPTY_LISTING, HOME_BODY_CLASS, STATIC_PAGE_BODY_CLASS, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
 from crawler.text import clean_space, fold_accents, normalise
@@ -41,13 +42,17 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
     # a category that says it has nothing yet is an empty listing, whatever boxes stand beside it
     if category.criterion and is_empty_listing(page):
         return "listing"
+    items = len(best.items) if best is not None else 0
+    # the CMS says the page is a static page ("Liên hệ", "Lãnh đạo Sở"), whatever its length and its tables
+    # of departments; a static page that holds a list of dated posts (a Query Loop) is a listing
+    if STATIC_PAGE_BODY_CLASS.search(page.body.get("class") or "") and not _lists_posts(page, best):
+        return "page"
     heading = page.main_heading or ""
     names_category = bool(heading) and page.match(heading)[0] is not None
     # the CMS says the page is one post (meta, JSON-LD, microdata, <body> class) and its headline is no
     # category name: an article, whatever lists of other posts ("Các tin khác") follow it
     if page.is_one_post and heading and not names_category:
         return "article"
-    items = len(best.items) if best is not None else 0
     if page.article_meta and not (items >= W.listing_over_article_meta and body_chars < W.article_body_chars):
         return "article"
     # a heading that names the category over a few posts with their summaries: a short listing
@@ -71,6 +76,14 @@ def page_kind(page: Page, groups: list[Group], best: Group | None, category: Cat
     if items >= 1:
         return "listing"
     return "page"
+
+
+def _lists_posts(page: Page, best: Group | None) -> bool:
+    """Does the listing found look like one of posts: most of its items dated, or a pager below it?"""
+    if best is None:
+        return False
+    dated = sum(1 for item in best.items if item_has_date(page, item))
+    return dated * 2 >= len(best.items) or bool(pager.next_pages(page))
 
 
 def is_soft_404(page: Page, best: Group | None) -> bool:

@@ -208,7 +208,8 @@ class Page:
             if self.chrome(el) or self._links_away(el):
                 continue
             text = self.text(el)
-            if text and not is_side_box_title(text):
+            # a side box's title ("Liên hệ", "Tin mới") is never the page's, unless it is the page's <h1>
+            if text and (el.tag == "h1" or not is_side_box_title(text)):
                 return text
         for el in self.body.iter(*TITLE_LIKE_TAGS):
             if TITLE_CLASS.search(el.get("class", "") or "") and not self.chrome(el) and not self._links_away(el):

@@ -101,8 +101,10 @@ ACTIVE_CLASS = re.compile(r"\b(active|current|selected|current-menu-item|is-acti
 ITEM_CLASS = re.compile(r"item|news|post|entry|row|tin|bai|article|record|result", re.I)
 # Classes that vary between the items of one list (alternation, position, highlight): not its signature.
 SIGNATURE_NOISE = re.compile(
-    r"\d|^(odd|even|first|last|active|current|selected|clearfix|item-?\d*|row-?\d*|views-row-\w+|sticky|featured"
-    r"|hot|noibat|noi-bat|highlight|lead|top|new|moi)$|alt(ernat)?", re.I)
+    r"\d|^(clearfix|item-?\d*|row-?\d*|views-row-\w+)$"
+    # a state of one item, alone or as a suffix ("sticky", Drupal's "node-sticky", "is-featured")
+    r"|(?:^|[-_])(odd|even|first|last|active|current|selected|sticky|featured|promoted|hot|noibat|noi-bat"
+    r"|highlight|lead|top|new|moi)$|alt(ernat)?", re.I)
 # Where class and id names split into tokens: camelCase humps, and _ - : . and spaces.
 NAME_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 NAME_SPLIT = re.compile(r"[\s_\-:.]+")
@@ -173,6 +175,9 @@ ARTICLE_ITEMTYPE = re.compile(r"schema\.org/(News|Blog)?(Article|Posting)\b|sche
 # The <body> class CMSes give the front page, at whatever address it answers (WordPress "home" on an unknown
 # path under plain permalinks, Drupal "front"); "not-front" and "blog" are other pages
 HOME_BODY_CLASS = re.compile(r"(?:^|\s)(?:home|front|frontpage|home-page|page-home)(?:\s|$)", re.I)
+# The <body> class CMSes give a static page (WordPress's pages, Drupal's basic pages): an introduction, a
+# contact page, never a post, even where the same CMS marks posts with a class the article rule reads
+STATIC_PAGE_BODY_CLASS = re.compile(r"(?:^|\s)(?:page-id-\d+|page-template-default|node-type-page)(?:\s|$)", re.I)
 ARTICLE_BODY_CLASS = re.compile(
     r"(?:^|\s)(?:single-post|single-format-\w+|postid-\d+|page-node-\d+|view-article|article-detail"
     r"|news-detail|detail-page)(?:\s|$)", re.I)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crawler.categories import CategoryMatcher
 from crawler.extract import read_page
+from crawler.urls import same_page
 from crawler.text import clean_space, nfc
 from verifier.rulebook import load_rulebook
 
@@ -99,6 +100,15 @@ def evaluate() -> Score:
     return score
 
 
+def _distinct(urls) -> list[str]:
+    """The URLs, one per page (the product's own equality: www. twin, trailing slash, query order)."""
+    out: list[str] = []
+    for u in urls:
+        if not any(same_page(u, seen) for seen in out):
+            out.append(u)
+    return out
+
+
 def score_page(score: Score, name: str, exp: dict, reading) -> None:
     """Add one page's reading, compared with its expectation, to the score."""
     score.pages += 1
@@ -114,12 +124,13 @@ def score_page(score: Score, name: str, exp: dict, reading) -> None:
         score.failures.append(f"{name}: category {got_cat} != {want_cat} (label {reading.category.label!r})")
     if exp["kind"] == "listing":
         _score_posts(score, name, exp, reading)
-        wanted_next = list(exp.get("next_pages", []))
+        # pages, not spellings: "?query-1-page=2&page_id=34" and "/?page_id=34&query-1-page=2" are one page
+        wanted_next = _distinct(exp.get("next_pages", []))
+        got_next = _distinct(reading.next_pages)
         score.next_expected += len(wanted_next)
-        got_next = set(reading.next_pages)
         score.next_found += len(got_next)
         for u in wanted_next:
-            if u in got_next:
+            if any(same_page(u, g) for g in got_next):
                 score.next_found_ok += 1
             else:
                 score.failures.append(f"{name}: next page missing {u}")

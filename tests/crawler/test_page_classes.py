@@ -221,3 +221,20 @@ def test_an_update_line_in_the_article_text_dates_the_update():
     alone = page.replace('<time datetime="2017-11-14">14/11/2017</time>', "")
     only = read_page("http://hoaan.example.gov.vn/2017/11/quy-hoach/", alone.encode(), {}, matcher())
     assert (str(only.article_date), only.article_updated) == ("2018-08-20", None)
+
+
+@pytest.mark.parametrize(("body_class", "rows", "kind"), [
+    ("page-template-default page page-id-35", "", "page"),                 # WordPress's "Liên hệ" page
+    ("html not-front page-node page-node-5 node-type-page", "table", "page"),  # Drupal's, a table of contacts
+    ("page-template-default page page-id-34", "dated", "listing"),         # a Query Loop of posts on a page
+])
+def test_a_static_page_is_a_page_whatever_its_tables(body_class, rows, kind):
+    """The CMS marks its static pages (<body> class); a short contact text or a table of departments with
+    their e-mail links is no listing, while a static page holding a list of dated posts still is."""
+    table = "".join(f'<tr><td><a href="/phong-{i}">Phòng nghiệp vụ số {i} của Sở Tư pháp</a></td><td>'
+                    f'{"0" + str(i) + "/03/2018" if rows == "dated" else "0206.3852.xxx"}</td></tr>' for i in range(1, 7))
+    page = (f'<html><body class="{body_class}"><main><h1>Liên hệ</h1><p>Sở Tư pháp tỉnh Cao Bằng – Số 042 Phố '
+            f'Hoàng Đình Giong – Điện thoại: 0206.3852.xxx</p>{"<table>" + table + "</table>" if rows else ""}'
+            '</main></body></html>')
+    reading = read_page("http://stp.example.gov.vn/lien-he/", page.encode(), {}, matcher())
+    assert reading.kind == kind and reading.category.criterion == "gioi-thieu"
