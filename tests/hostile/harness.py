@@ -305,21 +305,25 @@ def robots(text: str = "User-agent: *\nDisallow: /admin/\n") -> Reply:
 
 
 def listing_page(title: str = "Chỉ đạo điều hành", posts: int = 3, *, year: int = 2018, base: str = "/node/",
-                 head: str = "", site: str = "Sở Thử nghiệm tỉnh Cao Bằng") -> Reply:
-    """A category listing (Drupal-like) with `posts` posts dated in `year`: `pass` for chi-dao-dieu-hanh."""
+                 head: str = "", site: str = "Sở Thử nghiệm tỉnh Cao Bằng", next_page: str | None = None,
+                 first: int = 0) -> Reply:
+    """A category listing (Drupal-like) with `posts` posts dated in `year`: `pass` for chi-dao-dieu-hanh.
+    With `next_page`, a pager links page 2 there (href as given); `first` numbers the posts of a later page."""
+    pager = (f'<div class="item-list pager"><span class="current">1</span> <a href="{next_page}">2</a> '
+             f'<a href="{next_page}">Trang sau ›</a></div>') if next_page else ""
     rows = "\n".join(
         f'<div class="views-row"><span class="views-field-title"><a href="{base}{100 + i}">'
         f"Thông báo số {i + 1}/TB-UBND về lịch công tác tuần {i + 1}</a></span>"
         f'<span class="views-field-created"><span class="date-display-single">'
         f"{10 + i:02d}/0{1 + i % 9}/{year}</span></span></div>"
-        for i in range(posts))
+        for i in range(first, first + posts))
     html = f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">{head}
 <title>{title} | {site}</title></head>
 <body class="page-taxonomy"><div id="header"><span class="site-name">{site}</span></div>
 <div id="main-content"><div class="breadcrumb"><a href="/">Trang chủ</a> » <span>{title}</span></div>
 <h1 class="page-title">{title}</h1><div class="view"><div class="view-content">
 {rows}
-</div></div></div><div id="footer">© {site}</div></body></html>"""
+</div>{pager}</div></div><div id="footer">© {site}</div></body></html>"""
     return page(html)
 
 

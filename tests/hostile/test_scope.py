@@ -64,6 +64,15 @@ case("prefix-escape-redirect", f"http://p7{D}/web/hoa-an", f"http://p7{D}/web/ho
 # dot segments that stay inside the prefix are the page the server will serve, and that page is what is sent
 case("prefix-dots-inside", f"http://p8{D}/web/hoa-an", f"http://p8{D}/web/hoa-an/tin/../cddh",
      {(f"p8{D}", 80): {"/robots.txt": robots(), "/web/hoa-an/cddh": LISTING}}, PASS)
+# links on the page are sent in the form they were checked in; one that climbs out is never fetched
+case("pager-dots-inside", f"http://p9{D}/web/hoa-an", f"http://p9{D}/web/hoa-an/cddh",
+     {(f"p9{D}", 80): {"/robots.txt": robots(),
+                       "/web/hoa-an/cddh": listing_page(next_page="/web/hoa-an/tin/%2E%2e/cddh?page=2"),
+                       "/web/hoa-an/cddh?page=2": listing_page(first=3)}}, PASS)
+case("pager-escape", f"http://p10{D}/web/hoa-an", f"http://p10{D}/web/hoa-an/cddh",
+     {(f"p10{D}", 80): {"/robots.txt": robots(),
+                        "/web/hoa-an/cddh": listing_page(next_page="/web/hoa-an/..%2fthach-an/cddh?page=2"),
+                        "/web/thach-an/cddh": BAIT}}, PASS, never=("/web/hoa-an/..%2fthach-an/cddh?page=2",))
 
 # -- 7. loopback literals in disguise: refused as private, never sent to the proxy
 for n, host in enumerate(["0x7f.1", "127.1", "0177.0.0.1", "2130706433", "0x7f000001", "[::1]",
@@ -164,6 +173,10 @@ def test_what_is_sent_is_what_was_checked(results):
     got, _ = results
     inside = got["prefix-dots-inside"]
     assert {r.target for r in inside.requests} == {"/robots.txt", "/web/hoa-an/cddh"}
+    pager = got["pager-dots-inside"]
+    assert sorted(r.target for r in pager.check.requests) == sorted(r.target for r in pager.crawl.requests) == \
+        ["/robots.txt", "/web/hoa-an/cddh", "/web/hoa-an/cddh?page=2"], pager.explain()
+    assert pager.check.posts == pager.crawl.posts == 6
     tab = got["tab-in-path"]
     assert {r.target for r in tab.requests} == {"/robots.txt", "/cddh", "/cddh-2"}
 
