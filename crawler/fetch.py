@@ -26,7 +26,7 @@ from crawler.records import (
     ERR_TOO_LARGE, ERR_TOO_MANY_REDIRECTS, Fetch,
 )
 from crawler.settings import META_REFRESH_MAX_DELAY, RETRY_AFTER_CAP, RETRY_STATUSES, ROBOTS_USER_AGENT, RunOptions
-from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, wire_url
+from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 
 ROBOTS_MAX_BYTES = 512 * 1024
 TRANSIENT_ERRORS = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
@@ -163,9 +163,23 @@ class Fetcher:
         return rules is None or rules.can_fetch(url, ROBOTS_USER_AGENT)
 
     def _load_robots(self, url: str) -> Protego | None:
-        """robots.txt rules, or None (allow all) when there is no readable robots.txt."""
-        result = self._get_with_retries(url, max_bytes=ROBOTS_MAX_BYTES, retries=0)
-        if isinstance(result, _Failure) or result.status != 200:
+        """robots.txt rules, or None (allow all) when there is no readable robots.txt. Its redirects are
+        followed as on the crawl, but only to the robots.txt of the same host and port."""
+        current = url
+        for _ in range(self.options.limits.max_redirects + 1):
+            result = self._get_with_retries(current, max_bytes=ROBOTS_MAX_BYTES, retries=0)
+            if isinstance(result, _Failure):
+                return None
+            hop = next_hop(current, "GET", result.status, result.headers.get("location"),
+                           result.headers.get("content-type"), result.body, refresh_max_delay=META_REFRESH_MAX_DELAY)
+            if hop is None:
+                break
+            if hop.refused or not robots_hop(url, hop.url) or self._refusal(hop.url, None) or hop.url == current:
+                return None
+            current = hop.url
+        else:
+            return None
+        if result.status != 200:
             return None
         return Protego.parse(result.body.decode("utf-8", "replace"))
 

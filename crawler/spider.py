@@ -44,7 +44,7 @@ from crawler.records import (
 )
 from crawler import settings as S
 from crawler.settings import RunOptions
-from crawler.urls import BadURL, Scope, bare_host, literal_private_ip, next_hop, wire_url
+from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 from crawler.warc import WarcLog
 
 logger = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class ScopeMiddleware:
         options: RunOptions = crawler.settings["PORTAL_EVIDENCE_OPTIONS"]
         return cls(options.allow_private, S.MAX_HOST_SECONDS, crawler)
 
-    def _portals(self) -> Scope | None:
+    def _portals(self) -> Scope:
         """Every portal of the run (robots.txt may be read on their hosts only)."""
         if self._registered is None:
             spider = getattr(self.crawler, "spider", None)
@@ -240,7 +240,7 @@ class ScopeMiddleware:
         host = (parts.hostname or "").lower()
         if scope is None:
             first = (request.meta.get("redirect_urls") or [request.url])[0]
-            if not self._portals().serves_robots(request.url) or not _same_origin(first, request.url):
+            if not self._portals().serves_robots(request.url) or not robots_hop(first, request.url):
                 raise Refused(ERR_OFF_SITE, f"{request.url} belongs to no agency's portal")
         elif not scope.owns(request.url):
             raise Refused(ERR_OFF_SITE, f"{request.url} is outside the agency's registered portal")
@@ -252,6 +252,13 @@ class ScopeMiddleware:
         if time.monotonic() - first > self.host_seconds:
             raise Refused(ERR_TIMEOUT, f"time budget of {self.host_seconds:.0f}s for {host} used up")
         return None
+
+    def process_response(self, request, response, spider=None):
+        """A robots.txt answered with another status than 200 is no robots.txt (allow all), as on the httpx
+        path; Scrapy would read the body of a 404 or 500 page as rules."""
+        if request.meta.get("scope") is None and request.meta.get("dont_obey_robotstxt") and response.status != 200:
+            return response.replace(body=b"")
+        return response
 
     async def _private(self, url: str, host: str) -> str | None:
         if literal_private_ip(host):
@@ -267,15 +274,6 @@ class ScopeMiddleware:
             bad = next((i[4][0] for i in infos if not ipaddress.ip_address(i[4][0].split("%")[0]).is_global), None)
             self._resolved[host] = f"{host} resolves to the private address {bad}" if bad else None
         return self._resolved[host]
-
-
-def _same_origin(a: str, b: str) -> bool:
-    """The same host (www. twin folded) and port, in wire form."""
-    try:
-        pa, pb = urlsplit(wire_url(a)), urlsplit(wire_url(b))
-    except BadURL:
-        return False
-    return bare_host(pa.hostname or "") == bare_host(pb.hostname or "") and pa.port == pb.port
 
 
 class HopMiddleware(BaseRedirectMiddleware):

@@ -282,6 +282,17 @@ class Portal:
                 and parts.path == "/robots.txt" and not parts.query)
 
 
+def robots_hop(first: str, url: str) -> bool:
+    """May a robots.txt request that started at `first` go to url: the robots.txt (no query) of the same host
+    (www. twin folded) and port? A robots.txt is never read off the host it was asked of."""
+    try:
+        a, b = urlsplit(wire_url(first)), urlsplit(wire_url(url))
+    except BadURL:
+        return False
+    return (bare_host(a.hostname or "") == bare_host(b.hostname or "") and a.port == b.port
+            and b.path == "/robots.txt" and not b.query)
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 

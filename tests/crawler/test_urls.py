@@ -235,3 +235,14 @@ def test_a_meta_refresh_is_a_hop(html, target):
     assert (hop.url if hop else None) == target
     if hop:
         assert hop.method == "GET" and hop.reason == "meta refresh"
+
+
+def test_a_robots_txt_follows_redirects_on_its_own_host_only():
+    from crawler.urls import robots_hop
+
+    first = "http://a.gov.vn/robots.txt"
+    assert robots_hop(first, "https://www.a.gov.vn/robots.txt") and robots_hop(first, "http://a.gov.vn./robots.txt")
+    for url in ["http://a.gov.vn/robots.txt?action=delete&id=1", "http://a.gov.vn:6379/robots.txt",
+                "http://0x7f.1:6379/robots.txt", "http://b.gov.vn/robots.txt", "http://a.gov.vn/x/robots.txt",
+                "javascript:alert(1)"]:
+        assert not robots_hop(first, url), url

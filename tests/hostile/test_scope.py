@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.hostile.harness import (
-    Case, article_page, listing_page, page, redirect, robots, run_both, strays,
+    Case, Reply, article_page, listing_page, redirect, robots, run_both, strays,
 )
 
 D = ".hostile.gov.vn"
@@ -50,6 +50,14 @@ case("robots-other-port", f"http://r4{D}", f"http://r4{D}/cddh",
      {(f"r4{D}", 80): {"/robots.txt": redirect(f"http://r4{D}:6379/robots.txt"), "/cddh": LISTING},
       (f"r4{D}", 6379): {"/robots.txt": robots()}},
      PASS)
+# a robots.txt moved within its own host is read on both paths; a robots.txt that is an error page is none
+case("robots-moved-on-host", f"http://r5{D}", f"http://r5{D}/cddh",
+     {(f"r5{D}", 80): {"/robots.txt": redirect(f"http://www.r5{D}/robots.txt", 301), "/cddh": LISTING},
+      (f"www.r5{D}", 80): {"/robots.txt": robots("User-agent: *\nDisallow: /cddh\n")}},
+     ("review", "robots_disallowed"))
+case("robots-error-page", f"http://r6{D}", f"http://r6{D}/cddh",
+     {(f"r6{D}", 80): {"/robots.txt": Reply(404, (("Content-Type", "text/plain"),), "User-agent: *\nDisallow: /\n"),
+                       "/cddh": LISTING}}, PASS)
 
 # -- 2. a path-prefix portal "owning" another district's page through dot segments
 for n, link in enumerate(["/web/hoa-an/../thach-an/cddh", "/web/hoa-an/%2e%2e/thach-an/cddh",
