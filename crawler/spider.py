@@ -285,10 +285,8 @@ class HopMiddleware(BaseRedirectMiddleware):
     def process_response(self, request, response, spider=None):
         if request.meta.get("dont_redirect"):
             return response
-        location = response.headers.get(b"Location")
-        hop = next_hop(request.url, request.method, response.status,
-                       _header_text(location) if location is not None else None,
-                       _header_text(response.headers.get(b"Content-Type") or b"") or None, response.body,
+        hop = next_hop(request.url, request.method, response.status, _header_text(response.headers, b"Location"),
+                       _header_text(response.headers, b"Content-Type"), response.body,
                        refresh_max_delay=S.META_REFRESH_MAX_DELAY)
         if hop is None:
             return response
@@ -301,8 +299,13 @@ class HopMiddleware(BaseRedirectMiddleware):
         return self._redirect(redirected, request, hop.reason)
 
 
-def _header_text(value: bytes) -> str:
-    """A header value as httpx decodes it: UTF-8 when it is, else Latin-1."""
+def _header_text(headers, name: bytes) -> str | None:
+    """A header as the httpx path reads it: repeated values joined by ", " (a second Location is not a
+    second chance to leave), UTF-8 when it is, else Latin-1; None when absent."""
+    values = headers.getlist(name)
+    if not values:
+        return None
+    value = b", ".join(values)
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:

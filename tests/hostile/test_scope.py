@@ -136,6 +136,10 @@ case("tab-in-host", f"http://t1{D}", f"http://t1{D}/cddh",
       ("evil-t1.example", 80): {"/cddh": BAIT}}, OFF_SITE, hosts=("evil-t1.example", "evil\t-t1.example"))
 case("tab-in-path", f"http://t2{D}", f"http://t2{D}/cddh",
      {(f"t2{D}", 80): {"/robots.txt": robots(), "/cddh": redirect("/cd\tdh-2"), "/cddh-2": LISTING}}, PASS)
+case("location-twice", f"http://t3{D}", f"http://t3{D}/cddh",     # read as one value on both paths
+     {(f"t3{D}", 80): {"/robots.txt": robots(),
+                       "/cddh": Reply(302, (("Location", "/cddh-2"), ("Location", "http://evil-t3.example/cddh")))},
+      ("evil-t3.example", 80): {"/cddh": BAIT}}, NOT_FOUND, hosts=("evil-t3.example",))
 case("backslash-userinfo", f"http://u1{D}", f"http://u1{D}/cddh",
      {(f"u1{D}", 80): {"/robots.txt": robots(), "/cddh": redirect(f"http://u1{D}\\@evil-u1.example/cddh")},
       ("evil-u1.example", 80): {"/cddh": BAIT}}, NOT_FOUND, hosts=("evil-u1.example",))
