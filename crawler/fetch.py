@@ -114,7 +114,7 @@ class Fetcher:
             status, headers, content = result.status, result.headers, result.body
             # the crawl's HopMiddleware reads redirects and meta refreshes by the same function
             hop = next_hop(current, method, status, headers.get("location"), headers.get("content-type"), content,
-                           refresh_max_delay=META_REFRESH_MAX_DELAY)
+                           refresh_max_delay=META_REFRESH_MAX_DELAY, refresh=headers.get("refresh"))
             if hop is not None:
                 if hop.refused:
                     return self._failed(url, current, fetched_at, started, hops, ERR_OFF_SITE, hop.refused)
@@ -171,7 +171,8 @@ class Fetcher:
             if isinstance(result, _Failure):
                 return None
             hop = next_hop(current, "GET", result.status, result.headers.get("location"),
-                           result.headers.get("content-type"), result.body, refresh_max_delay=META_REFRESH_MAX_DELAY)
+                           result.headers.get("content-type"), result.body, refresh_max_delay=META_REFRESH_MAX_DELAY,
+                           refresh=result.headers.get("refresh"))
             if hop is None:
                 break
             if hop.refused or not robots_hop(url, hop.url) or self._refusal(hop.url, None) or hop.url == current:

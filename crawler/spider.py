@@ -277,7 +277,7 @@ class ScopeMiddleware:
 
 
 class HopMiddleware(BaseRedirectMiddleware):
-    """Scrapy's redirect and meta-refresh middlewares in one, reading where a response leads by the httpx
+    """Scrapy's redirect and meta-refresh middlewares in one (the Refresh header too), reading where a response leads by the httpx
     path's function (crawler.urls.next_hop), so both paths follow the same hops; a hop to what cannot be
     fetched (javascript:, data:, file:, no host) is refused as leaving the portal. Each hop then passes
     ScopeMiddleware like any request."""
@@ -287,7 +287,7 @@ class HopMiddleware(BaseRedirectMiddleware):
             return response
         hop = next_hop(request.url, request.method, response.status, _header_text(response.headers, b"Location"),
                        _header_text(response.headers, b"Content-Type"), response.body,
-                       refresh_max_delay=S.META_REFRESH_MAX_DELAY)
+                       refresh_max_delay=S.META_REFRESH_MAX_DELAY, refresh=_header_text(response.headers, b"Refresh"))
         if hop is None:
             return response
         if hop.refused:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -427,6 +428,9 @@ def same_page(a: str, b: str) -> bool:
 # -- redirects: one reading of a Location or a meta refresh for both fetch paths
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# How much of a page is searched for a meta refresh: a browser honours one anywhere, so a portal cannot hide
+# one behind padding (Scrapy read 4096 characters); listings are far smaller than this.
+_REFRESH_SCAN = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -436,25 +440,31 @@ class Hop:
 
     url: str | None
     method: str
-    reason: str                 # "302", "meta refresh"
+    reason: str                 # "302", "refresh"
     refused: str | None = None
 
 
 def next_hop(url: str, method: str, status: int, location: str | None, content_type: str | None, body: bytes,
-             *, refresh_max_delay: float) -> Hop | None:
-    """The redirect a response makes (a 3xx with a Location, or an HTML page's meta refresh of less than
-    `refresh_max_delay` seconds, read as Scrapy reads it), or None when it is the final response. The method
-    changes to GET as browsers do: after a 303, a POST's 301/302, and a meta refresh. `url` is in wire form."""
+             *, refresh_max_delay: float, refresh: str | None = None) -> Hop | None:
+    """The redirect a response makes, or None when it is the final response: a 3xx with a Location; else a
+    refresh of less than `refresh_max_delay` seconds to another page, from the `Refresh` header or an HTML
+    page's <meta http-equiv="refresh"> (anywhere in its first _REFRESH_SCAN characters, not inside <script> or
+    <noscript>), as a reader's browser follows them. The method changes to GET as browsers do: after a 303,
+    a POST's 301/302, and a refresh. `url` is in wire form."""
     if status in REDIRECT_STATUSES and location is not None and location.strip():
         get = status == 303 and method != "HEAD" or status in (301, 302) and method == "POST"
         return _hop(lambda: redirect_target(url, location), "GET" if get else method, str(status))
-    if method == "HEAD" or (content_type and "html" not in content_type.lower()) or not body:
+    if method == "HEAD":
         return None
-    _, text = html_to_unicode(content_type, body)
-    interval, target = get_meta_refresh(text[:4096], url, ignore_tags=("script", "noscript"))
+    interval, target = None, None
+    if refresh and refresh.strip():
+        interval, target = get_meta_refresh(f'<meta http-equiv="refresh" content="{html.escape(refresh)}">', url)
+    if target is None and body and (not content_type or "html" in content_type.lower()):
+        _, text = html_to_unicode(content_type, body)
+        interval, target = get_meta_refresh(text[:_REFRESH_SCAN], url, ignore_tags=("script", "noscript"))
     if target is None or interval >= refresh_max_delay:
         return None
-    hop = _hop(lambda: wire_url(target), "GET", "meta refresh")
+    hop = _hop(lambda: wire_url(target), "GET", "refresh")
     return None if hop.url == url else hop       # a page that reloads itself is read as it is
 
 

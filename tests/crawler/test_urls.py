@@ -234,7 +234,21 @@ def test_a_meta_refresh_is_a_hop(html, target):
     hop = next_hop("http://a.vn/x", "GET", 200, None, "text/html; charset=utf-8", html.encode(), refresh_max_delay=100)
     assert (hop.url if hop else None) == target
     if hop:
-        assert hop.method == "GET" and hop.reason == "meta refresh"
+        assert hop.method == "GET" and hop.reason == "refresh"
+
+
+def test_a_refresh_header_and_a_refresh_behind_padding_are_hops_too():
+    def target(body=b"", refresh=None):
+        hop = next_hop("http://a.vn/x", "GET", 200, None, "text/html", body, refresh_max_delay=100, refresh=refresh)
+        return hop.url if hop else None
+    assert target(refresh="0; url=http://b.vn/") == "http://b.vn/"
+    for scheme in ("javascript:alert(1)", "data:text/html,x"):
+        assert next_hop("http://a.vn/x", "GET", 200, None, "text/plain", b"", refresh_max_delay=100,
+                        refresh=f"1;url={scheme}").refused
+    padded = b"<html><head>" + b"<!-- -->" * 5000 + b'<meta http-equiv="refresh" content="0;url=/y"></head></html>'
+    assert target(padded) == "http://a.vn/y"
+    assert target(b'<!-- <meta http-equiv="refresh" content="0;url=/y"> -->') is None
+    assert target(b'<p>x</p><meta http-equiv="refresh" content="0;url=/y">') == "http://a.vn/y"
 
 
 def test_a_robots_txt_follows_redirects_on_its_own_host_only():

@@ -123,6 +123,14 @@ case("refresh-article", f"http://m2{D}", f"http://m2{D}/cddh",
 case("refresh-late", f"http://m3{D}", f"http://m3{D}/cddh",
      {(f"m3{D}", 80): {"/robots.txt": robots(), "/cddh": refresh("http://evil-m3.example/", delay=600)}},
      PASS, hosts=("evil-m3.example",))
+case("refresh-header", f"http://m5{D}", f"http://m5{D}/cddh",      # the Refresh header: a browser follows it
+     {(f"m5{D}", 80): {"/robots.txt": robots(), "/cddh": Reply(200, (("Content-Type", "text/html; charset=utf-8"),
+                                                                   ("Refresh", "0; url=/node/8")), LISTING.body),
+                       "/node/8": article_page()}}, WRONG)
+case("refresh-padded", f"http://m6{D}", f"http://m6{D}/cddh",      # hidden behind 40 kB of padding
+     {(f"m6{D}", 80): {"/robots.txt": robots(), "/node/9": article_page(),
+                       "/cddh": listing_page(head="<!-- " + "x" * 40000 + ' -->'
+                                             '<meta http-equiv="refresh" content="0; url=/node/9">')}}, WRONG)
 case("refresh-self", f"http://m4{D}", f"http://m4{D}/cddh",          # a listing that reloads itself every 30 s
      {(f"m4{D}", 80): {"/robots.txt": robots(), "/cddh": refresh(f"http://m4{D}/cddh", delay=30)}}, PASS)
 for n, location in enumerate(["file:///etc/passwd", "javascript:alert(document.cookie)",
