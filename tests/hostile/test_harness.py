@@ -28,3 +28,29 @@ def test_the_log_tells_off_portal_requests(attack):
     assert [(r.host, r.port, r.path) for r in log][0] == ("other.hostile.gov.vn", 80, "/x")
     assert outside_scope(log, "http://other.hostile.gov.vn/web/a") == [
         "http://other.hostile.gov.vn/x", "http://other.hostile.gov.vn/web/b", "http://unknown.example/"]
+
+
+def test_a_route_may_be_a_callable_writing_its_own_response(attack):
+    import httpx
+
+    from tests.hostile.harness import Reply
+
+    def slow(exchange):
+        exchange.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+        for part in (b"one ", b"two ", b"three"):
+            exchange.wfile.write(part)
+            exchange.wfile.flush()
+            if exchange.stopping.wait(0.05):
+                break
+        return None
+
+    def echo(exchange):
+        return Reply(201, (("Content-Type", "text/plain"),), f"{exchange.method} {exchange.port} {exchange.query}")
+
+    attack.portal("calls.hostile.gov.vn", {"/slow": slow})
+    attack.portal("calls.hostile.gov.vn", {"/echo": echo}, port=8080)
+    with httpx.Client(proxy=attack.proxy_url) as client:
+        assert client.get("http://calls.hostile.gov.vn/slow").text == "one two three"
+        reply = client.get("http://calls.hostile.gov.vn:8080/echo?a=1")
+        assert (reply.status_code, reply.text) == (201, "GET 8080 a=1")
+        assert client.get("http://calls.hostile.gov.vn/echo").status_code == 404     # another port, another portal
