@@ -17,6 +17,8 @@ from crawler.settings import TRACKING_PARAMS
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _SCHEME_ONLY = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+# Schemes written without "//" that are never a portal's host name followed by a port.
+_OTHER_SCHEME = re.compile(r"^(javascript|vbscript|data|mailto|tel|file|about|blob|ftp|ws|wss):", re.I)
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 # Paths that are a portal's home page on the platforms DOMAIN.md lists.
@@ -57,11 +59,13 @@ def normalise_url(raw: str, *, default_scheme: str = "http") -> str:
         raise BadURL("empty URL")
     if any(ch.isspace() for ch in text):
         raise BadURL(f"{raw!r} contains white space")
+    if _OTHER_SCHEME.match(text):
+        raise BadURL(f"{raw!r}: only http and https links can be checked")
     if text.startswith("//"):
         text = f"{default_scheme}:{text}"
     elif not _SCHEME.match(text):
         text = f"{default_scheme}://{text}"
-    if urlsplit(text).scheme.lower() not in DEFAULT_PORTS:
+    if _SCHEME.match(text).group(0)[:-3].lower() not in DEFAULT_PORTS:
         raise BadURL(f"{raw!r}: only http and https links can be checked")
     try:
         url = wire_url(text)
@@ -85,10 +89,10 @@ def wire_url(url: str) -> str:
         parts = urlsplit(safe)
         port = parts.port
     except (ValueError, UnicodeError) as exc:
-        raise BadURL(f"{url!r}: {exc}") from None
+        raise BadURL(str(exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise BadURL(f"{url!r}: not an http or https URL")
+        raise BadURL(f"{scheme + ':' if scheme else 'no scheme'} is not http or https")
     host = canonical_host(parts.hostname or "")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:
@@ -453,7 +457,7 @@ def next_hop(url: str, method: str, status: int, location: str | None, content_t
     a POST's 301/302, and a refresh. `url` is in wire form."""
     if status in REDIRECT_STATUSES and location is not None and location.strip():
         get = status == 303 and method != "HEAD" or status in (301, 302) and method == "POST"
-        return _hop(lambda: redirect_target(url, location), "GET" if get else method, str(status))
+        return _hop(lambda: redirect_target(url, location), location, "GET" if get else method, str(status))
     if method == "HEAD":
         return None
     interval, target = None, None
@@ -464,15 +468,16 @@ def next_hop(url: str, method: str, status: int, location: str | None, content_t
         interval, target = get_meta_refresh(text[:_REFRESH_SCAN], url, ignore_tags=("script", "noscript"))
     if target is None or interval >= refresh_max_delay:
         return None
-    hop = _hop(lambda: wire_url(target), "GET", "refresh")
+    hop = _hop(lambda: wire_url(target), target, "GET", "refresh")
     return None if hop.url == url else hop       # a page that reloads itself is read as it is
 
 
-def _hop(target, method: str, reason: str) -> Hop:
+def _hop(target, raw: str, method: str, reason: str) -> Hop:
     try:
         return Hop(target(), method, reason)
     except BadURL as exc:
-        return Hop(None, method, reason, refused=f"a redirect ({reason}) leaves the portal: {exc}")
+        shown = raw if len(raw) <= 200 else raw[:200] + "…"
+        return Hop(None, method, reason, refused=f"a redirect ({reason}) to {shown!r} leaves the portal: {exc}")
 
 
 def redirect_target(base: str, location: str) -> str:

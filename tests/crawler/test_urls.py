@@ -16,7 +16,8 @@ def test_links_are_normalised_as_a_reviewer_would(raw, expected):
     assert normalise_url(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "không có", "ftp://x.gov.vn/a", "http://", "http://exa mple.vn", "http://a..b/"])
+@pytest.mark.parametrize("raw", ["", "không có", "ftp://x.gov.vn/a", "http://", "http://exa mple.vn", "http://a..b/",
+                                 "http://[::1/x", "http://a.vn:99999/", "http://1.2.3.08/", "javascript:alert(1)"])
 def test_malformed_links_are_refused(raw):
     with pytest.raises(BadURL):
         normalise_url(raw)
