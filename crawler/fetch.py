@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from protego import Protego
@@ -25,8 +25,8 @@ from crawler.records import (
     ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_REDIRECT_LOOP, ERR_ROBOTS, ERR_TIMEOUT,
     ERR_TOO_LARGE, ERR_TOO_MANY_REDIRECTS, Fetch,
 )
-from crawler.settings import RETRY_AFTER_CAP, RETRY_STATUSES, ROBOTS_USER_AGENT, RunOptions
-from crawler.urls import Scope, literal_private_ip
+from crawler.settings import META_REFRESH_MAX_DELAY, RETRY_AFTER_CAP, RETRY_STATUSES, ROBOTS_USER_AGENT, RunOptions
+from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 
 ROBOTS_MAX_BYTES = 512 * 1024
 TRANSIENT_ERRORS = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
@@ -49,6 +49,18 @@ class _Failure:
         return self.error in TRANSIENT_ERRORS
 
 
+class _Client(httpx.Client):
+    """httpx's client, minus its reading of a Location it does not follow: it builds the next request even with
+    follow_redirects off, and raised on `javascript:`, `data:`, a tab or an octal IP in a Location. Redirects are read
+    by crawler.urls.next_hop, as on the crawl."""
+
+    def _build_redirect_request(self, request, response):
+        try:
+            return super()._build_redirect_request(request, response)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError):     # "Invalid URL in location header"
+            return None
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -62,7 +74,7 @@ class Fetcher:
         self.clock = clock
         self.sleep = sleep
         limits = options.limits
-        self.client = httpx.Client(
+        self.client = _Client(
             headers={"User-Agent": options.user_agent, "Accept-Language": "vi,en;q=0.5"},
             timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
             follow_redirects=False,
@@ -87,6 +99,10 @@ class Fetcher:
         hops: list[str] = []
         current = url
         for _ in range(self.options.limits.max_redirects + 1):
+            try:
+                current = wire_url(current)       # what is checked is exactly what is sent
+            except BadURL as exc:
+                return self._failed(url, current, fetched_at, started, hops, ERR_OFF_SITE, str(exc))
             refusal = self._refusal(current, scope)
             if refusal:
                 return self._failed(url, current, fetched_at, started, hops, *refusal)
@@ -95,20 +111,24 @@ class Fetcher:
             result = self._get_with_retries(current, method=method, body=body, content_type=content_type)
             if isinstance(result, _Failure):
                 return self._failed(url, current, fetched_at, started, hops, result.error, result.detail)
-            status, headers, body = result.status, result.headers, result.body
-            location = headers.get("location")
-            if status in (301, 302, 303, 307, 308) and location:
-                nxt = urljoin(current, location.strip()).split("#", 1)[0]
+            status, headers, content = result.status, result.headers, result.body
+            # the crawl's HopMiddleware reads redirects and meta refreshes by the same function
+            hop = next_hop(current, method, status, headers.get("location"), headers.get("content-type"), content,
+                           refresh_max_delay=META_REFRESH_MAX_DELAY, refresh=headers.get("refresh"))
+            if hop is not None:
+                if hop.refused:
+                    return self._failed(url, current, fetched_at, started, hops, ERR_OFF_SITE, hop.refused)
                 hops.append(current)
-                if nxt in hops or nxt == current:
-                    return self._failed(url, nxt, fetched_at, started, hops, ERR_REDIRECT_LOOP,
-                                        f"redirect loop at {nxt}")
-                current = nxt
-                method, body, content_type = "GET", b"", None
+                if hop.url in hops:
+                    return self._failed(url, hop.url, fetched_at, started, hops, ERR_REDIRECT_LOOP,
+                                        f"redirect loop at {hop.url}")
+                current = hop.url
+                if hop.method != method:
+                    method, body, content_type = hop.method, b"", None
                 continue
-            return Fetch(url=url, final_url=current, status=status, headers=headers, body=body,
+            return Fetch(url=url, final_url=current, status=status, headers=headers, body=content,
                          fetched_at=fetched_at, redirects=tuple(hops), elapsed=time.monotonic() - started,
-                         digest="sha256:" + hashlib.sha256(body).hexdigest())
+                         digest="sha256:" + hashlib.sha256(content).hexdigest())
         return self._failed(url, current, fetched_at, started, hops, ERR_TOO_MANY_REDIRECTS,
                             f"more than {self.options.limits.max_redirects} redirects")
 
@@ -143,9 +163,24 @@ class Fetcher:
         return rules is None or rules.can_fetch(url, ROBOTS_USER_AGENT)
 
     def _load_robots(self, url: str) -> Protego | None:
-        """robots.txt rules, or None (allow all) when there is no readable robots.txt."""
-        result = self._get_with_retries(url, max_bytes=ROBOTS_MAX_BYTES, retries=0)
-        if isinstance(result, _Failure) or result.status != 200:
+        """robots.txt rules, or None (allow all) when there is no readable robots.txt. Its redirects are
+        followed as on the crawl, but only to the robots.txt of the same host and port."""
+        current = url
+        for _ in range(self.options.limits.max_redirects + 1):
+            result = self._get_with_retries(current, max_bytes=ROBOTS_MAX_BYTES, retries=0)
+            if isinstance(result, _Failure):
+                return None
+            hop = next_hop(current, "GET", result.status, result.headers.get("location"),
+                           result.headers.get("content-type"), result.body, refresh_max_delay=META_REFRESH_MAX_DELAY,
+                           refresh=result.headers.get("refresh"))
+            if hop is None:
+                break
+            if hop.refused or not robots_hop(url, hop.url) or self._refusal(hop.url, None) or hop.url == current:
+                return None
+            current = hop.url
+        else:
+            return None
+        if result.status != 200:
             return None
         return Protego.parse(result.body.decode("utf-8", "replace"))
 

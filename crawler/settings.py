@@ -20,6 +20,7 @@ ROBOTS_USER_AGENT = "portal-evidence"
 
 MAX_DOWNLOAD_BYTES = 8 * 1024 * 1024      # a category listing is never near this
 MAX_REDIRECTS = 5
+META_REFRESH_MAX_DELAY = 100.0            # seconds: a longer meta refresh is not followed (Scrapy's default)
 CONNECT_TIMEOUT = 5.0                    # seconds
 READ_TIMEOUT = 15.0                      # seconds, per response
 RETRIES = 2                              # after the first try: timeouts, connection errors, 5xx, 429

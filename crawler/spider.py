@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.pqueues import DownloaderAwarePriorityQueue
 from twisted.internet import error as neterror
@@ -43,7 +44,7 @@ from crawler.records import (
 )
 from crawler import settings as S
 from crawler.settings import RunOptions
-from crawler.urls import literal_private_ip
+from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 from crawler.warc import WarcLog
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,10 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.spider.BackoffMiddleware": 50,
             "crawler.spider.ScopeMiddleware": 60,
+            # redirects and meta refreshes read by the httpx path's function (crawler.urls.next_hop)
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.spider.HopMiddleware": 580,
         },
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
@@ -193,25 +198,49 @@ class BackoffMiddleware:
 
 
 class ScopeMiddleware:
-    """Refuses any request outside the link's portal, to a private address, or past the host's time budget."""
+    """Refuses any request outside the link's portal, to a private address, or past the host's time budget.
 
-    def __init__(self, allow_private: bool, host_seconds: float):
+    A request is first rewritten to its wire form (crawler.urls.wire_url), so what is checked is exactly what
+    is sent, as on the httpx path. A request with no link (Scrapy's robots.txt request) is allowed only as the
+    robots.txt of a registered portal's host and port, and only on the host its redirects started from."""
+
+    def __init__(self, allow_private: bool, host_seconds: float, crawler=None):
         self.allow_private = allow_private
         self.host_seconds = host_seconds
+        self.crawler = crawler
         self._first_seen: dict[str, float] = {}
         self._resolved: dict[str, str | None] = {}
+        self._registered: Scope | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         options: RunOptions = crawler.settings["PORTAL_EVIDENCE_OPTIONS"]
-        return cls(options.allow_private, S.MAX_HOST_SECONDS)
+        return cls(options.allow_private, S.MAX_HOST_SECONDS, crawler)
+
+    def _portals(self) -> Scope:
+        """Every portal of the run (robots.txt may be read on their hosts only)."""
+        if self._registered is None:
+            spider = getattr(self.crawler, "spider", None)
+            portals = tuple(p for job in getattr(spider, "jobs", {}).values() if job.inv.scope
+                            for p in job.inv.scope.portals)
+            self._registered = Scope(portals)
+        return self._registered
 
     async def process_request(self, request, spider=None):
+        try:
+            wire = wire_url(request.url)
+        except BadURL as exc:
+            raise Refused(ERR_OFF_SITE, f"{request.url} cannot be fetched: {exc}") from None
+        if wire != request.url:
+            if request.meta.get("wire_form"):      # Scrapy's quoting would undo ours: refuse rather than loop
+                raise Refused(ERR_OFF_SITE, f"{request.url} has no stable form to send")
+            return request.replace(url=wire, meta={**request.meta, "wire_form": True})   # scheduled again
         scope = request.meta.get("scope")
         parts = urlsplit(request.url)
         host = (parts.hostname or "").lower()
         if scope is None:
-            if parts.path != "/robots.txt":
+            first = (request.meta.get("redirect_urls") or [request.url])[0]
+            if not self._portals().serves_robots(request.url) or not robots_hop(first, request.url):
                 raise Refused(ERR_OFF_SITE, f"{request.url} belongs to no agency's portal")
         elif not scope.owns(request.url):
             raise Refused(ERR_OFF_SITE, f"{request.url} is outside the agency's registered portal")
@@ -223,6 +252,13 @@ class ScopeMiddleware:
         if time.monotonic() - first > self.host_seconds:
             raise Refused(ERR_TIMEOUT, f"time budget of {self.host_seconds:.0f}s for {host} used up")
         return None
+
+    def process_response(self, request, response, spider=None):
+        """A robots.txt answered with another status than 200 is no robots.txt (allow all), as on the httpx
+        path; Scrapy would read the body of a 404 or 500 page as rules."""
+        if request.meta.get("scope") is None and request.meta.get("dont_obey_robotstxt") and response.status != 200:
+            return response.replace(body=b"")
+        return response
 
     async def _private(self, url: str, host: str) -> str | None:
         if literal_private_ip(host):
@@ -238,6 +274,42 @@ class ScopeMiddleware:
             bad = next((i[4][0] for i in infos if not ipaddress.ip_address(i[4][0].split("%")[0]).is_global), None)
             self._resolved[host] = f"{host} resolves to the private address {bad}" if bad else None
         return self._resolved[host]
+
+
+class HopMiddleware(BaseRedirectMiddleware):
+    """Scrapy's redirect and meta-refresh middlewares in one (the Refresh header too), reading where a response leads by the httpx
+    path's function (crawler.urls.next_hop), so both paths follow the same hops; a hop to what cannot be
+    fetched (javascript:, data:, file:, no host) is refused as leaving the portal. Each hop then passes
+    ScopeMiddleware like any request."""
+
+    def process_response(self, request, response, spider=None):
+        if request.meta.get("dont_redirect"):
+            return response
+        hop = next_hop(request.url, request.method, response.status, _header_text(response.headers, b"Location"),
+                       _header_text(response.headers, b"Content-Type"), response.body,
+                       refresh_max_delay=S.META_REFRESH_MAX_DELAY, refresh=_header_text(response.headers, b"Refresh"))
+        if hop is None:
+            return response
+        if hop.refused:
+            raise Refused(ERR_OFF_SITE, hop.refused)
+        if hop.method == request.method:
+            redirected = self._build_redirect_request(request, response, url=hop.url)
+        else:
+            redirected = self._redirect_request_using_get(request, response, hop.url)
+        return self._redirect(redirected, request, hop.reason)
+
+
+def _header_text(headers, name: bytes) -> str | None:
+    """A header as the httpx path reads it: repeated values joined by ", " (a second Location is not a
+    second chance to leave), UTF-8 when it is, else Latin-1; None when absent."""
+    values = headers.getlist(name)
+    if not values:
+        return None
+    value = b", ".join(values)
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 @dataclass
