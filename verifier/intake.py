@@ -251,6 +251,7 @@ def read_sheet(path: Path | str, sheet: str | None = None) -> list[list]:
     Raises UnreadableFile for a file that is not a whole workbook (truncated, corrupt, not a zip) and
     TooLarge for one above the bounds."""
     from openpyxl import load_workbook
+    from openpyxl.cell.read_only import EMPTY_CELL
 
     path = Path(path)
     check_zip(path)
@@ -259,9 +260,11 @@ def read_sheet(path: Path | str, sheet: str | None = None) -> list[list]:
         wb = load_workbook(path, read_only=True, data_only=True)
         try:
             ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
-            ws.reset_dimensions()       # a declared A1:XFD1048576 must not pad every row to 16384 cells
+            # read within MAX_ROWS x MAX_COLUMNS whatever the sheet declares: a tiny file with a cell at
+            # XFD1048576 would otherwise be padded out to 17 billion empty cells
             for row in ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS):
-                rows.append([cell_value(c) for c in row])
+                # rows the sheet skips come as one shared tuple of empty cells: counted, not converted
+                rows.append([] if all(c is EMPTY_CELL for c in row) else [cell_value(c) for c in row])
         finally:
             wb.close()
     except InputError:

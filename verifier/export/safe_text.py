@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sys
 import unicodedata
@@ -22,6 +23,7 @@ from html import escape
 from urllib.parse import quote, urlsplit
 
 from rich.console import Console
+from rich.json import JSON
 from rich.segment import Segment
 from rich.text import Text
 
@@ -153,8 +155,13 @@ def console_text(value) -> str:
     return show_invisible(_ANSI.sub("", text), keep=_CONSOLE_KEEP)
 
 
-def console_rich_text(text: Text) -> Text:
-    """A rich Text cleaned as console_text, its styles kept on the same characters."""
+def _json_escape(ch: str) -> str:
+    return json.dumps(ch)[1:-1]          # "\u202e"; a surrogate pair beyond the BMP
+
+
+def console_rich_text(text: Text, replace=mark) -> Text:
+    """A rich Text cleaned as console_text (each invisible character through `replace`), its styles kept
+    on the same characters."""
     plain = text.plain
     if _fast_ok(plain):
         return text
@@ -165,7 +172,7 @@ def console_rich_text(text: Text) -> Text:
         stop = match.start() if match else len(plain)
         for i in range(last, stop):
             where[i] = size
-            piece = mark(plain[i]) if _invisible(plain[i], _CONSOLE_KEEP) else plain[i]
+            piece = replace(plain[i]) if _invisible(plain[i], _CONSOLE_KEEP) else plain[i]
             pieces.append(piece)
             size += len(piece)
         if match:
@@ -181,11 +188,17 @@ def console_rich_text(text: Text) -> Text:
 
 
 class SafeConsole(Console):
-    """A rich Console that never reads markup from text and cleans every text it writes (console_text),
-    whatever it came in: a str, a Text, a Table cell, JSON."""
+    """A rich Console that never reads markup from text nor highlights it, and cleans every text it writes
+    (console_text), whatever it came in: a str, a Text, a Table cell, JSON."""
 
-    def __init__(self, *args, markup: bool = False, **kwargs):
-        super().__init__(*args, markup=markup, **kwargs)
+    def __init__(self, *args, markup: bool = False, highlight: bool = False, **kwargs):
+        super().__init__(*args, markup=markup, highlight=highlight, **kwargs)
+
+    def print_json(self, json: str | None = None, *, data=None, **kwargs) -> None:
+        """As rich prints JSON, with the same data kept lossless: an invisible character inside a string is
+        written as its JSON escape (\\u202e) rather than a mark."""
+        renderable = JSON(json, **kwargs) if json is not None else JSON.from_data(data, **kwargs)
+        self.print(console_rich_text(renderable.text, _json_escape), soft_wrap=True)
 
     def render_str(self, text: str, **kwargs) -> Text:
         return super().render_str(console_text(text), **kwargs)
