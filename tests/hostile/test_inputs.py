@@ -157,10 +157,26 @@ def zip_bomb(template: bytes, unpacked: int = 1 << 30) -> bytes:
 
 # ------------------------------------------------------------------------------------------------ item 9: XLSX
 
+def billion_laughs(data: bytes) -> bytes:
+    """The workbook with its first cell's text an entity that expands to 10**9 'lol's (expat refuses it)."""
+    doctype = ('<!DOCTYPE worksheet [<!ENTITY lol0 "lol">'
+               + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)) + "]>")
+
+    def change(name, xml):
+        if not name.endswith("sheet1.xml"):
+            return xml
+        xml = xml.decode("utf-8")
+        xml = re.sub(r"<t>[^<]*</t>", "<t>&lol9;</t>", xml, count=1)
+        return (xml.replace("?>", "?>" + doctype, 1) if xml.startswith("<?xml") else doctype + xml).encode()
+
+    return rezip(data, change)
+
+
 BROKEN_WORKBOOKS = {
     "cut-short": lambda good: good[:len(good) * 2 // 3],
     "truncated-sheet-xml": lambda good: rezip(good, lambda n, d: d[:len(d) // 2] if n.endswith("sheet1.xml") else d),
     "corrupt-deflate": corrupt_deflate,
+    "billion-laughs": billion_laughs,
 }
 
 

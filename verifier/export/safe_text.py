@@ -40,7 +40,7 @@ _KEEP = frozenset({"\n", "\t", "\r"})       # line structure of multi-line text 
 _CELL_KEEP = frozenset({"\n", "\t"})         # a spreadsheet cell (a leading tab is dealt with as a formula)
 _CONSOLE_KEEP = frozenset({"\n", "\t"})     # a CR would let a line overwrite itself on a terminal
 # ESC sequences as a terminal reads them: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other
-# two-character escapes (an unterminated OSC loses its ESC only, its text stays); also the 8-bit CSI
+# two-character escapes (an unterminated OSC loses "ESC ]" only, its text stays); also the 8-bit CSI
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]?")
 
 
@@ -82,7 +82,7 @@ def _mark_match(match: re.Match) -> str:
 
 def _fast_ok(text: str) -> bool:
     # printable text (Vietnamese letters included) has nothing to mark: the common case, kept cheap
-    return text.isprintable()
+    return text.isprintable() and _BLANK_LETTERS.isdisjoint(text)
 
 
 def show_invisible(value, *, keep: frozenset[str] = _KEEP) -> str:
@@ -204,7 +204,7 @@ class SafeConsole(Console):
         return super().render_str(console_text(text), **kwargs)
 
     def render(self, renderable, options=None):
-        # clean before layout (so a table measures and wraps the marks), then every segment again, as a backstop
+        # clean a Text before it is laid out (its marks wrap with it, not cropped), then every segment as a backstop
         if isinstance(renderable, Text):
             renderable = console_rich_text(renderable)
         for segment in super().render(renderable, options):
