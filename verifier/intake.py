@@ -129,6 +129,12 @@ def _read_csv(path: Path):
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"{type(exc).__name__}: {exc}", file=str(path)) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadEncoding("the file is UTF-16 (Excel's \"Unicode Text\")", file=str(path), row=1,
+                          hint='save the file as "CSV UTF-8"')
+    if data.startswith(b"PK\x03\x04"):
+        raise UnreadableFile("this is a workbook (XLSX) with a CSV name", file=str(path),
+                             hint="name it .xlsx, or save it as \"CSV UTF-8\"")
     # undecodable bytes are kept as lone surrogates, so each is reported at its row and column below
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     sample = text[:4096]

@@ -319,6 +319,16 @@ def test_bytes_that_are_not_utf8_are_named_by_row_and_column(tmp_path):
     assert "row 2" not in out
 
 
+@pytest.mark.parametrize("data,expected", [
+    ("agency_id,criterion,url\nstp,chi-dao-dieu-hanh,\n".encode("utf-16"), "UTF-16"),
+    (workbook_bytes([["agency_id", "criterion", "url"]]), "a workbook (XLSX) with a CSV name"),
+], ids=["utf-16", "xlsx-named-csv"])
+def test_a_csv_that_is_not_utf8_text_says_what_it_is(tmp_path, data, expected):
+    agencies = write(tmp_path / "agencies.csv", REGISTRY)
+    out = crawl_refuses(tmp_path, agencies, write(tmp_path / "reports.csv", data), "reports.csv", expected)
+    assert len(out.splitlines()) <= 2
+
+
 def test_a_flood_of_bad_rows_prints_twenty_and_counts_the_rest(tmp_path):
     agencies = write(tmp_path / "agencies.csv", REGISTRY)
     lines = ["agency_id,criterion,url"] + [f"x{i},nope,http://{HOST}/{i}" for i in range(5000)]
