@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 import zipfile
@@ -146,7 +145,7 @@ def _read_csv(path: Path):
     # '=cell as an opening quote)
     dialect = type("Dialect", (csv.excel,), {"delimiter": delimiter})
     # strict: a stray quote is an error at its line, not a cell that quietly swallows the next rows
-    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    reader = csv.reader((m.group() for m in _LINE.finditer(text)), dialect, strict=True)
     rows: list[list[str]] = []
     lines: list[tuple[int, int]] = []          # first and last line of each record
     first = 1
@@ -175,6 +174,8 @@ def _read_csv(path: Path):
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
+# the lines of a text as csv wants them (ending \r\n, \n or \r), one at a time: no second copy of a big file
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def _encoding_errors(path: Path, header: list[str], rows: list[list[str]], header_at: int) -> list[InputError]:
