@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from verifier.export.safe_text import SafeConsole as Console  # no markup, no escapes from crawled text
 from rich.table import Table
 from rich.text import Text
 

@@ -48,12 +48,42 @@ class MalformedDate(InputError):
     """Malformed date"""
 
 
+MAX_SHOWN = 20      # problems listed one per line; the rest are counted (a million bad rows are not a million lines)
+MAX_KEPT = 1000     # problems kept in memory; beyond that only counted
+
+
+class Problems(list):
+    """A list of InputError that keeps the first MAX_KEPT and counts every one (`total`)."""
+
+    def __init__(self, errors=()):
+        super().__init__()
+        self.total = 0
+        self.extend(errors)
+
+    def append(self, error: InputError) -> None:
+        self.total += 1
+        if len(self) < MAX_KEPT:
+            super().append(error)
+
+    def extend(self, errors) -> None:
+        for error in errors:
+            self.append(error)
+
+
 class InputErrors(InputError):
     """Input has errors"""
 
     def __init__(self, errors: list[InputError]):
-        self.errors = errors
-        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = list(errors)
+        self.total = getattr(errors, "total", len(self.errors))
+        super().__init__(f"{self.total} problem(s)")
+        # one hint for all when the problems share one (e.g. every bad byte: "save the file as CSV UTF-8")
+        hints = {e.hint for e in self.errors if e.hint}
+        self.hint = hints.pop() if len(hints) == 1 else None
 
     def message(self) -> str:
-        return "\n".join(e.message() for e in self.errors)
+        lines = [e.message() for e in self.errors[:MAX_SHOWN]]
+        more = self.total - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more problem(s) not shown ({self.total} in all)")
+        return "\n".join(lines)

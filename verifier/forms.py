@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifier.errors import InputError, InputErrors, MalformedDate
+from verifier.export.safe_text import cell_text, csv_cell
 from verifier.intake import (
-    Agency, BadValue, DuplicateRow, Report, Row, UnknownAgency, UnreadableFile, cell_value, parse_day,
+    Agency, BadValue, DuplicateRow, Report, Row, UnknownAgency, UnreadableFile, parse_day, read_sheet,
     reports_from_rows,
 )
 from verifier.reported import BadFigure, read_value
@@ -52,7 +53,6 @@ NA_MARK = "x"
 _KEY = re.compile(r"\(([a-z_]+)\)\s*$")
 REPORTS_CSV_COLUMNS = ("agency_id", "agency_name", "group", "criterion", "url", "value", "not_applicable", "note",
                        "submitted_at", "source")
-_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 _ROW_KEYS = ("agency_id", "criterion", "url", "value", "not_applicable", "note", "submitted_at")
 
 
@@ -122,9 +122,9 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
             section = this_section
         number += 1
         ws.write_number(row, 0, number, f_fixed)
-        ws.write_string(row, 1, criterion.id, f_fixed)
-        ws.write_string(row, 2, criterion.name, f_fixed)
-        ws.write_string(row, 3, criterion.unit or ("URL" if criterion.kind == "website" else ""), f_fixed)
+        ws.write_string(row, 1, cell_text(criterion.id), f_fixed)
+        ws.write_string(row, 2, cell_text(criterion.name), f_fixed)
+        ws.write_string(row, 3, cell_text(criterion.unit or ("URL" if criterion.kind == "website" else "")), f_fixed)
         ws.write_blank(row, 4, None, f_input)
         ws.write_blank(row, 5, None, f_input)
         ws.write_blank(row, 6, None, f_input)
@@ -181,21 +181,7 @@ def _text(value) -> str:
 
 
 def _cells(path: Path) -> list[list]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise UnreadableFile(f"not a readable XLSX workbook ({exc})", file=str(path),
-                             hint="save the form as .xlsx") from None
-    try:
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        return [[cell_value(c) for c in r] for r in ws.iter_rows()]
-    finally:
-        wb.close()
+    return read_sheet(path, SHEET)
 
 
 def _cell(rows, row: int, col: int):
@@ -386,22 +372,18 @@ def read_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebo
     return forms
 
 
-def _csv_safe(text: str) -> str:
-    """Free text as a spreadsheet will not run it as a formula (a leading apostrophe)."""
-    return "'" + text if text.startswith(_CSV_FORMULA_START) else text
-
-
 def reports_csv(forms: list[FilledForm], registry: dict[str, Agency]) -> str:
-    """The forms as reports.csv text, the shape the crawl reads."""
+    """The forms as reports.csv text, the shape the crawl reads; every cell neutralised (csv_cell)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REPORTS_CSV_COLUMNS)
     for form in forms:
         agency = registry[form.agency.agency_id]
         for r in form.reports:
-            writer.writerow([r.agency_id, agency.agency_name, agency.group, r.criterion, r.url,
-                             r.value, "x" if r.not_applicable else "", _csv_safe(r.note),
-                             r.submitted_at.isoformat() if r.submitted_at else "", r.source])
+            writer.writerow([csv_cell(c) for c in (
+                r.agency_id, agency.agency_name, agency.group, r.criterion, r.url, r.value,
+                "x" if r.not_applicable else "", r.note, r.submitted_at.isoformat() if r.submitted_at else "",
+                r.source)])
     return out.getvalue()
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import re
+import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.urls import BadURL, Scope, normalise_url
-from verifier.errors import InputError, InputErrors, MalformedDate, MalformedURL, UnknownCriterion
+from verifier.errors import InputError, InputErrors, MalformedDate, MalformedURL, Problems, UnknownCriterion
+from verifier.export.safe_text import csv_unquote
 from verifier.rulebook import Rulebook
 
 TRUE_WORDS = frozenset({"1", "x", "true", "có", "co", "yes", "y", "không áp dụng", "ko áp dụng"})
@@ -21,6 +24,15 @@ FALSE_WORDS = frozenset({"", "0", "false", "không", "khong", "no", "n"})
 REGISTRY_COLUMNS = ("agency_id", "agency_name", "group", "portal")
 REPORT_COLUMNS = ("agency_id", "criterion", "url")
 REPORT_OPTIONAL = ("value", "not_applicable", "note", "submitted_at")
+KNOWN_COLUMNS = frozenset(REGISTRY_COLUMNS + REPORT_COLUMNS + REPORT_OPTIONAL)   # the columns the product reads
+MULTILINE_COLUMNS = frozenset({"note", "agency_name"})     # free text, where a line break may belong
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# Bounds on an input (a province's registry and reports are well under 1 MiB): a CSV's size, an XLSX's
+# unpacked size (checked before unpacking), its parts, the rows and columns read
+MAX_INPUT_BYTES = 64 << 20
+MAX_XLSX_MEMBERS = 10_000
+MAX_ROWS = 100_000
+MAX_COLUMNS = 64
 
 
 class MissingColumn(InputError):
@@ -41,6 +53,22 @@ class DuplicateRow(InputError):
 
 class UnreadableFile(InputError):
     """Cannot read file"""
+
+
+class TooLarge(UnreadableFile):
+    """File too large"""
+
+
+class BadCSV(UnreadableFile):
+    """Malformed CSV"""
+
+
+class BadEncoding(UnreadableFile):
+    """Not UTF-8"""
+
+
+class DuplicateColumn(InputError):
+    """Duplicate column"""
 
 
 @dataclass(frozen=True)
@@ -71,46 +99,190 @@ class Row:
 
 
 def read_table(path: Path | str) -> tuple[list[str], list[Row]]:
-    """Header (lower-cased) and rows of a CSV (UTF-8) or XLSX file. Raises UnreadableFile."""
+    """Header (lower-cased) and rows of a CSV (UTF-8) or XLSX file. Raises UnreadableFile or InputErrors."""
     path = Path(path)
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return _read_xlsx(path)
-        return _read_csv(path)
-    except InputError:
-        raise
-    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
-        raise UnreadableFile(f"{type(exc).__name__}: {exc}", file=str(path),
-                             hint="save it as UTF-8 CSV or XLSX with a header row") from None
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(f"{type(exc).__name__}: {exc}", file=str(path)) from None
+    if size > MAX_INPUT_BYTES:
+        raise TooLarge(f"{_size(size)}; the limit is {_size(MAX_INPUT_BYTES)}", file=str(path),
+                       hint="split the file or remove what is not a header or a row of data")
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        rows = [["" if v is None else _cell_text(v) for v in r] for r in read_sheet(path)]
+        return _table(path, rows)
+    return _read_csv(path)
 
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+# ------------------------------------------------------------------------------------------------ CSV
 
 def _read_csv(path: Path):
-    text = path.read_bytes().decode("utf-8-sig")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"{type(exc).__name__}: {exc}", file=str(path)) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadEncoding("the file is UTF-16 (Excel's \"Unicode Text\")", file=str(path), row=1,
+                          hint='save the file as "CSV UTF-8"')
+    if data.startswith(b"PK\x03\x04"):
+        raise UnreadableFile("this is a workbook (XLSX) with a CSV name", file=str(path),
+                             hint="name it .xlsx, or save it as \"CSV UTF-8\"")
+    # undecodable bytes are kept as lone surrogates, so each is reported at its row and column below
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter if sample.strip() else ","
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = list(reader)
+        delimiter = ","
+    # only the delimiter is guessed: the quote is always '"' (a guessed "'" would read a neutralised
+    # '=cell as an opening quote)
+    dialect = type("Dialect", (csv.excel,), {"delimiter": delimiter})
+    # strict: a stray quote is an error at its line, not a cell that quietly swallows the next rows
+    reader = csv.reader((m.group() for m in _LINE.finditer(text)), dialect, strict=True)
+    rows: list[list[str]] = []
+    lines: list[tuple[int, int]] = []          # first and last line of each record
+    first = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputErrors([BadCSV(f"{exc} (line {reader.line_num}, in the record that starts on line {first})",
+                                      file=str(path), row=len(rows) + 1,
+                                      hint="a quote (\") that opens a cell must close it; "
+                                           "write a quote inside a cell as two quotes (\"\")")]) from None
+        rows.append([csv_unquote(c) for c in record])
+        lines.append((first, reader.line_num))
+        first = reader.line_num + 1
+        if len(rows) > MAX_ROWS + 1:
+            raise TooLarge(f"more than {MAX_ROWS} rows", file=str(path))
+    start = _header_index(rows) or 0
+    header = [fold_header(c) for c in rows[start]] if rows else []
+    errors = (_encoding_errors(path, header, rows, start)
+              or _line_break_errors(path, header, rows, lines, delimiter))
+    if errors:
+        raise InputErrors(errors)
     return _table(path, rows)
 
 
-def _read_xlsx(path: Path):
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
+_UNDECODED = re.compile("[\udc80-\udcff]")
+# the lines of a text as csv wants them (ending \r\n, \n or \r), one at a time: no second copy of a big file
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
+
+def _encoding_errors(path: Path, header: list[str], rows: list[list[str]], header_at: int) -> list[InputError]:
+    """Every cell holding a byte that is not UTF-8, by row and column."""
+    errors = Problems()
+    for number, raw in enumerate(rows, start=1):
+        for i, cell in enumerate(raw):
+            bad = _UNDECODED.search(cell)
+            if bad:
+                byte = ord(bad.group()) - 0xDC00
+                errors.append(BadEncoding(f"byte 0x{byte:02X} is not UTF-8", file=str(path), row=number,
+                                          column=_column(header, i) if number > header_at + 1 else _letter(i),
+                                          hint="save the file as \"CSV UTF-8\""))
+    return errors
+
+
+def _line_break_errors(path, header, rows, lines, delimiter) -> list[InputError]:
+    """A line break inside a cell where none belongs: an unclosed quote read the next lines into it."""
+    errors = Problems()
+    width = max(len([h for h in header if h]), 2)
+    for number, (raw, (first, last)) in enumerate(zip(rows, lines), start=1):
+        if first == last:
+            continue
+        for i, cell in enumerate(raw):
+            if "\n" not in cell and "\r" not in cell:
+                continue
+            name = header[i] if i < len(header) else ""
+            swallowed = any(line.count(delimiter) >= width - 1 for line in cell.splitlines()[1:])
+            if name in MULTILINE_COLUMNS and not swallowed:
+                continue
+            errors.append(BadCSV(f"a line break inside the cell (the record runs from line {first} to line {last}): "
+                                 "a quote opened here is not closed, and the next lines were read into this cell",
+                                 file=str(path), row=number, column=_column(header, i),
+                                 hint="close the quote, or write a quote inside a cell as two quotes (\"\")"))
+    return errors
+
+
+def _letter(index: int) -> str:
+    """A column letter as a spreadsheet shows it (0 -> A, 26 -> AA)."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
+def _column(header: list[str], index: int) -> str:
+    name = header[index] if index < len(header) else ""
+    return name or _letter(index)
+
+
+# ------------------------------------------------------------------------------------------------ XLSX
+
+def check_zip(path: Path) -> None:
+    """Refuse an XLSX that would unpack to more than MAX_INPUT_BYTES (a zip bomb) before reading any of it.
+
+    Reading is bounded by the members' declared sizes (zipfile stops there, and a CRC check catches a lie)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise UnreadableFile(f"not a readable XLSX workbook ({exc})", file=str(path),
+                             hint="save it as .xlsx (Excel workbook)") from None
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise TooLarge(f"the workbook holds {len(infos)} parts; the limit is {MAX_XLSX_MEMBERS}", file=str(path))
+    total = sum(i.file_size for i in infos)
+    if total > MAX_INPUT_BYTES:
+        big = max(infos, key=lambda i: i.file_size)
+        ratio = big.file_size / max(big.compress_size, 1)
+        raise TooLarge(f"it would unpack to {_size(total)} ({big.filename}: {_size(big.file_size)} from "
+                       f"{_size(big.compress_size)}, {ratio:.0f}:1); the limit is {_size(MAX_INPUT_BYTES)}",
+                       file=str(path), hint="a workbook of agencies or reports is far smaller: "
+                                             "open it, keep the data, save it again")
+
+
+def read_sheet(path: Path | str, sheet: str | None = None) -> list[list]:
+    """The cell values (cell_value) of a workbook's sheet (named, else the first), bounded in size.
+
+    Raises UnreadableFile for a file that is not a whole workbook (truncated, corrupt, not a zip) and
+    TooLarge for one above the bounds."""
+    from openpyxl import load_workbook
+    from openpyxl.cell.read_only import EMPTY_CELL
+
+    path = Path(path)
+    check_zip(path)
+    rows: list[list] = []
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, OSError) as exc:
-        raise UnreadableFile(f"not a readable XLSX workbook ({exc})", file=str(path)) from None
-    try:
-        ws = wb.worksheets[0]
-        rows = [["" if (v := cell_value(c)) is None else _cell_text(v) for c in row] for row in ws.iter_rows()]
-    finally:
-        wb.close()
-    return _table(path, rows)
+        try:
+            ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
+            # read within MAX_ROWS x MAX_COLUMNS whatever the sheet declares: a tiny file with a cell at
+            # XFD1048576 would otherwise be padded out to 17 billion empty cells
+            for row in ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS):
+                # rows the sheet skips come as one shared tuple of empty cells: counted, not converted
+                rows.append([] if all(c is EMPTY_CELL for c in row) else [cell_value(c) for c in row])
+        finally:
+            wb.close()
+    except InputError:
+        raise
+    except Exception as exc:     # noqa: BLE001 - openpyxl meets a corrupt file with many types (ParseError,
+        # zlib.error, BadZipFile, KeyError, IndexError, TypeError, EOFError...): all mean "not a whole workbook"
+        raise UnreadableFile(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", file=str(path),
+                             hint="the file is damaged or cut short: open it in Excel and save it again") from None
+    if len(rows) > MAX_ROWS:
+        raise TooLarge(f"more than {MAX_ROWS} rows", file=str(path))
+    return rows
 
 
 def cell_value(cell):
@@ -132,11 +304,37 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+# ------------------------------------------------------------------------------------------------ table
+
+def fold_header(cell: str) -> str:
+    """A header cell as a column name: NFC, invisible characters dropped, spaces folded, lower case."""
+    text = "".join(ch for ch in unicodedata.normalize("NFC", cell or "") if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split()).lower()
+
+
+def _header_index(rows: list[list[str]]) -> int | None:
+    return next((i for i, r in enumerate(rows) if any((c or "").strip() for c in r)), None)
+
+
 def _table(path: Path, rows: list[list[str]]):
-    start = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    start = _header_index(rows)
     if start is None:
         raise UnreadableFile("the file is empty", file=str(path))
-    header = [c.strip().lower() for c in rows[start]]
+    header = [fold_header(c) for c in rows[start]]
+    first_at: dict[str, int] = {}
+    errors = Problems()
+    for i, name in enumerate(header):
+        if name not in KNOWN_COLUMNS:
+            continue
+        if name in first_at:
+            j = first_at[name]
+            errors.append(DuplicateColumn(
+                f"columns {_letter(j)} ({rows[start][j]!r}) and {_letter(i)} ({rows[start][i]!r}) are both {name!r}",
+                file=str(path), row=start + 1, column=name, hint="keep one of them"))
+        else:
+            first_at[name] = i
+    if errors:
+        raise InputErrors(errors)
     out = []
     for offset, raw in enumerate(rows[start + 1:], start=start + 2):
         if not any((c or "").strip() for c in raw):
@@ -158,7 +356,7 @@ def _require(path, header, columns, errors):
 def load_registry(path: Path | str, rulebook: Rulebook) -> dict[str, Agency]:
     """Agencies by id. Raises InputErrors listing every problem."""
     header, rows = read_table(path)
-    errors: list[InputError] = []
+    errors = Problems()
     _require(path, header, REGISTRY_COLUMNS, errors)
     if errors:
         raise InputErrors(errors)
@@ -217,7 +415,7 @@ def load_reports(path: Path | str, registry: dict[str, Agency], rulebook: Rulebo
 
 
 def reports_from_rows(path: str, header, rows, registry, rulebook) -> list[Report]:
-    errors: list[InputError] = []
+    errors = Problems()
     _require(path, header, REPORT_COLUMNS, errors)
     if errors:
         raise InputErrors(errors)
@@ -225,7 +423,7 @@ def reports_from_rows(path: str, header, rows, registry, rulebook) -> list[Repor
     for row in rows:
         v = row.values
         where = dict(file=path, row=row.number)
-        before = len(errors)
+        before = errors.total
         agency = registry.get(v["agency_id"])
         if agency is None:
             errors.append(UnknownAgency(repr(v["agency_id"]), column="agency_id", **where))
@@ -256,7 +454,7 @@ def reports_from_rows(path: str, header, rows, registry, rulebook) -> list[Repor
             errors.append(MalformedDate(f"{v['submitted_at']!r} (use YYYY-MM-DD or dd/mm/yyyy)",
                                         column="submitted_at", **where))
             submitted = None
-        if len(errors) > before:
+        if errors.total > before:
             continue
         report = Report(v["agency_id"], v["criterion"], url, v.get("value", ""), bool(flag),
                         v.get("note", ""), submitted, f"{path}:{row.number}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from verifier.export.safe_text import SafeConsole, console_text
+
 
 def _stamp() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -32,7 +34,7 @@ class Progress:
 
     def queue_text(self, n: int = 3) -> str:
         busiest = [(h, k) for h, k in self.queue.most_common() if k > 0][:n]
-        return ", ".join(f"{h} {k}" for h, k in busiest)
+        return ", ".join(f"{console_text(h)} {k}" for h, k in busiest)      # host names come from the reports
 
     def fetched(self, fetch) -> None:
         self.pages += 1
@@ -57,12 +59,11 @@ class TerminalProgress(Progress):
     """A rich progress bar: links done of total, pages fetched, errors, the busiest hosts' queues."""
 
     def __init__(self, total, done=0, stream=None):
-        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
 
         super().__init__(total, done=done)
-        self.bar = Bar(TextColumn("links"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                       TimeElapsedColumn(), console=Console(file=stream, stderr=stream is None), transient=False)
+        self.bar = Bar(TextColumn("links"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
+                       TimeElapsedColumn(), console=SafeConsole(file=stream, stderr=stream is None), transient=False)
         self.task = self.bar.add_task("crawl", total=total, completed=done, info="")
         self.bar.start()
 

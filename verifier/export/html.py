@@ -8,7 +8,6 @@ carries a Content-Security-Policy that allows no script at all. Readable on a ph
 from __future__ import annotations
 
 from collections import Counter
-from html import escape
 from pathlib import Path
 
 from crawler.extract import decode
@@ -16,11 +15,11 @@ from crawler.records import Post, Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
 from verifier.export.names import agency_page, evidence_page
+from verifier.export.safe_text import html_text, safe_href
 from verifier.export.warc import read_record, warc_path
 from verifier.score import rulebook_label
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-SAFE_SCHEMES = ("http://", "https://")
 
 CSS = """
 *{box-sizing:border-box}
@@ -72,16 +71,16 @@ a[href^="http"],pre,dd{overflow-wrap:anywhere}
 
 
 def e(value) -> str:
-    """Escaped text (None -> empty)."""
-    return escape("" if value is None else str(value), quote=True)
+    """Escaped text, invisible characters shown (None -> empty)."""
+    return html_text(value)
 
 
 def ext_link(url: str | None, text: str | None = None) -> str:
-    """A link to a crawled URL when it is http(s); otherwise just its escaped text."""
-    url = (url or "").strip()
-    label = e(text if text is not None else url)
-    if url.lower().startswith(SAFE_SCHEMES) and not any(ord(c) < 32 for c in url):
-        return f'<a href="{e(url)}" rel="noopener noreferrer nofollow">{label}</a>'
+    """A link to a crawled URL when it is an absolute http(s) URL; otherwise just its escaped text."""
+    href = safe_href(url)
+    label = e(text if text is not None else (url or "").strip())
+    if href is not None:
+        return f'<a href="{e(href)}" rel="noopener noreferrer nofollow">{label}</a>'
     return label
 
 

@@ -3,7 +3,9 @@ with evidence links, the pages checked and the posts read (what each verdict res
 and one confirmation sheet ("Phiếu xác nhận") per agency.
 
 Crawled and reported text is written as plain strings (XlsxWriter with strings_to_formulas,
-strings_to_urls and strings_to_numbers off), so `=HYPERLINK(...)` in a post title stays text.
+strings_to_urls and strings_to_numbers off), so `=HYPERLINK(...)` in a post title stays text; a text a
+spreadsheet would read as a formula also carries Excel's quote prefix, so it stays text when edited, and
+invisible characters (bidi overrides) are shown as marks (verifier.export.safe_text).
 """
 
 from __future__ import annotations
@@ -17,17 +19,16 @@ from crawler.records import Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
 from verifier.export.names import agency_page
+from verifier.export.safe_text import cell_text, formula_like, safe_href
 from verifier.score import rulebook_label
 
 MAX_CELL = 32000            # Excel holds 32767 characters per cell
 MAX_URL = 2000              # Excel refuses longer hyperlinks
-SAFE_SCHEMES = ("http://", "https://")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 def _s(value) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
+    return cell_text(value, limit=MAX_CELL)
 
 
 class _Sheet:
@@ -38,7 +39,10 @@ class _Sheet:
         self.row = 0
 
     def text(self, col, value, fmt=None, row=None):
-        self.ws.write_string(self.row if row is None else row, col, _s(value), fmt or self.f["cell"])
+        text, fmt = _s(value), fmt or self.f["cell"]
+        if formula_like(text):
+            fmt = self.f["quoted"][id(fmt)]
+        self.ws.write_string(self.row if row is None else row, col, text, fmt)
 
     def number(self, col, value, fmt=None):
         if value is None:
@@ -49,8 +53,9 @@ class _Sheet:
     def link(self, col, url, display=None, fmt=None):
         """A hyperlink for http(s) URLs only; anything else is written as text."""
         url = url or ""
-        if url.lower().startswith(SAFE_SCHEMES) and len(url) <= MAX_URL and self.wb_links_left():
-            self.ws.write_url(self.row, col, url, fmt or self.f["link"], string=_s(display or url))
+        href = safe_href(url)
+        if href is not None and len(href) <= MAX_URL and self.wb_links_left():
+            self.ws.write_url(self.row, col, href, fmt or self.f["link"], string=_s(display or url))
         else:
             self.text(col, display if display is not None else url, fmt)
 
@@ -78,23 +83,27 @@ class _Sheet:
 
 
 def _formats(wb) -> dict:
+    """The workbook's formats by name, and under "quoted" each one's twin with Excel's quote prefix (by id)."""
     base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
-    return {
-        "cell": wb.add_format({**base, "text_wrap": True}),
-        "num": wb.add_format({**base, "num_format": "0.00"}),
-        "int": wb.add_format({**base, "num_format": "0"}),
-        "head": wb.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#DDE7F0", "border": 1}),
-        "title": wb.add_format({**base, "bold": True, "font_size": 13}),
-        "bold": wb.add_format({**base, "bold": True, "text_wrap": True}),
-        "boldnum": wb.add_format({**base, "bold": True, "num_format": "0.00"}),
-        "section": wb.add_format({**base, "bold": True, "italic": True, "bg_color": "#F2F2F2"}),
-        "link": wb.add_format({**base, "font_color": "blue", "underline": 1, "text_wrap": True}),
-        "italic": wb.add_format({**base, "italic": True, "text_wrap": True}),
+    props = {
+        "cell": {**base, "text_wrap": True},
+        "num": {**base, "num_format": "0.00"},
+        "int": {**base, "num_format": "0"},
+        "head": {**base, "bold": True, "text_wrap": True, "bg_color": "#DDE7F0", "border": 1},
+        "title": {**base, "bold": True, "font_size": 13},
+        "bold": {**base, "bold": True, "text_wrap": True},
+        "boldnum": {**base, "bold": True, "num_format": "0.00"},
+        "section": {**base, "bold": True, "italic": True, "bg_color": "#F2F2F2"},
+        "link": {**base, "font_color": "blue", "underline": 1, "text_wrap": True},
+        "italic": {**base, "italic": True, "text_wrap": True},
     }
+    formats = {name: wb.add_format(p) for name, p in props.items()}
+    formats["quoted"] = {id(formats[name]): wb.add_format({**p, "quote_prefix": True}) for name, p in props.items()}
+    return formats
 
 
 def _sheet_name(base: str, used: set[str]) -> str:
-    name = _BAD_SHEET_CHARS.sub("_", base).strip("'")[:31] or "Sheet"
+    name = _BAD_SHEET_CHARS.sub("_", cell_text(base).replace("\n", " ")).strip("'")[:31] or "Sheet"
     candidate, n = name, 2
     while candidate.casefold() in used:
         suffix = f" ({n})"
