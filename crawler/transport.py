@@ -317,14 +317,18 @@ class RobotsRules:
 
 
 def robots_rules(status: int | None, body: bytes) -> RobotsRules | None:
-    """What a robots.txt answer means (RFC 9309 2.3.1): a 2xx body is parsed (its first 500 KiB);
+    """What a robots.txt answer means (RFC 9309 2.3.1): a 2xx body is parsed (its first 500 KiB,
+    up to the last whole line);
     4xx is no restrictions (whatever its body says); 5xx is complete disallow, and the link is
     `unreachable`, as SPEC.md says of a portal answering 5xx. None (no robots.txt to obey) when
     there was no answer at all: the page's own fetch then says whether the portal can be reached."""
     if status is None:
         return None
     if 200 <= status < 300:
-        return RobotsRules(body[:ROBOTS_MAX_BYTES].decode("utf-8-sig", errors="ignore"), status=status)
+        head = body[:ROBOTS_MAX_BYTES]
+        if len(body) > ROBOTS_MAX_BYTES:
+            head = head[:head.rfind(b"\n") + 1]     # a rule cut in two would be a shorter, wider rule
+        return RobotsRules(head.decode("utf-8-sig", errors="ignore"), status=status)
     if 500 <= status < 600:
         return RobotsRules("", status=status, closed=True)
     return RobotsRules("", status=status)
