@@ -324,7 +324,7 @@ class Fetcher:
         except httpx.RemoteProtocolError as exc:
             text = str(exc) or type(exc).__name__
             if "header" in text.lower():         # h11 refuses a malformed header before we see it
-                return _Failure(ERR_BAD_RESPONSE, f"malformed response: {text}")
+                return _Failure(ERR_BAD_RESPONSE, f"malformed response header ({text.split(':', 1)[0]})")
             return _Failure(ERR_CONNECT, text)
         except httpx.ConnectError as exc:
             text = str(exc)

@@ -483,8 +483,8 @@ class VerifySpider(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         job, want, attempt = self._context(request)
-        code, detail = classify_failure(failure)
         limits = self.options.limits
+        code, detail = classify_failure(failure, limits.max_bytes)
         if T.retry_wanted(code, None, attempt, limits):
             return [self._request(job, want, attempt + 1, T.retry_delay(attempt, None, limits))]
         fetch = T.failed_fetch(want.url, request.url, code, detail,
@@ -528,7 +528,7 @@ def _request_of(request) -> dict:
             "content_type": content_type.decode("latin-1") if content_type else None}
 
 
-def classify_failure(failure) -> tuple[str, str]:
+def classify_failure(failure, max_bytes: int | None = None) -> tuple[str, str]:
     """(error code, detail) of a failed request, in the policy's vocabulary (as the httpx path's)."""
     exc = failure.value
     text = str(exc) or type(exc).__name__
@@ -549,8 +549,7 @@ def classify_failure(failure) -> tuple[str, str]:
         return ERR_TIMEOUT, text
     # Only the size bound cancels a download (the timeout raises its own error): final, as on the httpx path.
     if isinstance(exc, (DownloadCancelledError, CancelledError)) or "larger than download max size" in text:
-        detail = "download cancelled: the response is larger than the download bound"
-        return ERR_TOO_LARGE, f"{detail} ({text})" if str(exc) else detail
+        return ERR_TOO_LARGE, f"response larger than {max_bytes or 'the download bound of'} bytes"
     if isinstance(exc, DownloadFailedError) and _malformed(text):
         return ERR_BAD_RESPONSE, f"malformed response: {text}"
     return ERR_CONNECT, f"{type(exc).__name__}: {text}"
