@@ -24,6 +24,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import ipaddress
+import re
 import socket
 import time
 import zlib
@@ -226,12 +227,16 @@ def _unzstd(data: bytes, limit: int) -> bytes:
 _DECODERS = {"gzip": _gunzip, "x-gzip": _gunzip, "deflate": _inflate, "br": _unbrotli, "zstd": _unzstd}
 
 
+_BAD_NAME = re.compile(rb"[\x00-\x20\x7f:]")        # a token has no control byte, space or colon
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # a value may hold a tab, no other control byte
+
+
 def header_problem(raw_headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    """Why response headers are malformed (a NUL or control byte in a name or value), or None."""
+    """Why response headers are malformed (a NUL or other control byte in a name or value), or None."""
     for name, value in raw_headers:
-        if not name or any(b < 0x21 or b == 0x7F or b == 0x3A for b in name):
+        if not name or _BAD_NAME.search(name):
             return f"malformed header name {name[:40]!r}"
-        if any((b < 0x20 and b != 0x09) or b == 0x7F for b in value):
+        if _BAD_VALUE.search(value):
             return f"control character in the {name[:40].decode('latin-1')} header"
     return None
 

@@ -218,7 +218,7 @@ def test_a_body_at_one_byte_a_second_ends_at_the_exchange_deadline():
                 fetch = fetcher.fetch(srv.url(path))
                 took = time.monotonic() - started
                 assert fetch.error == ERR_TIMEOUT, (path, fetch)
-                assert 1.2 < took < 3.0, (path, took)          # 1.5 s for the whole exchange, not per read
+                assert 1.4 < took < 5.0, (path, took)          # 1.5 s for the whole exchange, not per read
 
 
 def test_an_oversized_body_is_fetched_once_and_is_final():
@@ -255,7 +255,7 @@ def test_503_is_retried_after_its_retry_after_and_the_decoded_body_is_the_eviden
         with Fetcher(options(retries=2)) as fetcher:
             fetch = fetcher.fetch(srv.url("/p"))
         assert fetch.status == 200 and fetch.body == PAGE and "content-encoding" not in fetch.headers
-        assert 0.9 < tries[1] - tries[0] < 2.5
+        assert 0.9 < tries[1] - tries[0] < 4.0
         assert fetch.digest == T.response_fetch("u", "u", 200, {}, PAGE, fetched_at=fetch.fetched_at).digest
         sent = {k.lower() for k, _ in srv.log[-1].headers}
         assert {k.lower() for k in T.request_headers(options())} <= sent
@@ -273,7 +273,7 @@ def test_the_whole_check_ends_within_its_deadline_with_a_timeout_verdict(matcher
         inv, checked_at = spot_check(srv.url("/tin-tuc"), "tin-tuc-su-kien", matcher=matcher, options=opts)
         took = time.monotonic() - started
     verdict = make_verdict("-", inv.outcome, PERIOD, reported_url=srv.url("/tin-tuc"), checked_at=checked_at)
-    assert took < 4.0, took
+    assert took < 6.0, took               # 3 s; unbounded, robots.txt alone would take 30 s and the page 45 min
     assert (verdict.status, verdict.reason) == ("fail", "unreachable")
     assert "timeout" in verdict.detail
 

@@ -173,14 +173,16 @@ def test_an_oversized_or_exploding_body_is_fetched_once_on_both_paths(results):
 
 
 def test_a_slow_body_ends_at_the_fetch_deadline_on_both_paths(results):
-    check, crawl, _case, _crawl_case = results["slow-body"]
-    tries = 3                                           # RETRIES = 2 after the first
-    # each try's whole exchange (2 x --timeout), the backoff, a loaded machine's start-up: not 100 000 s
-    bound = tries * 2 * TIMEOUT + 1.5 + 15
-    assert check.wall < bound, check.wall
-    assert crawl.wall < bound, crawl.wall
-    for paths in _paths(results, "slow-body"):
-        assert paths.count(f"/{CRITERION}") == tries, paths
+    check, crawl, check_case, crawl_case = results["slow-body"]
+    exchange = 2 * TIMEOUT                              # --timeout T: read T + connect min(T, 5)
+    for run, case in ((check, check_case), (crawl, crawl_case)):
+        tries = [r.at for r in run.requests if r.host in case.own_hosts and r.path == f"/{CRITERION}"]
+        assert len(tries) == 3, tries                   # RETRIES = 2 after the first
+        # from the first try to the last: two whole exchanges cut at their deadline and the backoff (0.5 + 1 s),
+        # not two bodies of 100 000 s; the server's clock, so a loaded machine's start-up does not count
+        span = tries[-1] - tries[0]
+        assert 2 * exchange < span < 2 * exchange + 1.5 + 4, span
+        assert run.wall < 60, run.wall
 
 
 def test_robots_txt_is_read_the_same_way_on_both_paths(results):
