@@ -9,9 +9,7 @@ their own duration once.
 from __future__ import annotations
 
 import gzip
-import io
 import os
-import socket
 import subprocess
 import sys
 import time
