@@ -1,52 +1,58 @@
 """The single-link fetcher (httpx), used by the spot-check.
 
-Every rule the crawl obeys is obeyed here too, from the same settings:
-the agency's portal only (checked on every redirect hop), private addresses
-refused unless the run allows them, robots.txt, bounded size, redirects and
-retries, the proxy environment variables.
+Every rule the crawl obeys is obeyed here too, from the one transport policy
+(crawler.transport) and the same settings: the agency's portal only (checked on
+every redirect hop), private addresses refused unless the run allows them,
+robots.txt, bounded size (decoded size included), redirects, retries and time,
+the proxy environment variables.
+
+httpx is used for HTTP only; the connections are this module's own:
+- a direct connection resolves the host once, checks every answer and connects
+  to a checked address (the TLS name and the Host header stay the host's), so a
+  second, different answer to the same name is never used;
+- every read and write is bounded by the exchange's deadline, so a body or
+  headers that trickle in a byte at a time end at the deadline, not per read;
+- the proxy for a URL is the one crawler.proxy names (`http_proxy`,
+  `https_proxy`, `no_proxy`, as Scrapy reads them); a proxied name is resolved
+  by the proxy, never by us;
+- the body is read as it came (`iter_raw`) and decoded by the policy, bounded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import ipaddress
-import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
-from protego import Protego
 
+from crawler import transport as T
 from crawler.proxy import proxy_for
 from crawler.records import (
-    ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_REDIRECT_LOOP, ERR_ROBOTS, ERR_TIMEOUT,
-    ERR_TOO_LARGE, ERR_TOO_MANY_REDIRECTS, Fetch,
+    ERR_BAD_RESPONSE, ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_REDIRECT_LOOP,
+    ERR_TIMEOUT, ERR_TOO_LARGE, ERR_TOO_MANY_REDIRECTS, Fetch,
 )
-from crawler.settings import META_REFRESH_MAX_DELAY, RETRY_AFTER_CAP, RETRY_STATUSES, ROBOTS_USER_AGENT, RunOptions
+from crawler.settings import META_REFRESH_MAX_DELAY, ROBOTS_USER_AGENT, RunOptions
 from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 
-ROBOTS_MAX_BYTES = 512 * 1024
-TRANSIENT_ERRORS = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
-@dataclass(frozen=True)
 class _Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes):
+        self.status, self.headers, self.body = status, headers, body
 
 
-@dataclass(frozen=True)
 class _Failure:
-    error: str
-    detail: str
+    __slots__ = ("error", "detail")
 
-    @property
-    def transient(self) -> bool:
-        return self.error in TRANSIENT_ERRORS
+    def __init__(self, error: str, detail: str):
+        self.error, self.detail = error, detail
 
 
 class _Client(httpx.Client):
@@ -65,6 +71,104 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+# -- connections
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the current exchange's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: T.Deadline):
+        self._stream = stream
+        self._deadline = deadline
+
+    def _bound(self, timeout, error):
+        if self._deadline.passed:
+            raise error("the exchange's deadline has passed")
+        return self._deadline.bound(timeout)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        stream = self._stream.start_tls(ssl_context, server_hostname, self._bound(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(stream, self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """Opens connections under the deadline; for direct connections, to a checked address only."""
+
+    def __init__(self, deadline: T.Deadline, *, allow_private: bool | None):
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+        self._allow_private = allow_private      # None: a proxy's own address, not checked
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None) -> httpcore.NetworkStream:
+        if self._deadline.passed:
+            raise httpcore.ConnectTimeout("the exchange's deadline has passed")
+        if self._allow_private is None:
+            targets = [host]
+        else:
+            targets = [addr for _family, addr in
+                       T.checked_addresses(host, port, allow_private=self._allow_private)]
+        error: Exception | None = None
+        for addr in targets:            # the checked answers, in the resolver's order
+            try:
+                stream = self._inner.connect_tcp(addr, port, timeout=self._deadline.bound(timeout),
+                                                 local_address=local_address, socket_options=socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        raise error or httpcore.ConnectError(f"cannot connect to {host}")
+
+    def connect_unix_socket(self, *args, **kwargs):
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _transport(backend: _Backend, proxy: str | None = None) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(proxy=proxy, trust_env=True)
+    # httpx has no argument for httpcore's network backend; the pool reads it when it opens a connection
+    # (httpx and httpcore are pinned in pyproject.toml).
+    transport._pool._network_backend = backend
+    return transport
+
+
+class _Router(httpx.BaseTransport):
+    """Sends each request directly or through the proxy crawler.proxy names for its URL."""
+
+    def __init__(self, deadline: T.Deadline, allow_private: bool):
+        self._deadline = deadline
+        self._direct = _transport(_Backend(deadline, allow_private=allow_private))
+        self._proxied: dict[str, httpx.HTTPTransport] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = proxy_for(str(request.url))
+        if proxy is None:
+            return self._direct.handle_request(request)
+        if proxy not in self._proxied:
+            self._proxied[proxy] = _transport(_Backend(self._deadline, allow_private=None), proxy)
+        return self._proxied[proxy].handle_request(request)
+
+    def close(self) -> None:
+        self._direct.close()
+        for transport in self._proxied.values():
+            transport.close()
+
+
+# -- the fetcher
+
 class Fetcher:
     """Fetches one URL at a time under the run's rules. Use as a context manager."""
 
@@ -74,13 +178,14 @@ class Fetcher:
         self.clock = clock
         self.sleep = sleep
         limits = options.limits
+        self._deadline = T.Deadline()
         self.client = _Client(
-            headers={"User-Agent": options.user_agent, "Accept-Language": "vi,en;q=0.5"},
+            headers=T.request_headers(options),
             timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
             follow_redirects=False,
-            trust_env=True,
+            transport=_Router(self._deadline, options.allow_private),
         )
-        self._robots: dict[str, Protego | None] = {}
+        self._robots: dict[str, T.RobotsRules | None] = {}
 
     def __enter__(self):
         return self
@@ -91,46 +196,53 @@ class Fetcher:
     # -- public
 
     def fetch(self, url: str, scope: Scope | None = None, *, method: str = "GET", body: bytes = b"",
-              content_type: str | None = None) -> Fetch:
+              content_type: str | None = None, until: T.Deadline | None = None) -> Fetch:
         """The final response for url after redirects, or a Fetch whose `error` says why there is none.
-        A POST (WebForms paging) becomes a GET when redirected, as browsers do."""
+        A POST (WebForms paging) becomes a GET when redirected, as browsers do. `until` is the deadline
+        of the whole check this fetch belongs to: no try starts after it, and none runs past it."""
+        until = until or T.Deadline()
         started = time.monotonic()
         fetched_at = self.clock()
         hops: list[str] = []
         current = url
+
+        def failed(final: str, error: str, detail: str) -> Fetch:
+            return T.failed_fetch(url, final, error, detail, fetched_at=fetched_at, redirects=hops,
+                                  elapsed=time.monotonic() - started, method=method, request_body=body,
+                                  content_type=content_type)
+
         for _ in range(self.options.limits.max_redirects + 1):
             try:
                 current = wire_url(current)       # what is checked is exactly what is sent
             except BadURL as exc:
-                return self._failed(url, current, fetched_at, started, hops, ERR_OFF_SITE, str(exc))
+                return failed(current, ERR_OFF_SITE, str(exc))
             refusal = self._refusal(current, scope)
             if refusal:
-                return self._failed(url, current, fetched_at, started, hops, *refusal)
-            if not self.options.ignore_robots and not self._robots_allow(current):
-                return self._failed(url, current, fetched_at, started, hops, ERR_ROBOTS, "robots.txt disallows")
-            result = self._get_with_retries(current, method=method, body=body, content_type=content_type)
+                return failed(current, *refusal)
+            refusal = None if self.options.ignore_robots else self._robots_refusal(current, until)
+            if refusal:
+                return failed(current, *refusal)
+            result = self._get_with_retries(current, until, method=method, body=body, content_type=content_type)
             if isinstance(result, _Failure):
-                return self._failed(url, current, fetched_at, started, hops, result.error, result.detail)
-            status, headers, content = result.status, result.headers, result.body
+                return failed(current, result.error, result.detail)
+            headers = result.headers
             # the crawl's HopMiddleware reads redirects and meta refreshes by the same function
-            hop = next_hop(current, method, status, headers.get("location"), headers.get("content-type"), content,
-                           refresh_max_delay=META_REFRESH_MAX_DELAY, refresh=headers.get("refresh"))
+            hop = next_hop(current, method, result.status, headers.get("location"), headers.get("content-type"),
+                           result.body, refresh_max_delay=META_REFRESH_MAX_DELAY, refresh=headers.get("refresh"))
             if hop is not None:
                 if hop.refused:
-                    return self._failed(url, current, fetched_at, started, hops, ERR_OFF_SITE, hop.refused)
+                    return failed(current, ERR_OFF_SITE, hop.refused)
                 hops.append(current)
                 if hop.url in hops:
-                    return self._failed(url, hop.url, fetched_at, started, hops, ERR_REDIRECT_LOOP,
-                                        f"redirect loop at {hop.url}")
+                    return failed(hop.url, ERR_REDIRECT_LOOP, f"redirect loop at {hop.url}")
                 current = hop.url
                 if hop.method != method:
                     method, body, content_type = hop.method, b"", None
                 continue
-            return Fetch(url=url, final_url=current, status=status, headers=headers, body=content,
-                         fetched_at=fetched_at, redirects=tuple(hops), elapsed=time.monotonic() - started,
-                         digest="sha256:" + hashlib.sha256(content).hexdigest())
-        return self._failed(url, current, fetched_at, started, hops, ERR_TOO_MANY_REDIRECTS,
-                            f"more than {self.options.limits.max_redirects} redirects")
+            return T.response_fetch(url, current, result.status, result.headers, result.body,
+                                    fetched_at=fetched_at, redirects=hops, elapsed=time.monotonic() - started,
+                                    method=method, request_body=body, content_type=content_type)
+        return failed(current, ERR_TOO_MANY_REDIRECTS, f"more than {self.options.limits.max_redirects} redirects")
 
     # -- rules
 
@@ -142,99 +254,105 @@ class Fetcher:
         host = urlsplit(url).hostname or ""
         if literal_private_ip(host):
             return ERR_PRIVATE, f"{host} is a private or loopback address"
-        if proxy_for(url):
-            return None        # the proxy resolves the name; we never see its address
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except socket.gaierror as exc:
-            return ERR_DNS, f"cannot resolve {host}: {exc.strerror}"
-        for info in infos:
-            addr = ipaddress.ip_address(info[4][0].split("%")[0])
-            if not addr.is_global:
-                return ERR_PRIVATE, f"{host} resolves to the private address {addr}"
-        return None
+        return None        # a name is checked when it is resolved, on the address connected to
 
-    def _robots_allow(self, url: str) -> bool:
+    def _robots_refusal(self, url: str, until: T.Deadline) -> tuple[str, str] | None:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
-            self._robots[origin] = self._load_robots(origin + "/robots.txt")
+            self._robots[origin] = self._load_robots(origin + "/robots.txt", until)
         rules = self._robots[origin]
-        return rules is None or rules.can_fetch(url, ROBOTS_USER_AGENT)
+        return None if rules is None else rules.refusal(url, ROBOTS_USER_AGENT)
 
-    def _load_robots(self, url: str) -> Protego | None:
-        """robots.txt rules, or None (allow all) when there is no readable robots.txt. Its redirects are
-        followed as on the crawl, but only to the robots.txt of the same host and port."""
+    def _load_robots(self, url: str, until: T.Deadline) -> T.RobotsRules | None:
+        """robots.txt rules as the policy reads the answer, or None (allow all) when there was none.
+        Its redirects are followed as on the crawl, but only to the robots.txt of the same host and port."""
         current = url
         for _ in range(self.options.limits.max_redirects + 1):
-            result = self._get_with_retries(current, max_bytes=ROBOTS_MAX_BYTES, retries=0)
+            if self._refusal(current, None):
+                return None
+            result = self._get_with_retries(current, until, retries=0)
             if isinstance(result, _Failure):
                 return None
             hop = next_hop(current, "GET", result.status, result.headers.get("location"),
                            result.headers.get("content-type"), result.body, refresh_max_delay=META_REFRESH_MAX_DELAY,
                            refresh=result.headers.get("refresh"))
             if hop is None:
-                break
-            if hop.refused or not robots_hop(url, hop.url) or self._refusal(hop.url, None) or hop.url == current:
+                return T.robots_rules(result.status, result.body)
+            if hop.refused or not robots_hop(url, hop.url) or hop.url == current:
                 return None
             current = hop.url
-        else:
-            return None
-        if result.status != 200:
-            return None
-        return Protego.parse(result.body.decode("utf-8", "replace"))
+        return None
 
     # -- transport
 
-    def _get_with_retries(self, url: str, *, max_bytes: int | None = None, retries: int | None = None,
-                          method: str = "GET", body: bytes = b"",
-                          content_type: str | None = None) -> _Response | _Failure:
-        """The response, or why there is none, after the allowed retries."""
+    def _get_with_retries(self, url: str, until: T.Deadline, *, retries: int | None = None, method: str = "GET",
+                          body: bytes = b"", content_type: str | None = None) -> _Response | _Failure:
+        """The response, or why there is none, after the allowed retries (none starts past `until`)."""
         limits = self.options.limits
-        retries = limits.retries if retries is None else retries
-        for attempt in range(retries + 1):
-            result = self._get_once(url, max_bytes or limits.max_bytes, method, body, content_type)
-            if isinstance(result, _Failure):
-                transient, wait = result.transient, 0.0
-            else:
-                transient = result.status in RETRY_STATUSES
-                wait = _retry_after(result.headers.get("retry-after"))
-            if not transient or attempt == retries:
+        if retries is not None:
+            limits = replace(limits, retries=retries)
+        attempt = 0
+        while True:
+            if until.passed:
+                return _Failure(ERR_TIMEOUT, f"the check's deadline of {limits.check_seconds:.0f} s was reached")
+            result = self._get_once(url, until, method, body, content_type)
+            error = result.error if isinstance(result, _Failure) else None
+            status = None if isinstance(result, _Failure) else result.status
+            if not T.retry_wanted(error, status, attempt, limits):
                 return result
-            self.sleep(min(max(limits.retry_backoff * (2 ** attempt), wait), RETRY_AFTER_CAP))
-        return result
+            retry_after = None if isinstance(result, _Failure) else result.headers.get("retry-after")
+            wait = T.retry_delay(attempt, retry_after, limits, self.clock())
+            left = until.remaining()
+            if left is not None and left <= wait:
+                return result              # the retry could not finish before the check's deadline
+            self.sleep(wait)
+            attempt += 1
 
-    def _get_once(self, url: str, max_bytes: int, method: str = "GET", body: bytes = b"",
+    def _get_once(self, url: str, until: T.Deadline, method: str = "GET", body: bytes = b"",
                   content_type: str | None = None) -> _Response | _Failure:
+        limits = self.options.limits
+        max_bytes = limits.max_bytes
         headers = {"Content-Type": content_type} if content_type else None
+        self._deadline.at = T.Deadline.after(limits.exchange_seconds, within=until).at
         try:
             with self.client.stream(method, url, content=body or None, headers=headers) as response:
+                problem = T.header_problem(response.headers.raw)
+                if problem:
+                    return _Failure(ERR_BAD_RESPONSE, problem)
                 chunks, size = [], 0
-                for chunk in response.iter_bytes():
+                for chunk in response.iter_raw():
                     size += len(chunk)
                     if size > max_bytes:
                         return _Failure(ERR_TOO_LARGE, f"response larger than {max_bytes} bytes")
                     chunks.append(chunk)
-                headers = {k.lower(): v for k, v in response.headers.items()}
-                return _Response(response.status_code, headers, b"".join(chunks))
+                found = T.headers_dict(response.headers.raw)
+                data = T.decode_body(b"".join(chunks), found.get("content-encoding"), max_bytes)
+                return _Response(response.status_code, T.decoded_headers(found), data)
+        except T.BodyTooLarge as exc:
+            return _Failure(ERR_TOO_LARGE, str(exc))
+        except T.BadEncoding as exc:
+            return _Failure(ERR_BAD_RESPONSE, str(exc))
+        except T.AddressRefused as exc:
+            return _Failure(ERR_PRIVATE, exc.detail)
+        except T.ResolveFailed as exc:
+            return _Failure(ERR_DNS, exc.detail)
         except httpx.TimeoutException as exc:
+            if self._deadline.passed:
+                return _Failure(ERR_TIMEOUT, f"no complete response within {limits.exchange_seconds:.0f} s"
+                                if not until.passed else
+                                f"the check's deadline of {limits.check_seconds:.0f} s was reached")
             return _Failure(ERR_TIMEOUT, f"timed out ({type(exc).__name__})")
+        except httpx.RemoteProtocolError as exc:
+            text = str(exc) or type(exc).__name__
+            if "header" in text.lower():         # h11 refuses a malformed header before we see it
+                return _Failure(ERR_BAD_RESPONSE, f"malformed response header ({text.split(':', 1)[0]})")
+            return _Failure(ERR_CONNECT, text)
         except httpx.ConnectError as exc:
             text = str(exc)
             kind = ERR_DNS if ("Name or service" in text or "nodename" in text or "getaddrinfo" in text) else ERR_CONNECT
             return _Failure(kind, text or type(exc).__name__)
         except (httpx.TransportError, httpx.DecodingError) as exc:
             return _Failure(ERR_CONNECT, f"{type(exc).__name__}: {exc}")
-
-    def _failed(self, url, final, fetched_at, started, hops, error, detail) -> Fetch:
-        return Fetch(url=url, final_url=final, status=None, headers={}, body=b"", fetched_at=fetched_at,
-                     error=error, error_detail=detail, redirects=tuple(hops), elapsed=time.monotonic() - started)
-
-
-def _retry_after(value: str | None) -> float:
-    if not value:
-        return 0.0
-    try:
-        return float(value)
-    except ValueError:
-        return 0.0
+        finally:
+            self._deadline.at = None

@@ -16,3 +16,19 @@ def proxy_for(url: str) -> str | None:
     if urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
         return None
     return proxy
+
+
+def proxy_hosts() -> frozenset[str]:
+    """The host names of the proxies the environment names: connections to them are the proxy's, not a portal's."""
+    hosts = set()
+    for scheme, value in urllib.request.getproxies_environment().items():
+        if scheme == "no":            # no_proxy lists hosts, not proxies
+            continue
+        text = value if "://" in value else f"http://{value}"
+        try:
+            host = urlsplit(text).hostname
+        except ValueError:
+            continue
+        if host:
+            hosts.add(host.lower())
+    return frozenset(hosts)

@@ -21,7 +21,9 @@ ERR_TOO_MANY_REDIRECTS = "too_many_redirects"
 ERR_OFF_SITE = "off_site"        # the URL or a redirect hop leaves the agency's portal
 ERR_PRIVATE = "private_address"  # the host resolves to a private/loopback address
 ERR_ROBOTS = "robots"            # robots.txt forbids the path
+ERR_ROBOTS_UNAVAILABLE = "robots_unavailable"  # robots.txt answers 5xx: nothing fetched (RFC 9309), unreachable
 ERR_BAD_URL = "bad_url"
+ERR_BAD_RESPONSE = "bad_response"  # a malformed answer: a control byte in a header, a corrupt compressed body
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class Fetch:
     elapsed: float = 0.0
     warc_record: str | None = None  # set by the crawl: "file#offset"
     digest: str | None = None
+    method: str = "GET"              # the final request (a redirected form post is a GET)
+    request_body: bytes = b""
+    content_type: str | None = None  # of the final request's body
 
     @property
     def ok(self) -> bool:

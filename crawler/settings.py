@@ -22,7 +22,12 @@ MAX_DOWNLOAD_BYTES = 8 * 1024 * 1024      # a category listing is never near thi
 MAX_REDIRECTS = 5
 META_REFRESH_MAX_DELAY = 100.0            # seconds: a longer meta refresh is not followed (Scrapy's default)
 CONNECT_TIMEOUT = 5.0                    # seconds
-READ_TIMEOUT = 15.0                      # seconds, per response
+READ_TIMEOUT = 15.0                      # seconds, per read of a response
+# A fetch's whole exchange (connect, headers, body) ends within CONNECT_TIMEOUT + READ_TIMEOUT
+# on both paths, however slowly the bytes come; a spot-check ends within CHECK_SECONDS
+# (every fetch and retry of the link included) with a verdict on what it saw.
+CHECK_SECONDS = 60.0
+ROBOTS_MAX_BYTES = 500 * 1024            # robots.txt is parsed on its first 500 KiB (RFC 9309 2.5)
 RETRIES = 2                              # after the first try: timeouts, connection errors, 5xx, 429
 RETRY_BACKOFF = 0.5                      # seconds, doubled each retry
 RETRY_AFTER_CAP = 10.0                   # never wait longer than this for a Retry-After
@@ -55,6 +60,12 @@ class Limits:
     max_listing_pages: int = MAX_LISTING_PAGES
     max_article_pages: int = MAX_ARTICLE_PAGES
     max_feeds: int = MAX_FEEDS
+    check_seconds: float = CHECK_SECONDS     # the whole spot-check of one link
+
+    @property
+    def exchange_seconds(self) -> float:
+        """The deadline of one fetch's whole exchange (connection, headers and body), both paths."""
+        return self.connect_timeout + self.read_timeout
 
 
 @dataclass(frozen=True)

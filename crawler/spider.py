@@ -5,24 +5,32 @@ record the httpx path makes, and goes to the link's Investigation, which reads
 it through the extraction core and says what to fetch next. So a page gets the
 same verdict whichever path fetched it.
 
-Rules enforced here, from crawler.settings like the httpx path:
+Rules enforced here, from crawler.settings and the one transport policy
+(crawler.transport) like the httpx path:
 - ScopeMiddleware: only the agency's registered portal, checked on every
-  request including each redirect hop; private addresses refused unless the
-  run allows them (names sent to a proxy are not resolved by us); a time
-  budget per host.
-- Retries with backoff for timeouts, connection errors, 5xx and 429, done by
-  the spider (BackoffMiddleware waits before a retried request goes out).
-- robots.txt (Scrapy's RobotsTxtMiddleware with Protego), bounded size and
-  redirects, per-host concurrency and delay, the proxy environment variables.
+  request including each redirect hop; literal private addresses refused
+  unless the run allows them; a time budget per host.
+- CheckedResolver (the run's Twisted name resolver): a host name is looked up
+  once, every answer is checked, and the connection goes to those checked
+  addresses, so a name answering a public address first and 127.0.0.1 next
+  never reaches 127.0.0.1. Names sent to a proxy are not resolved by us.
+- DecodeMiddleware: the body decoded by the policy (gzip, deflate, br, zstd),
+  bounded by the decoded size while decoding; malformed headers refused.
+- RobotsMiddleware: robots.txt read by the policy (RFC 9309: 4xx no
+  restrictions, 5xx complete disallow, the first 500 KiB parsed).
+- Retries with backoff (and Retry-After) for timeouts, connection errors, 5xx
+  and 429, done by the spider (BackoffMiddleware waits before a retried
+  request goes out); too large, malformed or refused answers are final.
+- Bounded size, time per fetch (the whole exchange) and redirects, per-host
+  concurrency and delay, the proxy environment variables.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import ipaddress
 import logging
+import socket
 import time
 from collections.abc import Callable
 from collections import OrderedDict
@@ -31,15 +39,23 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import (
+    CannotResolveHostError, DownloadCancelledError, DownloadFailedError, DownloadTimeoutError, IgnoreRequest,
+)
 from scrapy.pqueues import DownloaderAwarePriorityQueue
 from twisted.internet import error as neterror
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import CancelledError
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution
+from twisted.internet.threads import deferToThreadPool
+from zope.interface import implementer
 
+from crawler import transport as T
 from crawler.investigate import Investigation
-from crawler.proxy import proxy_for
+from crawler.proxy import proxy_hosts
 from crawler.records import (
-    ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, ERR_TIMEOUT, ERR_TOO_LARGE,
+    ERR_BAD_RESPONSE, ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, ERR_TIMEOUT, ERR_TOO_LARGE,
     ERR_TOO_MANY_REDIRECTS, PURPOSE_ARTICLE, PURPOSE_LISTING, Fetch, Want,
 )
 from crawler import settings as S
@@ -48,7 +64,6 @@ from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop
 from crawler.warc import WarcLog
 
 logger = logging.getLogger(__name__)
-TRANSIENT = frozenset({ERR_TIMEOUT, ERR_CONNECT, ERR_DNS})
 MEMO_SIZE = 512          # fetches kept for reuse within a run (bodies included)
 
 
@@ -72,26 +87,36 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
         "ROBOTSTXT_USER_AGENT": S.ROBOTS_USER_AGENT,
         "DOWNLOAD_MAXSIZE": limits.max_bytes,
         "DOWNLOAD_WARNSIZE": 0,
-        "DOWNLOAD_TIMEOUT": limits.read_timeout + limits.connect_timeout,
+        "DOWNLOAD_TIMEOUT": limits.exchange_seconds,   # the whole exchange, as the httpx path's deadline
         "REDIRECT_MAX_TIMES": limits.max_redirects,
         "RETRY_ENABLED": False,                    # the spider retries, with backoff
         "HTTPERROR_ALLOW_ALL": True,
         "COOKIES_ENABLED": False,
+        # the httpx path sends no Referer: neither does the crawl; meta refreshes are HopMiddleware's, as
+        # on the httpx path
+        "REFERER_ENABLED": False,
+        "METAREFRESH_ENABLED": False,
         "CONCURRENT_REQUESTS": S.GLOBAL_CONCURRENCY,
         "CONCURRENT_REQUESTS_PER_DOMAIN": S.PER_HOST_CONCURRENCY,
         "DOWNLOAD_DELAY": S.DOWNLOAD_DELAY,
         "RANDOMIZE_DOWNLOAD_DELAY": False,
-        "DEFAULT_REQUEST_HEADERS": {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                                    "Accept-Language": "vi,en;q=0.5"},
+        # the policy's headers (User-Agent through USER_AGENT): the same set the httpx path sends
+        "DEFAULT_REQUEST_HEADERS": {k: v for k, v in T.request_headers(options).items() if k != "User-Agent"},
         "SCHEDULER_PRIORITY_QUEUE": "crawler.spider.HostSlotQueue",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.spider.BackoffMiddleware": 50,
             "crawler.spider.ScopeMiddleware": 60,
-            # redirects and meta refreshes read by the httpx path's function (crawler.urls.next_hop)
+            # redirects and meta refreshes read by the httpx path's function (crawler.urls.next_hop), on the
+            # body as the policy decoded it (DecodeMiddleware answers first: responses go down the numbers)
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "crawler.spider.HopMiddleware": 580,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.spider.RobotsMiddleware": 100,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "crawler.spider.DecodeMiddleware": 590,
         },
+        "TWISTED_DNS_RESOLVER": "crawler.spider.CheckedResolver",
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": log_level != "NONE",
@@ -209,7 +234,6 @@ class ScopeMiddleware:
         self.host_seconds = host_seconds
         self.crawler = crawler
         self._first_seen: dict[str, float] = {}
-        self._resolved: dict[str, str | None] = {}
         self._registered: Scope | None = None
 
     @classmethod
@@ -253,27 +277,129 @@ class ScopeMiddleware:
             raise Refused(ERR_TIMEOUT, f"time budget of {self.host_seconds:.0f}s for {host} used up")
         return None
 
-    def process_response(self, request, response, spider=None):
-        """A robots.txt answered with another status than 200 is no robots.txt (allow all), as on the httpx
-        path; Scrapy would read the body of a 404 or 500 page as rules."""
-        if request.meta.get("scope") is None and request.meta.get("dont_obey_robotstxt") and response.status != 200:
-            return response.replace(body=b"")
-        return response
-
     async def _private(self, url: str, host: str) -> str | None:
+        # A name is checked by CheckedResolver, on the lookup the connection uses.
         if literal_private_ip(host):
             return f"{host} is a private or loopback address"
-        if proxy_for(url):
-            return None                  # the proxy resolves the name
-        if host not in self._resolved:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-            except OSError:
-                self._resolved[host] = None   # let the download report the DNS failure
-                return None
-            bad = next((i[4][0] for i in infos if not ipaddress.ip_address(i[4][0].split("%")[0]).is_global), None)
-            self._resolved[host] = f"{host} resolves to the private address {bad}" if bad else None
-        return self._resolved[host]
+        return None
+
+
+class DecodeMiddleware:
+    """Decodes a response body by the transport policy (in place of Scrapy's HttpCompressionMiddleware):
+    the same codings as the httpx path, bounded by the decoded size while decoding; a body past the
+    bound is final (too_large), as is a malformed header or a corrupt body (bad_response)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        options: RunOptions = crawler.settings["PORTAL_EVIDENCE_OPTIONS"]
+        return cls(options.limits.max_bytes)
+
+    def process_response(self, request, response, spider=None):
+        raw = [(name, value) for name, values in response.headers.items() for value in values]
+        problem = T.header_problem(raw)
+        if problem:
+            raise Refused(ERR_BAD_RESPONSE, problem)
+        codings = b", ".join(response.headers.getlist(b"Content-Encoding")).decode("latin-1")
+        if not codings or request.method == "HEAD":
+            return response
+        try:
+            body = T.decode_body(response.body, codings, self.max_bytes)
+        except T.BodyTooLarge as exc:
+            raise Refused(ERR_TOO_LARGE, str(exc)) from None
+        except T.BadEncoding as exc:
+            raise Refused(ERR_BAD_RESPONSE, str(exc)) from None
+        headers = response.headers.copy()
+        del headers[b"Content-Encoding"]
+        return response.replace(body=body, headers=headers)
+
+
+class RobotsMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with the answer read by the transport policy (RFC 9309), as the
+    httpx path reads it: 2xx parsed on its first 500 KiB, 4xx no restrictions, 5xx complete disallow."""
+
+    def process_request_2(self, rp, request) -> None:
+        refusal = rp.refusal(request.url, self._robotstxt_useragent or S.ROBOTS_USER_AGENT) if rp else None
+        if refusal:
+            raise Refused(*refusal)
+
+    async def _parse_robots(self, response, netloc, request) -> None:
+        self._stats.inc_value("robotstxt/response_count")
+        rules = T.robots_rules(response.status, response.body)
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = rules
+        waiting.callback(rules)
+
+
+@implementer(IHostResolution)
+class _Resolution:
+    def __init__(self, name: str):
+        self.name = name
+
+    def cancel(self) -> None:
+        pass
+
+
+@implementer(IHostnameResolver)
+class CheckedResolver:
+    """The run's name resolver: one lookup per host name (crawler.transport.resolve), every answer
+    checked, and only the checked addresses handed to the connection. A refused name resolves to
+    nothing, and `refusal(host)` says why (the spider reports it as private_address).
+    The proxies' own names are not checked: they are the proxy's, not a portal's."""
+
+    def __init__(self, reactor, allow_private: bool, proxies: frozenset[str], timeout: float):
+        self.reactor = reactor
+        self.allow_private = allow_private
+        self.proxies = proxies
+        self.timeout = timeout
+        self._answers: dict[str, list[tuple[int, str]]] = {}   # checked, kept for the run
+        self._refused: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        options: RunOptions = crawler.settings["PORTAL_EVIDENCE_OPTIONS"]
+        return cls(reactor, options.allow_private, proxy_hosts(), crawler.settings.getfloat("DNS_TIMEOUT"))
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installNameResolver(self)
+
+    def refusal(self, host: str) -> str | None:
+        return self._refused.get((host or "").lower())
+
+    def resolveHostName(self, resolutionReceiver, hostName: str, portNumber: int = 0, addressTypes=None,
+                        transportSemantics: str = "TCP"):
+        resolution = _Resolution(hostName)
+        resolutionReceiver.resolutionBegan(resolution)
+        host = hostName.lower()
+
+        def resolved(addresses):
+            for family, addr in addresses:
+                kind = IPv6Address if family == socket.AF_INET6 else IPv4Address
+                if addressTypes is None or kind in addressTypes:
+                    resolutionReceiver.addressResolved(kind("TCP", addr, portNumber))
+
+        def failed(failure):
+            if failure.check(T.AddressRefused):
+                self._refused[host] = failure.value.detail
+            return None            # no address: the connection fails as a lookup failure
+
+        if host in self._answers:
+            resolved(self._answers[host])
+            resolutionReceiver.resolutionComplete()
+            return resolution
+        if host in self._refused:
+            resolutionReceiver.resolutionComplete()
+            return resolution
+        allow = self.allow_private or host in self.proxies
+        d = deferToThreadPool(self.reactor, self.reactor.getThreadPool(), T.checked_addresses, host, portNumber,
+                              allow_private=allow)
+        d.addTimeout(self.timeout, self.reactor)
+        d.addCallback(lambda addresses: self._answers.setdefault(host, addresses))
+        d.addCallbacks(resolved, failed)
+        d.addBoth(lambda _: resolutionReceiver.resolutionComplete())
+        return resolution
 
 
 class HopMiddleware(BaseRedirectMiddleware):
@@ -409,36 +535,34 @@ class VerifySpider(scrapy.Spider):
 
     def on_response(self, response):
         job, want, attempt = self._context(response.request)
-        if response.status in S.RETRY_STATUSES and attempt < self.options.limits.retries:
-            wait = self._backoff(attempt, response.headers.get(b"Retry-After"))
+        limits = self.options.limits
+        if T.retry_wanted(None, response.status, attempt, limits):
+            wait = T.retry_delay(attempt, response.headers.get(b"Retry-After"), limits, self.clock())
             yield self._request(job, want, attempt + 1, wait)      # still under way for those waiting
             return
-        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-        body = response.body
-        fetch = Fetch(url=want.url, final_url=response.url, status=response.status, headers=headers, body=body,
-                      fetched_at=response.meta.get("started") or self.clock(),
-                      redirects=tuple(response.meta.get("redirect_urls", ())),
-                      digest="sha256:" + hashlib.sha256(body).hexdigest())
-        yield from self._advance(job, want, fetch, response.request)
+        request = response.request
+        raw = [(name, value) for name, values in response.headers.items() for value in values]
+        fetch = T.response_fetch(want.url, response.url, response.status, T.headers_dict(raw), response.body,
+                                 fetched_at=response.meta.get("started") or self.clock(),
+                                 redirects=response.meta.get("redirect_urls", ()), **_request_of(request))
+        yield from self._advance(job, want, fetch, request)
 
     def on_error(self, failure):
         request = failure.request
         job, want, attempt = self._context(request)
-        code, detail = classify_failure(failure)
-        if code in TRANSIENT and attempt < self.options.limits.retries:
-            return [self._request(job, want, attempt + 1, self._backoff(attempt, None))]
-        final = request.url
-        fetch = Fetch(url=want.url, final_url=final, status=None, headers={}, body=b"",
-                      fetched_at=request.meta.get("started") or self.clock(), error=code, error_detail=detail,
-                      redirects=tuple(request.meta.get("redirect_urls", ())))
+        limits = self.options.limits
+        code, detail = classify_failure(failure, limits.max_bytes)
+        if T.retry_wanted(code, None, attempt, limits):
+            return [self._request(job, want, attempt + 1, T.retry_delay(attempt, None, limits))]
+        fetch = T.failed_fetch(want.url, request.url, code, detail,
+                               fetched_at=request.meta.get("started") or self.clock(),
+                               redirects=request.meta.get("redirect_urls", ()), **_request_of(request))
         return list(self._advance(job, want, fetch, request))
 
     def _advance(self, job: Job, want: Want, fetch: Fetch, request, *, record: bool = True):
         if record:
             if self.warc is not None:
-                ref = self.warc.log(fetch, request_headers={k.decode(): v[0].decode("latin-1")
-                                                            for k, v in request.headers.items()},
-                                    method=request.method, request_body=request.body)
+                ref = self.warc.log(fetch, request_headers=T.warc_request_headers(fetch, self.options))
                 fetch = replace(fetch, warc_record=ref)
             if self.on_fetch_cb:
                 self.on_fetch_cb(fetch)
@@ -460,22 +584,19 @@ class VerifySpider(scrapy.Spider):
         meta = request.meta
         return self.jobs[meta["job"]], meta["want"], meta.get("attempt", 0)
 
-    def _backoff(self, attempt: int, retry_after) -> float:
-        wait = self.options.limits.retry_backoff * (2 ** attempt)
-        if retry_after:
-            try:
-                wait = max(wait, float(retry_after.decode() if isinstance(retry_after, bytes) else retry_after))
-            except ValueError:
-                pass
-        return min(wait, S.RETRY_AFTER_CAP)
-
-
 def _fetch_key(want: Want) -> tuple:
     return (want.method, want.url, want.body)
 
 
-def classify_failure(failure) -> tuple[str, str]:
-    """(error code, detail) of a failed request, in the httpx path's vocabulary."""
+def _request_of(request) -> dict:
+    """The final request's method, body and content type, as the Fetch records them."""
+    content_type = request.headers.get(b"Content-Type")
+    return {"method": request.method, "request_body": request.body or b"",
+            "content_type": content_type.decode("latin-1") if content_type else None}
+
+
+def classify_failure(failure, max_bytes: int | None = None) -> tuple[str, str]:
+    """(error code, detail) of a failed request, in the policy's vocabulary (as the httpx path's)."""
     exc = failure.value
     text = str(exc) or type(exc).__name__
     if isinstance(exc, Refused):
@@ -486,11 +607,31 @@ def classify_failure(failure) -> tuple[str, str]:
         if "redirect" in text.lower():
             return ERR_TOO_MANY_REDIRECTS, text
         return ERR_CONNECT, text
-    if isinstance(exc, neterror.DNSLookupError):
-        return ERR_DNS, text
-    if isinstance(exc, (neterror.TimeoutError, neterror.TCPTimedOutError)) or "timeout" in text.lower() \
+    if isinstance(exc, (CannotResolveHostError, neterror.DNSLookupError)):
+        refusal = _resolver_refusal(urlsplit(failure.request.url).hostname if getattr(failure, "request", None)
+                                    else None)
+        return (ERR_PRIVATE, refusal) if refusal else (ERR_DNS, text)
+    if isinstance(exc, (DownloadTimeoutError, neterror.TimeoutError, neterror.TCPTimedOutError)) \
             or "took longer than" in text:
         return ERR_TIMEOUT, text
-    if isinstance(exc, CancelledError) or "maxsize" in text.lower() or "larger than" in text.lower():
-        return ERR_TOO_LARGE, text
+    # Only the size bound cancels a download (the timeout raises its own error): final, as on the httpx path.
+    if isinstance(exc, (DownloadCancelledError, CancelledError)) or "larger than download max size" in text:
+        return ERR_TOO_LARGE, f"response larger than {max_bytes or 'the download bound of'} bytes"
+    if isinstance(exc, DownloadFailedError) and _malformed(text):
+        return ERR_BAD_RESPONSE, f"malformed response: {text}"
     return ERR_CONNECT, f"{type(exc).__name__}: {text}"
+
+
+def _malformed(text: str) -> bool:
+    lowered = text.lower()
+    return "parseerror" in lowered or "invalid header" in lowered or "malformed" in lowered
+
+
+def _resolver_refusal(host: str | None) -> str | None:
+    """Why the run's resolver refused host, when it did."""
+    from twisted.internet import reactor
+
+    resolver = getattr(reactor, "nameResolver", None)
+    if host and isinstance(resolver, CheckedResolver):
+        return resolver.refusal(host)
+    return None

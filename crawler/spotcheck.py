@@ -6,45 +6,38 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from crawler import transport as T
 from crawler.categories import CategoryMatcher
 from crawler.fetch import Fetcher
 from crawler.investigate import Investigation
-from crawler.records import ERR_OFF_SITE
+from crawler.links import investigate_link
+from crawler.records import ERR_TIMEOUT
 from crawler.settings import RunOptions
-from crawler.urls import BadURL, Scope, normalise_url
+from crawler.urls import Scope, normalise_url
 
-
-def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None, matcher: CategoryMatcher,
-                     options: RunOptions) -> Investigation:
-    """An investigation ready to start: the URL normalised and checked against the portal scope."""
-    url = None
-    problem = None
-    if raw_url and raw_url.strip():
-        try:
-            url = normalise_url(raw_url, default_scheme=scope.default_scheme(raw_url) if scope else "http")
-        except BadURL as exc:
-            problem = str(exc)
-    inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits)
-    if problem:
-        inv.refuse("bad_url", problem)
-    elif url and scope is not None and not scope.owns(url):
-        inv.refuse(ERR_OFF_SITE, f"{url} is not on the agency's registered portal")
-    return inv
+__all__ = ["investigate_link", "run_investigation", "spot_check"]
 
 
 def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Investigation:
-    """Drive an investigation to its end, one fetch at a time (each kept in `warc`, a WarcLog, when given)."""
+    """Drive an investigation to its end, one fetch at a time (each kept in `warc`, a WarcLog, when given).
+    The whole investigation ends within the run's `check_seconds`: a fetch wanted after that is a
+    timeout, and the verdict rests on what was read before."""
+    limits = fetcher.options.limits
+    until = T.Deadline.after(limits.check_seconds)
     queue = list(inv.start())
     while queue:
         want = queue.pop(0)
-        fetch = fetcher.fetch(want.url, inv.scope, method=want.method, body=want.body,
-                              content_type=want.content_type)
+        if until.passed:
+            fetch = T.failed_fetch(want.url, want.url, ERR_TIMEOUT,
+                                   f"the check's deadline of {limits.check_seconds:.0f} s was reached",
+                                   fetched_at=fetcher.clock(), method=want.method, request_body=want.body,
+                                   content_type=want.content_type)
+        else:
+            fetch = fetcher.fetch(want.url, inv.scope, method=want.method, body=want.body,
+                                  content_type=want.content_type, until=until)
         if warc is not None:
-            headers = dict(fetcher.client.headers)
-            if want.content_type:
-                headers["Content-Type"] = want.content_type
-            fetch = replace(fetch, warc_record=warc.log(fetch, request_headers=headers, method=want.method,
-                                                        request_body=want.body))
+            fetch = replace(fetch, warc_record=warc.log(fetch, request_headers=T.warc_request_headers(
+                fetch, fetcher.options)))
         queue.extend(inv.on_fetch(want, fetch))
     return inv
 

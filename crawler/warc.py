@@ -65,9 +65,11 @@ class WarcLog:
         headers.update(extra or {})
         return headers
 
-    def log(self, fetch: Fetch, *, request_headers: dict[str, str] | None = None, method: str = "GET",
-            request_body: bytes = b"") -> str:
-        """Write the request and the response (or a metadata record for a failure)."""
+    def log(self, fetch: Fetch, *, request_headers: dict[str, str] | None = None) -> str:
+        """Write the request and the response (or a metadata record for a failure).
+        The request record is the fetch's final request (method and body from the Fetch) with
+        request_headers, which both paths take from crawler.transport.warc_request_headers."""
+        method, request_body = fetch.method, fetch.request_body
         with self._lock:
             target = fetch.final_url
             path = target.split("://", 1)[-1]

@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
 from crawler.categories import CategoryMatcher
-from crawler.fetch import Fetcher
+from crawler.links import investigate_link
 from crawler.records import Verdict
 from crawler.settings import RunOptions
-from crawler.spotcheck import investigate_link, run_investigation
 from verifier.plan import Task
 from verifier.verdict import make_verdict, verdict_without_fetch
 
@@ -38,6 +37,9 @@ def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) 
 def check_tasks(tasks: Iterable[Task], matcher: CategoryMatcher, options: RunOptions,
                 clock: Callable[[], dt.datetime] = _now) -> Iterator[Verdict]:
     """Verdicts of the tasks, one at a time, fetched through one httpx client."""
+    from crawler.fetch import Fetcher          # here: the crawl imports this module, never httpx
+    from crawler.spotcheck import run_investigation
+
     with Fetcher(options, clock=clock) as fetcher:
         for task in tasks:
             checked_at = clock()
