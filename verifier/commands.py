@@ -89,6 +89,11 @@ def _load(db, run_id, rules, period_start, period_end):
     run = pick_run(db, run_id)
     rulebook = resolve_rulebook(run, rules)
     period = _period(run, rulebook, period_start, period_end)
+    run_start = option_day(run.get("period_start"), "--period-start") or rulebook.period[0]
+    if period and period[0] < run_start:
+        err.print(Text(f"warning: run {run['id']} was crawled for a period from {run_start}: a listing read newest "
+                       f"first was not read past it, so posts before {run_start} may be missing from the count; "
+                       f"crawl again with --period-start {period[0]} for a complete count"))
     return load_run(db, run["id"], rulebook=rulebook, period=period)
 
 
@@ -361,6 +366,7 @@ def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path],
     from verifier.export.xlsx import write_xlsx
 
     written, damaged = [], False
+    before = _temporary_files(out_dir)
     try:
         if "json" in wanted:
             written.append(write_json(audit, out_dir))
@@ -380,9 +386,15 @@ def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path],
             else:
                 written.extend(export.copied + [export.index])
     except OSError as exc:
+        for half_written in _temporary_files(out_dir) - before:   # each writer writes FILE.tmp, then renames it
+            half_written.unlink(missing_ok=True)
         raise CannotWriteReport(exc.strerror or str(exc), file=exc.filename or str(out_dir),
                                 hint="free some disk space or choose another --out folder") from None
     return written, damaged
+
+
+def _temporary_files(out_dir: Path) -> set[Path]:
+    return set(Path(out_dir).rglob("*.tmp")) if Path(out_dir).is_dir() else set()
 
 
 def demo_report(db_path: Path, run_id: int, out_dir: Path, console) -> Path:

@@ -245,10 +245,17 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             if stop.signum is not None:
                 raise _Signalled()
             finish_run(db, run_id, clock())
+        except StoreError as exc:
+            if run_id is not None:          # the links stored so far stay; the rest are crawled on resume
+                exc.hint = (f"{exc.hint}, then" if exc.hint else "") + f" run the same command again to resume run {run_id}"
+            raise
         finally:
             if progress is not None:
                 progress.close()
-            release_lock(db, token)
+            try:
+                release_lock(db, token)
+            except StoreError:
+                pass       # (disk full) the row stays, and is stale once this process has ended
         outcomes = verdict_outcomes(db, run_id)
         summary.counts = Counter(outcomes.values())
         summary.changes = _changes(db, run_id, outcomes)
@@ -293,7 +300,7 @@ class _GuardedWarc:
             return self._warc.log(fetch, **kwargs)
         except OSError as exc:
             self._stop.fail(EvidenceWriteError(exc.strerror or str(exc), file=str(self.path),
-                                               hint="free some disk space and run the same command again to resume"))
+                                               hint="free some disk space"))
             return None
 
     def close(self) -> None:

@@ -185,6 +185,11 @@ def open_db(path: Path | str, *, read_only: bool | None = False) -> EvidenceDB:
         read_only = path.exists() and not _writable(path)
     if read_only:
         return _open_read_only(path)
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder {path.parent} does not exist", file=str(path))
+    if not _writable(path):
+        raise ReadOnlyDatabase("this process cannot write the file or its folder", file=str(path),
+                               hint="run the command on a writable copy of the database")
     try:
         db = EvidenceDB(sqlite3.connect(str(path)), path, read_only=False)
         db.execute("PRAGMA busy_timeout=5000")

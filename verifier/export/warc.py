@@ -107,8 +107,9 @@ class _TolerantIndexer(CDXJIndexer):
         except READ_ERRORS as exc:
             where = getattr(self._it, "offset", None)    # where the last whole record ended
             at = f" at offset {where}" if where is not None else ""
-            self.damaged.append(f"{Path(filename).name}: unreadable record{at} ({type(exc).__name__}: "
-                                f"{str(exc)[:200]}); {self._records} record(s) before it indexed")
+            said = "".join(c if c.isprintable() and c.isascii() else "?" for c in str(exc))[:80]
+            self.damaged.append(f"{Path(filename).name}: unreadable record{at} ({type(exc).__name__}: {said}); "
+                                f"{self._records} record(s) before it indexed")
 
 
 def write_warc(audit, out_dir: Path | str) -> WarcExport:
