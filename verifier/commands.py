@@ -120,6 +120,11 @@ def resume_command(argv: list[str] | None = None) -> str:
 def exit_interrupted(stopped) -> None:
     """A crawl stopped by a signal: say (in Vietnamese, as the console speaks to reviewers) how far it got
     and how to resume, and exit 128 + the signal number (130 Ctrl-C, 143 SIGTERM)."""
+    if not stopped.run_id:
+        err.print(Text(f"Đã dừng (nhận tín hiệu {signal_name(stopped.signum)}) trước khi lần chạy bắt đầu; "
+                       f"chưa có gì được ghi."))
+        err.print(Text(f"Để chạy lại: {resume_command()}"))
+        raise typer.Exit(stopped.exit_code)
     err.print(Text(
         f"Đã dừng lần chạy {stopped.run_id} (nhận tín hiệu {signal_name(stopped.signum)}): "
         f"{stopped.done}/{stopped.total} liên kết đã có kết luận. Các liên kết đang kiểm tra dở chưa được ghi "

@@ -138,6 +138,7 @@ class _Stop:
         self.signum: int | None = None
         self.failure: StoreError | None = None
         self.graceful: Callable[[], None] | None = None      # set while the reactor runs
+        self.hold = False          # Scrapy is being set up: note a signal, raise nothing (it would land in Twisted)
         self._saved: dict[int, object] = {}
 
     @property
@@ -160,6 +161,8 @@ class _Stop:
         if first:
             self.signum = signum
         if self.graceful is None:
+            if self.hold:
+                return             # the crawl is not started once it sees the signal
             raise _Signalled()
         from twisted.internet import reactor
 
@@ -203,10 +206,10 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         db = open_db(db_path)
         token = claim_lock(db)
         try:
+            tasks = plan_tasks(inputs.registry, inputs.reports, inputs.rulebook)
             run_id, resumed = _start_run(db, inputs, options, agencies, reports, warc_dir, clock)
             done = verdict_keys(db, run_id)
             _decide_reported(db, run_id, inputs, done, clock, options.period)
-            tasks = plan_tasks(inputs.registry, inputs.reports, inputs.rulebook)
             todo = [t for t in tasks if t.key not in done]
             summary = CrawlSummary(run_id=run_id, resumed=resumed, total=len(tasks), skipped=len(tasks) - len(todo),
                                    no_form=[a.agency_id for a in agencies_without_form(inputs.registry, inputs.reports)])
@@ -245,6 +248,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             if stop.signum is not None:
                 raise _Signalled()
             finish_run(db, run_id, clock())
+            stop.hold = True               # done: a signal now changes nothing, the summary follows
         except StoreError as exc:
             if run_id is not None:          # the links stored so far stay; the rest are crawled on resume
                 exc.hint = (f"{exc.hint}, then" if exc.hint else "") + f" run the same command again to resume run {run_id}"
@@ -330,9 +334,6 @@ def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_ca
         def on_done(inv, task=task, checked_at=checked_at):
             store(task, inv, checked_at)
         jobs.append(Job(f"{task.agency.agency_id}/{task.criterion.id}", inv, on_done))
-    process = CrawlerProcess({**scrapy_settings(options, http_cache=http_cache), "LOG_INSTALL_ROOT_HANDLER": False})
-    process.crawl(VerifySpider, jobs=jobs, options=options, warc=warc, clock=clock, on_fetch=progress.fetched)
-    from twisted.internet import task as twisted_task   # after the crawl set up Scrapy's reactor
 
     def beat():
         try:
@@ -340,15 +341,21 @@ def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_ca
         except StoreError as exc:
             stop.fail(exc)
 
-    beating = twisted_task.LoopingCall(beat)
-    beating.start(LOCK_BEAT_SECONDS, now=False)
-    stop.graceful = process.stop
+    beating = None
+    stop.hold = True
     try:
+        process = CrawlerProcess({**scrapy_settings(options, http_cache=http_cache), "LOG_INSTALL_ROOT_HANDLER": False})
+        process.crawl(VerifySpider, jobs=jobs, options=options, warc=warc, clock=clock, on_fetch=progress.fetched)
+        from twisted.internet import task as twisted_task   # after the crawl set up Scrapy's reactor
+
+        beating = twisted_task.LoopingCall(beat)
+        beating.start(LOCK_BEAT_SECONDS, now=False)
+        stop.graceful = process.stop
         if stop.signum is None:
             process.start(install_signal_handlers=False)      # our _Stop handles the signals
     finally:
-        stop.graceful = None
-        if beating.running:
+        stop.graceful, stop.hold = None, False
+        if beating is not None and beating.running:
             beating.stop()
         warc.close()
     if stop.stopped:
