@@ -158,7 +158,8 @@ def crawl(
     Example: portal-evidence crawl --agencies agencies.csv --reports reports.csv --db evidence.db
     """
     from crawler.settings import Limits, RunOptions
-    from verifier.crawl import run_crawl
+    from verifier.commands import exit_interrupted
+    from verifier.crawl import CrawlInterrupted, run_crawl
     from verifier.progress import Progress, TerminalProgress
     from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 
@@ -182,6 +183,8 @@ def crawl(
                             http_cache=str(http_cache) if http_cache else None, progress_factory=progress_factory)
     except InputError as exc:
         _fail(exc)
+    except CrawlInterrupted as exc:      # Ctrl-C or SIGTERM: the run stays unfinished, to resume
+        exit_interrupted(exc)
     print_summary(summary)
     raise typer.Exit(EXIT_ATTENTION if summary.needs_attention else EXIT_OK)
 

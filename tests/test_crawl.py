@@ -142,16 +142,26 @@ def _same_host(host: str, scope: Scope) -> bool:
     return any(p.host == bare for p in scope.portals)
 
 
-def test_a_second_crawl_on_the_same_database_is_refused(crawled, server, tmp_path):
+@pytest.mark.parametrize("link", ["same path", "symlink", "hard link"])
+def test_a_second_crawl_on_the_same_database_is_refused(server, tmp_path, link):
+    """The lock is a row inside the database: every path to the file sees it."""
+    from verifier.store import claim_lock, open_db, release_lock
+
     db = tmp_path / "locked.db"
-    lock = open(str(db) + ".lock", "w")
-    import fcntl
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    holder = open_db(db)
+    token = claim_lock(holder)             # held by this (live) process
+    other = {"same path": db, "symlink": tmp_path / "via-symlink.db", "hard link": tmp_path / "via-link.db"}[link]
+    if link == "symlink":
+        other.symlink_to(db)
+    elif link == "hard link":
+        os.link(db, other)
     try:
-        result = run_crawl(db, server.proxy_url)
+        result = run_crawl(other, server.proxy_url)
     finally:
-        lock.close()
-    assert result.returncode == 2 and "Another crawl is running" in result.stderr
+        release_lock(holder, token)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Another crawl is running" in result.stderr and f"pid {os.getpid()}" in result.stderr
+    assert rows(db, "select count(*) from runs") == [(0,)]
 
 
 def test_killed_crawl_resumes_to_the_same_verdicts(crawled, tmp_path):

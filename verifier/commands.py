@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -72,19 +74,72 @@ def _period(run: dict, rulebook, start: str | None, end: str | None):
     return first, last
 
 
-def _open(db_path: Path):
+def _open(db_path: Path, *, read_only: bool | None = False):
+    """The evidence database; read_only=None: read-only when it cannot be written (an archived copy)."""
     from verifier.store import open_db
 
-    return open_db(db_path)
+    return open_db(db_path, read_only=read_only)
 
 
 def _load(db, run_id, rules, period_start, period_end):
-    from verifier.score import load_run, pick_run, resolve_rulebook
+    from verifier.export.audit import load_run
+    from verifier.score import resolve_rulebook
+    from verifier.store import pick_run
 
     run = pick_run(db, run_id)
     rulebook = resolve_rulebook(run, rules)
     period = _period(run, rulebook, period_start, period_end)
+    run_start = option_day(run.get("period_start"), "--period-start") or rulebook.period[0]
+    if period and period[0] < run_start:
+        err.print(Text(f"warning: run {run['id']} was crawled for a period from {run_start}: a listing read newest "
+                       f"first was not read past it, so posts before {run_start} may be missing from the count; "
+                       f"crawl again with --period-start {period[0]} for a complete count"))
     return load_run(db, run["id"], rulebook=rulebook, period=period)
+
+
+def _store_scores(db, data, scores, scored_at) -> None:
+    """Keep the scores in the database; on a read-only (archived) database say they were not kept."""
+    from verifier.score import rulebook_label
+    from verifier.store import ReadOnlyDatabase, save_scores
+
+    try:
+        save_scores(db, data.run["id"], scores, rulebook=rulebook_label(data.rulebook), period=data.period,
+                    scored_at=scored_at)
+    except ReadOnlyDatabase:
+        err.print(Text(f"warning: {db.path} is read-only: the scores are shown but not stored"))
+
+
+def resume_command(argv: list[str] | None = None) -> str:
+    """The command line that was run, to run again (the script's interpreter named when run as `python cli.py`)."""
+    argv = list(sys.argv if argv is None else argv)
+    if argv and argv[0].endswith(".py"):
+        argv = [sys.executable, *argv]
+    return shlex.join(argv)
+
+
+def exit_interrupted(stopped) -> None:
+    """A crawl stopped by a signal: say (in Vietnamese, as the console speaks to reviewers) how far it got
+    and how to resume, and exit 128 + the signal number (130 Ctrl-C, 143 SIGTERM)."""
+    if not stopped.run_id:
+        err.print(Text(f"Đã dừng (nhận tín hiệu {signal_name(stopped.signum)}) trước khi lần chạy bắt đầu; "
+                       f"chưa có gì được ghi."))
+        err.print(Text(f"Để chạy lại: {resume_command()}"))
+        raise typer.Exit(stopped.exit_code)
+    err.print(Text(
+        f"Đã dừng lần chạy {stopped.run_id} (nhận tín hiệu {signal_name(stopped.signum)}): "
+        f"{stopped.done}/{stopped.total} liên kết đã có kết luận. Các liên kết đang kiểm tra dở chưa được ghi "
+        f"kết luận; lần chạy chưa xong và có thể chạy tiếp."))
+    err.print(Text(f"Để chạy tiếp, chạy lại đúng lệnh này: {resume_command()}"))
+    raise typer.Exit(stopped.exit_code)
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return str(signum)
 
 
 def _needs_attention(data, scores) -> bool:
@@ -136,16 +191,16 @@ def register(app: typer.Typer) -> None:
         Example: portal-evidence score --db portal-evidence.db
         """
         from verifier.export.json import agency_dict
-        from verifier.score import save_scores, score_run
+        from verifier.score import score_run
 
         try:
             clock = _now(now)
-            handle = _open(db)
+            handle = _open(db, read_only=None)
             data = _load(handle, run, rules, period_start, period_end)
+            scores = score_run(data)
+            _store_scores(handle, data, scores, clock)
         except InputError as exc:
             _fail(exc)
-        scores = score_run(data)
-        save_scores(handle, data, scores, scored_at=clock)
         if as_json:
             out.print_json(json.dumps({"run": data.run["id"], "agencies": [agency_dict(s) for s in scores]},
                                       ensure_ascii=False))
@@ -174,8 +229,9 @@ def register(app: typer.Typer) -> None:
 
         Example: portal-evidence override so-tu-phap thanh-tra --status exempt --note "No inspection duty" --by "Nguyễn Văn A"
         """
-        from verifier.overrides import new_override, save_override
-        from verifier.score import save_scores, score_run
+        from verifier.overrides import new_override
+        from verifier.score import score_run
+        from verifier.store import save_override
 
         try:
             clock = _now(now)
@@ -191,12 +247,12 @@ def register(app: typer.Typer) -> None:
             machine = data.verdict_map().get((agency, criterion))
             record = new_override(agency, criterion, status, note, by, at=clock, run_id=data.run["id"],
                                   machine=machine)
+            saved = save_override(handle, record)
+            data = _load(handle, data.run["id"], None, None, None)
+            scores = score_run(data)
+            _store_scores(handle, data, scores, clock)
         except InputError as exc:
             _fail(exc)
-        saved = save_override(handle, record)
-        data = _load(handle, data.run["id"], None, None, None)
-        scores = score_run(data)
-        save_scores(handle, data, scores, scored_at=clock)
         mine = next(s for s in scores if s.agency_id == agency)
         machine_text = f"{record.machine_status}/{record.machine_reason}" if record.machine_status else "none"
         out.print(Text(f"override #{saved.id}: {agency} {criterion}: machine {machine_text} -> {record.status} "
@@ -226,7 +282,6 @@ def register(app: typer.Typer) -> None:
         Example: portal-evidence report --db portal-evidence.db --out report-2018 --format json,xlsx,html
         """
         from verifier.export.audit import build_audit
-        from verifier.score import save_scores
 
         wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in FORMATS]
@@ -236,17 +291,18 @@ def register(app: typer.Typer) -> None:
         started = time.monotonic()
         try:
             clock = _now(now)
-            handle = _open(db)
+            handle = _open(db, read_only=None)     # an archived (read-only) database is reported as it is
             data = _load(handle, run, rules, period_start, period_end)
+            audit = build_audit(handle, generated_at=clock, data=data)
+            _store_scores(handle, data, list(audit.scores), clock)
+            written, damaged = _write_formats(audit, out_dir, wanted)
         except InputError as exc:
             _fail(exc)
-        audit = build_audit(handle, generated_at=clock, data=data)
-        save_scores(handle, data, list(audit.scores), scored_at=clock)
-        written = _write_formats(audit, out_dir, wanted)
         for path in written:
             out.print(Text(str(path)))
         err.print(Text(f"run {data.run['id']}: report written to {out_dir} in {time.monotonic() - started:.1f}s"))
-        raise typer.Exit(EXIT_ATTENTION if _needs_attention(data, audit.scores) else EXIT_OK)
+        attention = _needs_attention(data, audit.scores) or damaged
+        raise typer.Exit(EXIT_ATTENTION if attention else EXIT_OK)
 
     @app.command()
     def form(
@@ -302,41 +358,59 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_OK)
 
 
-def _write_formats(audit, out_dir: Path, wanted: list[str]) -> list[Path]:
-    """Write the asked formats; returns the paths written (WARC problems are warnings, not failures)."""
+class CannotWriteReport(InputError):
+    """Cannot write the report"""
+
+
+def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path], bool]:
+    """Write the asked formats; returns the paths written, and whether evidence was found damaged or missing
+    (WARC problems are warnings, not failures). Raises CannotWriteReport (disk full, a read-only folder)."""
     from verifier.export.html import write_html
     from verifier.export.json import write_json
     from verifier.export.warc import write_warc
     from verifier.export.xlsx import write_xlsx
 
-    written = []
-    if "json" in wanted:
-        written.append(write_json(audit, out_dir))
-    if "xlsx" in wanted:
-        written.append(write_xlsx(audit, out_dir, link_html="html" in wanted))
-    if "html" in wanted:
-        written.append(write_html(audit, out_dir))
-    if "warc" in wanted:
-        copied, index, missing = write_warc(audit, out_dir)
-        for name in missing:
-            err.print(Text(f"warning: WARC file {name} of run {audit.run_id} not found"))
-        if index is None:
-            err.print(Text(f"warning: run {audit.run_id} has no WARC file to copy"))
-        else:
-            written.extend(copied + [index])
-    return written
+    written, damaged = [], False
+    before = _temporary_files(out_dir)
+    try:
+        if "json" in wanted:
+            written.append(write_json(audit, out_dir))
+        if "xlsx" in wanted:
+            written.append(write_xlsx(audit, out_dir, link_html="html" in wanted))
+        if "html" in wanted:
+            written.append(write_html(audit, out_dir))
+        if "warc" in wanted:
+            export = write_warc(audit, out_dir)
+            for name in export.missing:
+                err.print(Text(f"warning: WARC file {name} of run {audit.run_id} not found"))
+            for problem in export.damaged:
+                err.print(Text(f"warning: damaged WARC file {problem}"))
+            damaged = bool(export.missing or export.damaged)
+            if export.index is None:
+                err.print(Text(f"warning: run {audit.run_id} has no WARC file to copy"))
+            else:
+                written.extend(export.copied + [export.index])
+    except OSError as exc:
+        for half_written in _temporary_files(out_dir) - before:   # each writer writes FILE.tmp, then renames it
+            half_written.unlink(missing_ok=True)
+        raise CannotWriteReport(exc.strerror or str(exc), file=exc.filename or str(out_dir),
+                                hint="free some disk space or choose another --out folder") from None
+    return written, damaged
+
+
+def _temporary_files(out_dir: Path) -> set[Path]:
+    return set(Path(out_dir).rglob("*.tmp")) if Path(out_dir).is_dir() else set()
 
 
 def demo_report(db_path: Path, run_id: int, out_dir: Path, console) -> Path:
     """The demo's last steps: score and rank the run, print the ranking, write every format to out_dir/report."""
-    from verifier.export.audit import build_audit
-    from verifier.score import load_run, save_scores
+    from verifier.export.audit import build_audit, load_run
 
     started = time.monotonic()
     handle = _open(db_path)
     data = load_run(handle, run_id)
     audit = build_audit(handle, generated_at=_now(None), data=data)
-    save_scores(handle, data, list(audit.scores), scored_at=audit.generated_at)
+    _store_scores(handle, data, list(audit.scores), audit.generated_at)
     _print_scores(data, audit.scores, console)
     target = out_dir / "report"
     _write_formats(audit, target, list(FORMATS))

@@ -60,7 +60,7 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
     from crawler.demo_server import PortalServer
     from verifier.crawl import run_crawl
     from verifier.progress import Progress
-    from verifier.store import open_db
+    from verifier.store import load_verdicts, open_db
 
     rulebook = load_rulebook(DEFAULT_RULEBOOK)
     options = RunOptions(period=tuple(rulebook.period), limits=DEMO_LIMITS)
@@ -78,9 +78,7 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
         requests = len(server.requests)
     crawl_seconds = time.monotonic() - started
 
-    db = open_db(db_path)
-    rows = {(r["agency_id"], r["criterion"]): r
-            for r in db["verdicts"].rows_where("run_id = ?", [summary.run_id])}
+    rows = {(r["agency_id"], r["criterion"]): r for r in load_verdicts(open_db(db_path), summary.run_id)}
     truth = load_truth()
     table = Table(title="Demo links: verdict against data/demo/truth.csv")
     for col in ("agency", "criterion", "status", "reason", "posts", "truth", "match"):

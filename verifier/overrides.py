@@ -9,6 +9,7 @@ flags it for a second look.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from crawler.records import Verdict
@@ -66,40 +67,17 @@ def new_override(agency_id: str, criterion: str, status: str, note: str, by: str
                     machine.status if machine else None, machine.reason if machine else None)
 
 
-def save_override(db, override: Override) -> Override:
-    """Insert the override (a new row: earlier decisions stay for the audit); returns it with its id."""
-    row = {
-        "agency_id": override.agency_id, "criterion": override.criterion, "status": override.status,
-        "note": override.note, "by": override.by, "at": iso(override.at), "run_id": override.run_id,
-        "machine_status": override.machine_status, "machine_reason": override.machine_reason,
-    }
-    with db.conn:
-        pk = db["overrides"].insert(row).last_pk
-    return Override(pk, *[getattr(override, f) for f in (
-        "agency_id", "criterion", "status", "note", "by", "at", "run_id", "machine_status", "machine_reason")])
-
-
-def _from_row(row: dict) -> Override:
-    at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    return Override(row["id"], row["agency_id"], row["criterion"], row["status"], row["note"] or "",
-                    row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"])
-
-
-def _run_years(db) -> dict[int, int | None]:
-    return {r["id"]: r["year"] for r in db["runs"].rows}
-
-
-def overrides_for_run(db, run: dict, verdicts: dict[tuple[str, str], Verdict]) -> dict[tuple[str, str], OverrideView]:
+def overrides_for_run(overrides: Iterable[Override], run_years: Mapping[int, int | None], run: dict,
+                      verdicts: Mapping[tuple[str, str], Verdict]) -> dict[tuple[str, str], OverrideView]:
     """The override in force per (agency, criterion) for this run: the latest one made on this run or an
-    earlier run of the same year. `verdicts` are the run's machine verdicts, to flag the changed ones."""
-    years = _run_years(db)
+    earlier run of the same year. `overrides` are every override recorded, oldest first; `run_years` the
+    year of each run; `verdicts` the run's machine verdicts, to flag the changed ones. Pure."""
     history: dict[tuple[str, str], list[Override]] = {}
-    for row in db["overrides"].rows_where(order_by="id"):
-        o = _from_row(row)
+    for o in overrides:
         if o.run_id is not None:
             if o.run_id > run["id"]:
                 continue
-            if years.get(o.run_id) not in (None, run.get("year")):
+            if run_years.get(o.run_id) not in (None, run.get("year")):
                 continue
         history.setdefault((o.agency_id, o.criterion), []).append(o)
     views = {}

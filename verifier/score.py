@@ -16,36 +16,23 @@ deadline, or never, is not scored or ranked; the reason is listed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from crawler.records import PageVisit, Post, Verdict
-from verifier.errors import InputError
-from verifier.intake import Report, parse_day
+from crawler.records import Verdict
+from verifier.intake import Report
 from verifier.overrides import OverrideView, overrides_for_run
 from verifier.reported import (
     BadFigure, decide_reported, other_value, read_value, reported_points, score_reported,
 )
 from verifier.rulebook import DEFAULT_RULEBOOK, RULES_DIR, Criterion, Rulebook, load_rulebook
-from verifier.store import iso, post_from_row
-from verifier.verdict import EXEMPT, FAIL, PASS, REVIEW
+from verifier.store import AgencyInfo, StoredRun, iso
+from verifier.verdict import COUNTED, EXEMPT, FAIL, REVIEW, judge_posts
 
 NOT_RANKED_LATE = "late"
 NOT_RANKED_NO_FORM = "no_form"
 NOT_CHECKED = "not_checked"       # a website criterion the run holds no verdict for
-
-
-class NoRun(InputError):
-    """No crawl run to work on"""
-
-
-@dataclass(frozen=True)
-class AgencyInfo:
-    agency_id: str
-    agency_name: str
-    group: str
 
 
 @dataclass(frozen=True)
@@ -185,17 +172,14 @@ def competition_ranks(scores: Mapping[str, float]) -> dict[str, int]:
 
 
 def verdict_for_period(verdict: Verdict, period: tuple[dt.date, dt.date], min_posts: int) -> Verdict:
-    """A website verdict re-judged for another evaluation period from the posts the crawl read.
+    """A website verdict judged again for another evaluation period from the posts the crawl read, by the
+    same rule the crawl decides with (verifier.verdict.judge_posts, undated -> review included).
 
-    Only verdicts decided by counting dated posts change (ok / no_posts_in_year)."""
-    if verdict.reason not in ("ok", "no_posts_in_year") or not verdict.posts:
+    Only verdicts decided by counting the category's posts change (ok / no_posts_in_year / undated)."""
+    if verdict.reason not in COUNTED:
         return verdict
-    n = sum(1 for p in verdict.posts if p.within(period))
-    span = f"{period[0].isoformat()}..{period[1].isoformat()}"
-    if n >= min_posts:
-        return replace(verdict, status=PASS, reason="ok", posts_in_year=n, detail=f"{n} post(s) dated within {span}")
-    return replace(verdict, status=FAIL, reason="no_posts_in_year", posts_in_year=n,
-                   detail=f"{n} post(s) dated within {span}, {min_posts} required")
+    status, reason, n, detail = judge_posts(list(verdict.posts), period, min_posts=min_posts)
+    return replace(verdict, status=status, reason=reason, posts_in_year=n, detail=detail)
 
 
 def score_agencies(rulebook: Rulebook, agencies: Iterable[AgencyInfo], reports: Iterable[Report],
@@ -268,7 +252,7 @@ def ranking_order(scores: Iterable[AgencyScore]) -> list[AgencyScore]:
     return ranked + rest
 
 
-# ------------------------------------------------------------------------------------------------ database
+# ------------------------------------------------------------------------------------------- a stored run
 
 def resolve_rulebook(run: dict | None, rules: Path | str | None = None) -> Rulebook:
     """The rulebook named on the command line, else the run's, else the default."""
@@ -291,130 +275,45 @@ def rulebook_label(rulebook: Rulebook) -> str:
         return str(source)
 
 
-def pick_run(db, run_id: int | None = None) -> dict:
-    """The run asked for, else the latest. Raises NoRun."""
-    if run_id is not None:
-        row = next(iter(db["runs"].rows_where("id = ?", [run_id])), None)
-        if row is None:
-            raise NoRun(f"run {run_id} is not in the database", column="--run")
-        return row
-    row = next(iter(db["runs"].rows_where(order_by="id desc", limit=1)), None)
-    if row is None:
-        raise NoRun("the database holds no run", hint="run `portal-evidence crawl` first")
-    return row
-
-
-def _dt(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def _day(text: str | None) -> dt.date | None:
-    try:
-        return parse_day(text or "")
-    except ValueError:
-        return None
-
-
-PAGE_FIELDS = ("url", "final_url", "purpose", "status", "fetched_at", "error", "kind", "category",
-               "category_label", "posts", "warc_record", "digest")
-
-
-def _page(entry: dict) -> PageVisit:
-    values = {k: entry.get(k) for k in PAGE_FIELDS}
-    values["fetched_at"] = _dt(values["fetched_at"])
-    values["posts"] = values["posts"] or 0
-    values["url"] = values["url"] or ""
-    values["final_url"] = values["final_url"] or values["url"]
-    values["purpose"] = values["purpose"] or ""
-    return PageVisit(**values)
-
-
-def report_from_row(row: dict) -> Report:
-    return Report(row["agency_id"], row["criterion"], row.get("url") or "", row.get("value") or "",
-                  bool(row.get("not_applicable")), row.get("note") or "", _day(row.get("submitted_at")),
-                  row.get("source") or "")
-
-
-def load_run(db, run_id: int | None = None, *, rulebook: Rulebook | None = None,
+def run_data(stored: StoredRun, *, rulebook: Rulebook | None = None,
              period: tuple[dt.date, dt.date] | None = None) -> RunData:
-    """The run's agencies, reports and verdicts (with posts and pages) as records, and the overrides in force.
-
-    Criteria the run did not decide get a verdict here (reported ones from the form); with a
-    period other than the run's, website verdicts are re-judged from the posts read."""
-    run = pick_run(db, run_id)
+    """A stored run ready to score: every criterion of each agency's group has a verdict (reported ones
+    missing from the run are decided from the form), and the overrides in force. With a period other
+    than the run's, website verdicts decided by counting posts are judged again (verdict_for_period).
+    Pure: records in, records out."""
+    run = stored.run
     rulebook = rulebook or resolve_rulebook(run)
-    run_period = (_day(run.get("period_start")) or rulebook.period[0], _day(run.get("period_end")) or rulebook.period[1])
+    run_period = (stored.period[0] or rulebook.period[0], stored.period[1] or rulebook.period[1])
     period = tuple(period) if period else run_period
-    rid = run["id"]
-    agencies = tuple(AgencyInfo(r["agency_id"], r["agency_name"] or "", r["group"] or "")
-                     for r in db.query("select * from agencies where run_id = ? order by rowid", [rid]))
-    reports = tuple(report_from_row(r) for r in db.query(
-        "select * from reports where run_id = ? order by rowid", [rid]))
-    posts: dict[tuple[str, str], list[Post]] = {}
-    for row in db.query("select * from posts where run_id = ? order by id", [rid]):
-        posts.setdefault((row["agency_id"], row["criterion"]), []).append(post_from_row(row))
-    stored: dict[tuple[str, str], Verdict] = {}
-    fetch_ids: dict[tuple[str, str], tuple[int | None, ...]] = {}
-    for row in db.query("select * from verdicts where run_id = ?", [rid]):
-        key = (row["agency_id"], row["criterion"])
-        evidence = json.loads(row["evidence"] or "{}")
-        pages = evidence.get("pages") or []
-        fetch_ids[key] = tuple(p.get("fetch_id") for p in pages)
-        verdict = Verdict(
-            agency_id=row["agency_id"], criterion=row["criterion"], url=row["url"], checked_url=row["checked_url"],
-            status=row["status"], reason=row["reason"], posts_in_year=row["posts_in_year"],
-            discovered=bool(row["discovered"]), detail=row["detail"] or "", pages=tuple(_page(p) for p in pages),
-            posts=tuple(posts.get(key, ())), checked_at=_dt(row["checked_at"]))
+    stored_verdicts: dict[tuple[str, str], Verdict] = {}
+    for verdict in stored.verdicts:
         criterion = rulebook.by_id.get(verdict.criterion)
         if criterion is not None and criterion.kind == "website" and period != run_period:
             verdict = verdict_for_period(verdict, period, criterion.min_posts)
-        stored[key] = verdict
+        stored_verdicts[(verdict.agency_id, verdict.criterion)] = verdict
     by_agency: dict[str, list[Report]] = {}
-    for r in reports:
+    for r in stored.reports:
         by_agency.setdefault(r.agency_id, []).append(r)
-    checked_at = _dt(run.get("finished_at")) or _dt(run.get("started_at"))
+    checked_at = stored.checked_at
     verdicts, computed = [], set()
-    for agency in agencies:
+    for agency in stored.agencies:
         rows = by_agency.get(agency.agency_id, [])
         rmap = {r.criterion: r for r in rows}
         for criterion in rulebook.criteria_for(agency.group) if rows else ():   # no form: not verified
             key = (agency.agency_id, criterion.id)
-            verdict = stored.pop(key, None)
+            verdict = stored_verdicts.pop(key, None)
             if verdict is None:
                 verdict = missing_verdict(agency.agency_id, criterion, rmap.get(criterion.id), rows, rulebook,
                                           checked_at)
                 computed.add(key)
             verdicts.append(verdict)
-    verdicts.extend(stored.values())     # verdicts of criteria the rulebook no longer lists: kept for the audit
+    verdicts.extend(stored_verdicts.values())   # verdicts of criteria the rulebook no longer lists: kept for the audit
     vmap = {(v.agency_id, v.criterion): v for v in verdicts}
-    return RunData(run, rulebook, period, agencies, reports, tuple(verdicts), fetch_ids, frozenset(computed),
-                   overrides_for_run(db, run, vmap))
+    return RunData(run, rulebook, period, stored.agencies, stored.reports, tuple(verdicts), stored.page_fetch_ids,
+                   frozenset(computed), overrides_for_run(stored.overrides, stored.run_years, run, vmap))
 
 
 def score_run(data: RunData, *, checked_at: dt.datetime | None = None) -> list[AgencyScore]:
     """Scores of a loaded run (pure over the loaded records)."""
     known = [v for v in data.verdicts if v.criterion in data.rulebook.by_id]
     return score_agencies(data.rulebook, data.agencies, data.reports, known, data.overrides, checked_at=checked_at)
-
-
-def save_scores(db, data: RunData, scores: list[AgencyScore], *, scored_at: dt.datetime) -> None:
-    """Replace the run's scores and criterion points in one transaction, naming the rulebook and the period
-    they came from (a re-score with another period replaces them, and says so)."""
-    rid = data.run["id"]
-    label = rulebook_label(data.rulebook)
-    with db.conn:
-        db.execute("delete from scores where run_id = ?", [rid])
-        db.execute("delete from criterion_points where run_id = ?", [rid])
-        db["scores"].insert_all([{
-            "run_id": rid, "agency_id": s.agency_id, "group": s.group, "score": s.score, "max_score": s.max_score,
-            "percent": s.percent, "level": s.level, "rank": s.rank, "ranked": int(s.ranked), "late": int(s.late),
-            "not_ranked_reason": s.not_ranked_reason, "rulebook": label, "scored_at": iso(scored_at),
-            "period_start": iso(data.period[0]), "period_end": iso(data.period[1]),
-        } for s in scores])
-        db["criterion_points"].insert_all([{
-            "run_id": rid, "agency_id": cp.agency_id, "criterion": cp.criterion, "points": cp.points,
-            "max_points": cp.max_points, "status": cp.status, "reason": cp.reason, "basis": cp.basis,
-        } for s in scores for cp in s.points])

@@ -62,7 +62,17 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
         return FAIL, "wrong_category", None, f"the page shows {what}"
     if reading.kind == "page" and not outcome.posts:
         return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
-    posts = list(outcome.posts.values())
+    return judge_posts(list(outcome.posts.values()), period, min_posts=min_posts)
+
+
+# Reasons decided by counting the category's posts (judge_posts): a re-score with another period
+# judges these again from the posts the crawl read.
+COUNTED = frozenset({"ok", "no_posts_in_year", "undated"})
+
+
+def judge_posts(posts: list[Post], period: tuple[dt.date, dt.date], *, min_posts: int = 1
+                ) -> tuple[str, str, int, str]:
+    """(status, reason, posts_in_year, detail) of the right category's posts, in listing order, for the period."""
     counted = [p for p in posts if p.within(period)]
     dated = [p for p in posts if p.dates]
     n = len(counted)

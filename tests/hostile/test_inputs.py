@@ -440,7 +440,7 @@ def hostile(tmp_path_factory):
     formula), then `report` written by the command line."""
     from crawler.demo_server import PortalServer
     from crawler.records import Post
-    from verifier.score import load_run
+    from verifier.export.audit import load_run
     from verifier.store import open_db, save_verdict
 
     tmp = tmp_path_factory.mktemp("hostile")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from cli import app
-from verifier.score import load_run
+from verifier.export.audit import load_run
 from verifier.store import open_db, save_verdict
 
 from .builders import build_province

@@ -9,9 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from crawler.records import Post
-from verifier.export.audit import build_audit
+from verifier.export.audit import build_audit, load_run
 from verifier.export.html import write_html
-from verifier.score import load_run
 from verifier.store import open_db, save_verdict
 
 from .builders import EVIL_TITLE, GENERATED, SCRIPT_TITLE, build_province

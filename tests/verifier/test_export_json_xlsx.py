@@ -7,12 +7,11 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from verifier.export.audit import build_audit
+from verifier.export.audit import build_audit, load_run
 from verifier.export.json import write_json
 from verifier.export.xlsx import write_xlsx
-from verifier.overrides import new_override, save_override
-from verifier.score import load_run
-from verifier.store import open_db
+from verifier.overrides import new_override
+from verifier.store import open_db, save_override
 from verifier.verdict import NO_POSTS_READ
 
 from .builders import EVIL_TITLE, GENERATED, SCRIPT_TITLE, build_province

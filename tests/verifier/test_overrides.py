@@ -6,14 +6,14 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
-from verifier.export.audit import build_audit
+from verifier.export.audit import build_audit, load_run
 from verifier.export.html import write_html
 from verifier.export.json import report_dict
 from verifier.export.labels import MACHINE_CHANGED
 from verifier.export.xlsx import write_xlsx
-from verifier.overrides import BadOverride, new_override, override_dict, save_override
-from verifier.score import load_run, score_run
-from verifier.store import open_db
+from verifier.overrides import BadOverride, new_override, override_dict
+from verifier.score import score_run
+from verifier.store import open_db, save_override
 
 from .builders import T_CHECK, add_run, build_province
 

@@ -12,9 +12,10 @@ import pytest
 from crawler.records import Post
 from verifier.intake import Report
 from verifier.overrides import Override, OverrideView
+from verifier.export.audit import load_run
 from verifier.rulebook import load_rulebook
 from verifier.score import (
-    AgencyInfo, competition_ranks, level_for, load_run, ranking_order, score_agencies, score_run, website_points,
+    AgencyInfo, competition_ranks, level_for, ranking_order, score_agencies, score_run, website_points,
 )
 from verifier.store import open_db
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from crawler.records import Verdict
 from verifier.intake import Report
 from verifier.overrides import OverrideView
-from verifier.score import AgencyScore, CriterionPoints, RunData, load_run, ranking_order, score_run
+from verifier.rulebook import Rulebook
+from verifier.score import AgencyScore, CriterionPoints, RunData, ranking_order, run_data, score_run
+from verifier.store import fetch_rows, read_run
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,18 @@ class Audit:
         return r.url
 
 
+def load_run(db, run_id: int | None = None, *, rulebook: Rulebook | None = None,
+             period: tuple[dt.date, dt.date] | None = None) -> RunData:
+    """The run (else the latest) as the scoring and the exports read it: the store reads its records,
+    verifier.score.run_data completes and re-judges them. Raises NoRun, StoreError."""
+    return run_data(read_run(db, run_id), rulebook=rulebook, period=period)
+
+
 def build_audit(db, run_id: int | None = None, *, generated_at: dt.datetime, rulebook=None, period=None,
                 data: RunData | None = None) -> Audit:
-    """Load, score and gather the fetch rows of a run. Raises NoRun."""
+    """Load, score and gather the fetch rows of a run. Raises NoRun, StoreError."""
     data = data or load_run(db, run_id, rulebook=rulebook, period=period)
     scores = tuple(score_run(data))
-    fetches = {row["id"]: row for row in db.query("select * from fetches where run_id = ? order by id",
-                                                  [data.run["id"]])}
+    fetches = fetch_rows(db, data.run["id"])
     warc_dir = Path(data.run["warc_dir"]) if data.run.get("warc_dir") else None
     return Audit(data, scores, generated_at, fetches, warc_dir)

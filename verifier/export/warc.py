@@ -1,14 +1,21 @@
-"""The run's WARC files copied beside the report, with a CDXJ index (cdxj-indexer); and reading one record back."""
+"""The run's WARC files copied beside the report, with a CDXJ index (cdxj-indexer); and reading one record back.
+
+Only the files the run's fetch rows point at are the run's: a folder may also hold the files of
+a deleted database's run of the same number. A damaged file (a torn gzip member after a
+`kill -9`, a corrupted copy) is copied as it is and indexed up to the damage, which is named.
+"""
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdxj_indexer.main import write_cdx_index
+from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 MAX_BODY = 2_000_000          # bytes of an archived body shown on an evidence page
 
@@ -56,20 +63,60 @@ def read_record(path: Path, offset: int, *, limit: int = MAX_BODY) -> ArchivedRe
     return None
 
 
+# What a damaged WARC file raises while it is read (warcio, gzip, a truncated member).
+READ_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, zlib.error, EOFError, OSError, ValueError)
+
+
+@dataclass(frozen=True)
+class WarcExport:
+    copied: list[Path]
+    index: Path | None
+    missing: list[str]                                   # files the run points at that are not there
+    damaged: list[str] = field(default_factory=list)     # what is wrong with a file, one line each
+
+
 def run_warc_files(audit) -> list[Path]:
-    """The WARC files the run's fetches point at (existing ones), plus any other WARC of the run's folder
-    named after the run, in name order."""
+    """The WARC files the run's fetch rows point at (the existing ones), in name order."""
     names = {row["warc_file"] for row in audit.fetches.values() if row.get("warc_file")}
     paths = {warc_path(audit.warc_dir, n) for n in names}
-    if audit.warc_dir and Path(audit.warc_dir).is_dir():
-        paths.update(Path(audit.warc_dir).glob(f"run-{audit.run_id}-*.warc.gz"))
     return sorted((p for p in paths if p and p.is_file()), key=lambda p: p.name)
 
 
-def write_warc(audit, out_dir: Path | str) -> tuple[list[Path], Path | None, list[str]]:
+class _TolerantIndexer(CDXJIndexer):
+    """cdxj-indexer's indexer, going on past a damaged file: its records up to the damage are indexed,
+    and the damage is noted (file, offset of the record that could not be read, why)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.damaged: list[str] = []
+        self._records = 0
+        self._it = None
+
+    def _create_record_iter(self, input_):
+        self._it = super()._create_record_iter(input_)
+        return self._it
+
+    def process_index_entry(self, it, record, filename, output):
+        super().process_index_entry(it, record, filename, output)
+        self._records += 1
+
+    def process_one(self, input_, output, filename):
+        self._records = 0
+        try:
+            super().process_one(input_, output, filename)
+        except READ_ERRORS as exc:
+            where = getattr(self._it, "offset", None)    # where the last whole record ended
+            at = f" at offset {where}" if where is not None else ""
+            said = "".join(c if c.isprintable() and c.isascii() else "?" for c in str(exc))[:80]
+            self.damaged.append(f"{Path(filename).name}: unreadable record{at} ({type(exc).__name__}: {said}); "
+                                f"{self._records} record(s) before it indexed")
+
+
+def write_warc(audit, out_dir: Path | str) -> WarcExport:
     """Copy the run's WARC files to DIR/warc/ and index them in DIR/warc/index.cdxj.
 
-    Returns (copied files, index path or None, missing file names)."""
+    A damaged file does not stop the export: it is copied, indexed up to the damage, and named in
+    `damaged`. Raises OSError when the report folder cannot be written."""
     out = Path(out_dir) / "warc"
     out.mkdir(parents=True, exist_ok=True)
     files = run_warc_files(audit)
@@ -81,9 +128,13 @@ def write_warc(audit, out_dir: Path | str) -> tuple[list[Path], Path | None, lis
         shutil.copyfile(src, dst)
         copied.append(dst)
     if not copied:
-        return [], None, missing
+        return WarcExport([], None, missing)
     index = out / "index.cdxj"
     tmp = out / "index.cdxj.tmp"
-    write_cdx_index(str(tmp), [str(p) for p in copied], {"sort": True})
-    tmp.replace(index)
-    return copied, index, missing
+    try:
+        indexer = _TolerantIndexer(str(tmp), [str(p) for p in copied], sort=True)
+        indexer.process_all()
+        tmp.replace(index)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return WarcExport(copied, index, missing, indexer.damaged)
