@@ -16,11 +16,11 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.categories import CategoryMatcher
-from crawler.demo_server import PortalServer
+from demo.server import PortalServer
 from crawler.settings import RunOptions
 from crawler.urls import Scope
 from verifier.checks import check_tasks
-from verifier.demo import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
+from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
 from verifier.intake import load_registry, load_reports
 from verifier.plan import plan_tasks
 from verifier.rulebook import load_rulebook

@@ -1,4 +1,4 @@
-"""The bundled demo portals and the loopback server that hosts them (crawler/demo_server.py)."""
+"""The bundled demo portals and the loopback server that hosts them (demo/server.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crawler.demo_server import PortalServer
-from verifier.demo import DEMO_DIR
+from demo.server import PortalServer
+from demo.pipeline import DEMO_DIR
 from verifier.rulebook import load_rulebook
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.demo_server import PortalServer, Site, load_sites
+from demo.server import PortalServer, Site, load_sites
 from crawler.extract import read_page
 from crawler.settings import Limits, RunOptions
 from crawler.spotcheck import spot_check

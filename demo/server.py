@@ -29,7 +29,7 @@ ASP.NET ``__doPostBack`` form post.
 
 Run standalone::
 
-    python -m crawler.demo_server [--port N] [--root DIR] [--latency S]
+    python -m demo.server [--port N] [--root DIR] [--latency S]
 
 Stdlib only, plus PyYAML.
 """
@@ -778,7 +778,7 @@ class PortalServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.demo_server",
+    parser = argparse.ArgumentParser(prog="python -m demo.server",
                                      description="Serve the bundled demo portals on loopback (HTTP proxy + origin).")
     parser.add_argument("--port", type=int, default=8089, help="port to listen on (0: any free port; default 8089)")
     parser.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
