@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from bench.farm import CATEGORIES, Farm, FarmSpec
-from bench.server import FarmServer
 from crawler import settings as S
+from demo.server import LoopbackServer, Reply, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -119,6 +119,37 @@ def machine() -> dict:
     }
 
 
+# --- the farm on the loopback server -------------------------------------------------------------
+
+class FarmContent:
+    """The farm as the loopback server's content (demo/server.py): every page rendered from its URL.
+
+    The server logs each request with the farm's kind of page (robots, home, listing, article,
+    not_found, unknown_host) and counts the requests each host had in flight at once."""
+
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
+
+    def site_for(self, host: str) -> str | None:
+        host = host.removeprefix("www.")
+        return host if host in self.farm.portals else None
+
+    def answer(self, request: Request) -> Reply:
+        if request.method not in ("GET", "HEAD"):
+            return Reply(405, [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")], b"GET or HEAD\n",
+                         "method_not_allowed")
+        status, ctype, body, kind = self.farm.respond(request.site, request.target)
+        return Reply(status, [("Content-Type", ctype)], body, kind)
+
+    def reset(self) -> None:
+        """The farm keeps no state between requests."""
+
+
+def farm_server(farm: Farm, *, latency: float = 0.0) -> LoopbackServer:
+    """The farm served on 127.0.0.1 (any free port), every answer `latency` seconds late; a context manager."""
+    return LoopbackServer(FarmContent(farm), latency=latency)
+
+
 # --- the crawl as a process -----------------------------------------------------------------------
 
 @dataclass
@@ -147,14 +178,14 @@ def farm_inputs(farm: Farm, workdir: Path) -> tuple[Path, Path]:
     return farm.write_inputs(workdir)
 
 
-def proxy_env(server: FarmServer) -> dict:
+def proxy_env(server: LoopbackServer) -> dict:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy",
                                                                      "all_proxy")}
     env.update({"http_proxy": server.proxy_url, "HTTP_PROXY": server.proxy_url})
     return env
 
 
-def crawl_process(farm: Farm, server: FarmServer, workdir: Path, *, name: str = "crawl",
+def crawl_process(farm: Farm, server: LoopbackServer, workdir: Path, *, name: str = "crawl",
                   db: Path | None = None, cache: Path | None = None, expect_server: bool = True) -> CrawlRun:
     """Run `cli.py crawl` on the farm as a separate process; check its verdicts against the farm."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -172,7 +203,8 @@ def crawl_process(farm: Farm, server: FarmServer, workdir: Path, *, name: str = 
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    host, busiest = server.busiest
+    per_host = server.tally("site")
+    host, busiest = per_host.most_common(1)[0] if per_host else (None, 0)
     problems = []
     if proc.returncode != 0:
         tail = err_path.read_text(errors="replace").strip().splitlines()[-3:]
@@ -182,7 +214,7 @@ def crawl_process(farm: Farm, server: FarmServer, workdir: Path, *, name: str = 
     if expect_server:
         problems += request_problems(farm, server)
     return CrawlRun(wall=wall, window=server.window, max_rss_mb=usage.ru_maxrss / 1024,
-                    cpu=usage.ru_utime + usage.ru_stime, exit_code=proc.returncode, requests=server.total,
+                    cpu=usage.ru_utime + usage.ru_stime, exit_code=proc.returncode, requests=per_host.total(),
                     busiest_host=host, busiest_requests=busiest,
                     max_overlap=max(server.max_overlap.values(), default=0),
                     concurrency=server.concurrency_profile(), verdicts=len(verdicts),
@@ -221,13 +253,14 @@ def verdict_problems(farm: Farm, verdicts: dict, limit: int = 5) -> list[str]:
     return problems
 
 
-def request_problems(farm: Farm, server: FarmServer, limit: int = 3) -> list[str]:
+def request_problems(farm: Farm, server: LoopbackServer, limit: int = 3) -> list[str]:
     problems = []
-    bad_status = {s: n for s, n in server.statuses.items() if s != 200}
+    bad_status = {s: n for s, n in server.tally("status").items() if s != 200}
     if bad_status:
         problems.append(f"non-200 responses: {bad_status}")
-    wrong = [(h, server.requests.get(h, 0), farm.expected_requests(h)) for h in farm.portals
-             if server.requests.get(h, 0) != farm.expected_requests(h)]
+    per_host = server.tally("site")
+    wrong = [(h, per_host[h], farm.expected_requests(h)) for h in farm.portals
+             if per_host[h] != farm.expected_requests(h)]
     for host, got, want in wrong[:limit]:
         problems.append(f"{host}: {got} requests, a complete crawl sends {want}")
     if len(wrong) > limit:
@@ -278,9 +311,9 @@ def bench_politeness(workdir: Path, *, farms=POLITE_FARMS, latency: float = POLI
     for name, spec in farms:
         farm = Farm(spec)
         per_host = farm.expected_requests(next(iter(farm.portals)))
-        with FarmServer(farm, latency=latency) as server:
+        with farm_server(farm, latency=latency) as server:
             run = crawl_process(farm, server, workdir / f"polite-{name}", name=name)
-            bound, which = politeness_bound(dict(server.requests), latency)
+            bound, which = politeness_bound(dict(server.tally("site")), latency)
         ratio = run.wall / bound if bound else None
         if bound < min_bound * 0.99:
             met, why = None, f"; bound under {min_bound:.0f} s: not a measurement of the target"
@@ -318,7 +351,7 @@ def bench_growth(workdir: Path, *, sizes=GROWTH_SIZES, shape: FarmSpec = GROWTH_
     for size in sizes:
         spec = spec_for_pages(size, shape)
         farm = Farm(spec)
-        with FarmServer(farm, latency=0.0) as server:
+        with farm_server(farm, latency=0.0) as server:
             run = crawl_process(farm, server, workdir / f"growth-{size}", name=f"growth-{size}")
         per_page = run.wall / max(1, run.requests)
         runs.append((spec, run, per_page))
@@ -369,12 +402,12 @@ def bench_recrawl(workdir: Path, *, spec: FarmSpec = RECRAWL_SHAPE, latency: flo
     farm = Farm(spec)
     cache = workdir / name / "http-cache"
     db = workdir / name / "recrawl.db"
-    with FarmServer(farm, latency=latency) as server:
+    with farm_server(farm, latency=latency) as server:
         first = crawl_process(farm, server, workdir / name, name="first", db=db, cache=cache)
         again = crawl_process(farm, server, workdir / name, name="again", db=db, cache=cache,
                               expect_server=False)
-        if server.total:
-            again.problems.append(f"{server.total} requests reached the portals: not served from the cache")
+        if server.requests:
+            again.problems.append(f"{len(server.requests)} requests reached the portals: not served from the cache")
     speedup = first.wall / again.wall if again.wall else None
     correct = first.correct and again.correct
     if judged:
@@ -400,7 +433,7 @@ def spotcheck_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, str(ROOT / "cli.py")]
 
 
-def time_spotcheck(farm: Farm, server: FarmServer, runs: int,
+def time_spotcheck(farm: Farm, server: LoopbackServer, runs: int,
                    warmup: bool = True) -> tuple[list[float], list[int], list[str]]:
     """Wall times of `portal-evidence check` on the farm's first listing; requests per run; problems."""
     portal = next(iter(farm.portals.values()))
@@ -420,7 +453,7 @@ def time_spotcheck(farm: Farm, server: FarmServer, runs: int,
             problems.append(f"run {k}: exit {proc.returncode}: {head}")
         if k:
             times.append(elapsed)
-            requests.append(server.total)
+            requests.append(len(server.requests))
     return times, requests, problems
 
 
@@ -428,7 +461,7 @@ def bench_spotcheck(workdir: Path, *, runs: int = SPOTCHECK_RUNS, paginated_late
                     warmup: bool = True) -> Result:
     result = Result("spotcheck")
     one = Farm(FarmSpec(hosts=1, categories=1, pages=1))
-    with FarmServer(one, latency=0.0) as server:
+    with farm_server(one, latency=0.0) as server:
         times, requests, problems = time_spotcheck(one, server, runs, warmup)
     median = statistics.median(times)
     result.figures.append(Figure(
@@ -437,7 +470,7 @@ def bench_spotcheck(workdir: Path, *, runs: int = SPOTCHECK_RUNS, paginated_late
         f"whole process, imports included; min {min(times):.3f} s, max {max(times):.3f} s"
         + (f"; WRONG: {problems[0]}" if problems else "")))
     pages = Farm(FarmSpec(hosts=1, categories=1, pages=4))
-    with FarmServer(pages, latency=paginated_latency) as server:
+    with farm_server(pages, latency=paginated_latency) as server:
         ptimes, prequests, pproblems = time_spotcheck(pages, server, runs, warmup)
     own = [t - n * paginated_latency for t, n in zip(ptimes, prequests)]
     pmedian = statistics.median(own)

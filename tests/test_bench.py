@@ -1,4 +1,4 @@
-"""The benchmark's farm, its server and the `make bench` harness, at a tiny size so they cannot rot.
+"""The benchmark's farm, the loopback server serving it and the `make bench` harness, at a tiny size so they cannot rot.
 
 Correctness and the shape of results.json only: no timing is asserted here (that is `make bench`).
 """
@@ -18,14 +18,14 @@ import pytest
 
 from bench import run as bench
 from bench.farm import CATEGORIES, PLATFORMS, Farm, FarmSpec
-from bench.server import FarmServer
 from crawler.extract import read_page
+from demo.server import LoopbackServer
 
 TINY = FarmSpec(hosts=1, categories=2, pages=2, undated=1, blank=1)
 FIGURE_KEYS = {"key", "label", "value", "unit", "target", "met", "note"}
 
 
-def _get(server: FarmServer, url: str) -> tuple[int, bytes]:
+def _get(server: LoopbackServer, url: str) -> tuple[int, bytes]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": server.proxy_url}))
     try:
         with opener.open(url, timeout=10) as resp:
@@ -98,21 +98,23 @@ def test_farm_writes_the_crawl_inputs(tmp_path):
 def test_server_serves_the_farm_as_a_proxy_and_counts_overlap_per_host():
     farm = Farm(FarmSpec(hosts=2, categories=1, pages=1))
     first, second = list(farm.portals.values())
-    with FarmServer(farm, latency=0.3) as server:
-        urls = [first.root + "/robots.txt"] * 3 + [second.root + "/"]
+    with bench.farm_server(farm, latency=0.3) as server:
+        urls = [first.root + "/robots.txt"] * 3 + [second.root.replace("://", "://www.") + "/"]
         threads = [threading.Thread(target=_get, args=(server, u)) for u in urls]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        assert server.max_overlap == {first.host: 3, second.host: 1}
-        assert server.requests == {first.host: 3, second.host: 1}
-        assert server.kinds == {"robots": 3, "home": 1}
+        assert server.max_overlap == {first.host: 3, second.host: 1}      # the www. twin is the same host
+        assert server.tally("site") == {first.host: 3, second.host: 1}
+        assert server.tally("kind") == {"robots": 3, "home": 1}
         assert server.window >= 0.3
-        assert server.concurrency_profile()
+        profile = server.concurrency_profile()
+        assert len(profile) == 10 and max(profile) >= 3
         server.reset()
         status, body = _get(server, "http://unknown.caobang.gov.vn/")
-        assert status == 502 and server.total == 1 and server.statuses == {502: 1}
+        assert status == 502 and b"could not be retrieved" in body
+        assert len(server.requests) == 1 and server.tally("status") == {502: 1}
 
 
 def test_harness_flags_a_wrong_crawl():
