@@ -237,7 +237,8 @@ def read_verdicts(db: Path) -> dict[tuple[str, str], tuple]:
 def verdict_problems(farm: Farm, verdicts: dict, limit: int = 5) -> list[str]:
     expected = farm.expected_verdicts()
     ours = set(farm.criteria)
-    verdicts = {k: v for k, v in verdicts.items() if k[1] in ours}   # rows of the form's other criteria: not the crawl's
+    # rows of the form's other criteria: not the crawl's
+    verdicts = {k: v for k, v in verdicts.items() if k[1] in ours}
     problems = []
     missing = [k for k in expected if k not in verdicts]
     if missing:
@@ -660,7 +661,7 @@ def assemble(results: list[Result], info: dict, *, quick: bool, seconds: float) 
     figures = [f for r in results for f in r.figures]
     judged = [f.met for f in figures if f.met is not None]
     return {
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
         "quick": quick,
         "seconds": round(seconds, 1),

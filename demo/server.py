@@ -209,7 +209,7 @@ def split_target(target: str) -> tuple[str, list[tuple[str, str]]]:
 class Route:
     """One entry of a site's ``routes:`` list (see data/demo/README.md)."""
 
-    site: "Site"
+    site: Site
     index: int
     path: str  # as written in site.yaml (path + optional query)
     method: str = "GET"
@@ -266,7 +266,7 @@ class Site:
 
     # -- loading ---------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path) -> "Site":
+    def load(cls, directory: Path) -> Site:
         cfg_path = directory / "site.yaml"
         try:
             cfg = yaml.load(cfg_path.read_text(encoding="utf-8"), Loader=_YamlLoader) or {}
@@ -332,9 +332,9 @@ class Site:
         )
         if route.status in REDIRECT_STATUSES and not route.location:
             raise SiteConfigError(f"{cfg_path}: {where}: a redirect needs 'location'")
-        if route.generate is not None:
-            if route.generate.get("kind") != "oversized" or int(route.generate.get("size", 0)) <= 0:
-                raise SiteConfigError(f"{cfg_path}: {where}: generate needs kind: oversized and a size")
+        if route.generate is not None and (route.generate.get("kind") != "oversized"
+                                           or int(route.generate.get("size", 0)) <= 0):
+            raise SiteConfigError(f"{cfg_path}: {where}: generate needs kind: oversized and a size")
         if route.endless is not None:
             for key in ("param", "template", "item", "next"):
                 if key not in route.endless:

@@ -74,7 +74,7 @@ def test_every_category_listing_of_the_farm_reads_as_that_category_with_its_post
     farm = Farm(FarmSpec(hosts=len(PLATFORMS) * 2, categories=len(CATEGORIES), pages=2))
     wrong = []
     for portal in farm.portals.values():
-        for position, c in enumerate(portal.categories):
+        for c in portal.categories:
             for number in (1, 2):
                 url = farm.listing_url(portal, c, number)
                 parts = urllib.parse.urlsplit(url)

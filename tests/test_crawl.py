@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import signal
@@ -16,11 +17,11 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.categories import CategoryMatcher
-from demo.server import PortalServer
 from crawler.settings import RunOptions
 from crawler.spotcheck import spot_check
 from crawler.urls import Scope
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
+from demo.server import PortalServer
 from verifier.intake import load_registry, load_reports
 from verifier.plan import plan_tasks
 from verifier.rulebook import load_rulebook
@@ -116,7 +117,7 @@ def test_every_fetch_row_points_at_its_warc_record(crawled):
     warc_dir = db.with_name(db.stem + "-warc")
     fetches = rows(db, "select url, final_url, status, digest, warc_file, warc_offset from fetches")
     assert fetches and all(f[4] for f in fetches)
-    for url, final_url, status, digest, name, offset in fetches:
+    for _url, final_url, status, digest, name, offset in fetches:
         with (warc_dir / name).open("rb") as fh:
             fh.seek(offset)
             record = next(iter(ArchiveIterator(fh)))
@@ -155,13 +156,9 @@ def _same_host(host: str, scope: Scope) -> bool:
 
 def test_a_second_crawl_on_the_same_database_is_refused(crawled, server, tmp_path):
     db = tmp_path / "locked.db"
-    lock = open(str(db) + ".lock", "w")
-    import fcntl
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    try:
+    with open(str(db) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         result = run_crawl(db, server.proxy_url)
-    finally:
-        lock.close()
     assert result.returncode == 2 and "Another crawl is running" in result.stderr
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo.server import PortalServer, SiteConfigError
 from demo.pipeline import DEMO_DIR
+from demo.server import PortalServer, SiteConfigError
 from verifier.rulebook import load_rulebook
 
 

@@ -31,7 +31,7 @@ import httpx
 import lxml.html
 import yaml
 
-from demo.server import split_target, Site
+from demo.server import Site, split_target
 
 # Pages a reader never reaches from the portal's own links (admin, sign-in, comment forms, APIs).
 DEFAULT_SKIP = (r"/wp-admin|/wp-login|/wp-json|xmlrpc\.php|/wp-includes|/wp-content/(plugins|themes|uploads)/"
