@@ -131,9 +131,14 @@ def test_harness_flags_a_wrong_crawl():
 
 
 @pytest.fixture(scope="module")
-def tiny_results(tmp_path_factory):
+def bench_work(tmp_path_factory):
+    return tmp_path_factory.mktemp("bench")
+
+
+@pytest.fixture(scope="module")
+def tiny_results(bench_work):
     """Every measurement of the harness on tiny farms: crawls and spot-checks as real processes."""
-    work = tmp_path_factory.mktemp("bench")
+    work = bench_work
     tiny_shape = FarmSpec(hosts=1, categories=1, pages=2)
     return [
         bench.bench_politeness(work, farms=(("tiny", replace(tiny_shape, hosts=2)),), latency=0.02),
@@ -144,7 +149,7 @@ def tiny_results(tmp_path_factory):
     ]
 
 
-def test_harness_measures_right_crawls_and_spot_checks(tiny_results):
+def test_harness_measures_right_crawls_and_spot_checks(tiny_results, bench_work):
     politeness, growth, recrawl, spotcheck, extraction = tiny_results
     crawl = politeness.details["tiny"]["crawl"]
     assert crawl["correct"], crawl["problems"]
@@ -156,6 +161,12 @@ def test_harness_measures_right_crawls_and_spot_checks(tiny_results):
     assert recrawl.details["again"]["correct"], recrawl.details["again"]["problems"]
     assert recrawl.details["again"]["requests"] == 0            # all from the HTTP cache
     assert not spotcheck.details["one_page"]["problems"] and not spotcheck.details["paginated"]["problems"]
+    # the spot-check's yardstick, run in turn with it: python importing the libraries the check ended with
+    one_page = spotcheck.details["one_page"]
+    assert len(one_page["baseline"]) == len(one_page["ratios"]) == len(one_page["times"]) == 1
+    modules = (bench_work / "spotcheck-one" / "check-modules.txt").read_text().split()
+    assert {"httpx", "typer", "lxml"} <= set(modules) and len(modules) == one_page["baseline_modules"]
+    assert not any(m.partition(".")[0] in ("cli", "crawler", "verifier", "demo") for m in modules)
     # robots.txt, four listing pages, one article of a post listed before the year (the update probe)
     assert spotcheck.details["paginated"]["requests"] == [6]
     dates = extraction.details["dates"]
@@ -171,7 +182,8 @@ def test_results_json_holds_every_figure_with_target_and_verdict(tiny_results, t
     keys = [f["key"] for f in back["figures"]]
     for wanted in ("politeness.tiny.wall_over_bound", "politeness.tiny.max_overlap",
                    "growth.largest_over_smallest", "growth.peak_rss_mb", "recrawl.speedup",
-                   "spotcheck.one_page.median", "spotcheck.paginated.median_minus_latency",
+                   "spotcheck.one_page.ratio", "spotcheck.one_page.cpu_ratio", "spotcheck.one_page.median",
+                   "spotcheck.paginated.median_minus_latency",
                    "extraction.farm.pages_per_second", "extraction.dates.accuracy_ratio",
                    "extraction.dates.speed_ratio"):
         assert wanted in keys
