@@ -228,10 +228,6 @@ class Route:
     endless: dict | None = None
     note: str = ""
 
-    @property
-    def name(self) -> str:
-        return f"{self.site.host} {self.method} {self.path}"
-
     def payload(self) -> bytes:
         if self.body is not None:
             return self.body
@@ -499,6 +495,7 @@ class Portals:
         return cls(load_sites(root))
 
     def site_for(self, host: str) -> str | None:
+        """The portal a host names: its own folder, or its twin's for ``www.<host>``."""
         host = host.lower().rstrip(".")
         if host in self.sites:
             return host
@@ -507,6 +504,7 @@ class Portals:
         return None
 
     def reset(self) -> None:
+        """Re-arm every fail-N-times route."""
         with self._lock:
             self._counts.clear()
 
@@ -519,6 +517,8 @@ class Portals:
             return n
 
     def answer(self, request: Request) -> Reply:
+        """robots.txt, a route of site.yaml (its status, redirect, delay, failures, generated body), the trailing
+        slash redirect of a route spelled the other way, or the site's not-found page."""
         site = self.sites[request.site]
         method, target = request.method, request.target
 
