@@ -230,7 +230,7 @@ def demo(
 
     Example: portal-evidence demo --out demo-output
     """
-    from verifier.demo import run_demo
+    from demo.pipeline import run_demo
 
     ok = run_demo(out_dir, out=out, err=err)
     raise typer.Exit(EXIT_OK if ok else EXIT_ATTENTION)

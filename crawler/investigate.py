@@ -42,7 +42,6 @@ class Outcome:
     first_reading: PageReading | None = None
     visits: list[PageVisit] = field(default_factory=list)
     posts: dict[str, Post] = field(default_factory=dict)
-    page_limit_hit: bool = False
     redirected_home: bool = False          # the category URL redirected to the portal's home page
     notes: list[str] = field(default_factory=list)
 
@@ -241,7 +240,6 @@ class Investigation:
             elif not self._in_scope(url) or any(same_page(url, seen) for seen in self._listing_seen):
                 continue
             if len(self._listing_seen) >= self.limits.max_listing_pages:
-                self.outcome.page_limit_hit = True
                 self.outcome.notes.append(f"stopped after {self.limits.max_listing_pages} listing pages")
                 return []
             self._listing_seen.append(url)

@@ -1,4 +1,4 @@
-"""The benchmark's farm, its server and the `make bench` harness, at a tiny size so they cannot rot.
+"""The benchmark's farm, the loopback server serving it and the `make bench` harness, at a tiny size so they cannot rot.
 
 Correctness and the shape of results.json only: no timing is asserted here (that is `make bench`).
 """
@@ -18,14 +18,14 @@ import pytest
 
 from bench import run as bench
 from bench.farm import CATEGORIES, PLATFORMS, Farm, FarmSpec
-from bench.server import FarmServer
 from crawler.extract import read_page
+from demo.server import LoopbackServer
 
 TINY = FarmSpec(hosts=1, categories=2, pages=2, undated=1, blank=1)
 FIGURE_KEYS = {"key", "label", "value", "unit", "target", "met", "note"}
 
 
-def _get(server: FarmServer, url: str) -> tuple[int, bytes]:
+def _get(server: LoopbackServer, url: str) -> tuple[int, bytes]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": server.proxy_url}))
     try:
         with opener.open(url, timeout=10) as resp:
@@ -74,7 +74,7 @@ def test_every_category_listing_of_the_farm_reads_as_that_category_with_its_post
     farm = Farm(FarmSpec(hosts=len(PLATFORMS) * 2, categories=len(CATEGORIES), pages=2))
     wrong = []
     for portal in farm.portals.values():
-        for position, c in enumerate(portal.categories):
+        for c in portal.categories:
             for number in (1, 2):
                 url = farm.listing_url(portal, c, number)
                 parts = urllib.parse.urlsplit(url)
@@ -98,21 +98,23 @@ def test_farm_writes_the_crawl_inputs(tmp_path):
 def test_server_serves_the_farm_as_a_proxy_and_counts_overlap_per_host():
     farm = Farm(FarmSpec(hosts=2, categories=1, pages=1))
     first, second = list(farm.portals.values())
-    with FarmServer(farm, latency=0.3) as server:
-        urls = [first.root + "/robots.txt"] * 3 + [second.root + "/"]
+    with bench.farm_server(farm, latency=0.3) as server:
+        urls = [first.root + "/robots.txt"] * 3 + [second.root.replace("://", "://www.") + "/"]
         threads = [threading.Thread(target=_get, args=(server, u)) for u in urls]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        assert server.max_overlap == {first.host: 3, second.host: 1}
-        assert server.requests == {first.host: 3, second.host: 1}
-        assert server.kinds == {"robots": 3, "home": 1}
+        assert server.max_overlap == {first.host: 3, second.host: 1}      # the www. twin is the same host
+        assert server.tally("site") == {first.host: 3, second.host: 1}
+        assert server.tally("kind") == {"robots": 3, "home": 1}
         assert server.window >= 0.3
-        assert server.concurrency_profile()
+        profile = server.concurrency_profile()
+        assert len(profile) == 10 and max(profile) >= 3
         server.reset()
         status, body = _get(server, "http://unknown.caobang.gov.vn/")
-        assert status == 502 and server.total == 1 and server.statuses == {502: 1}
+        assert status == 502 and b"could not be retrieved" in body
+        assert len(server.requests) == 1 and server.tally("status") == {502: 1}
 
 
 def test_harness_flags_a_wrong_crawl():
@@ -129,9 +131,14 @@ def test_harness_flags_a_wrong_crawl():
 
 
 @pytest.fixture(scope="module")
-def tiny_results(tmp_path_factory):
+def bench_work(tmp_path_factory):
+    return tmp_path_factory.mktemp("bench")
+
+
+@pytest.fixture(scope="module")
+def tiny_results(bench_work):
     """Every measurement of the harness on tiny farms: crawls and spot-checks as real processes."""
-    work = tmp_path_factory.mktemp("bench")
+    work = bench_work
     tiny_shape = FarmSpec(hosts=1, categories=1, pages=2)
     return [
         bench.bench_politeness(work, farms=(("tiny", replace(tiny_shape, hosts=2)),), latency=0.02),
@@ -142,7 +149,7 @@ def tiny_results(tmp_path_factory):
     ]
 
 
-def test_harness_measures_right_crawls_and_spot_checks(tiny_results):
+def test_harness_measures_right_crawls_and_spot_checks(tiny_results, bench_work):
     politeness, growth, recrawl, spotcheck, extraction = tiny_results
     crawl = politeness.details["tiny"]["crawl"]
     assert crawl["correct"], crawl["problems"]
@@ -154,6 +161,13 @@ def test_harness_measures_right_crawls_and_spot_checks(tiny_results):
     assert recrawl.details["again"]["correct"], recrawl.details["again"]["problems"]
     assert recrawl.details["again"]["requests"] == 0            # all from the HTTP cache
     assert not spotcheck.details["one_page"]["problems"] and not spotcheck.details["paginated"]["problems"]
+    # the spot-check's yardstick, run in turn with it: python importing the libraries the check ended with
+    one_page = spotcheck.details["one_page"]
+    assert len(one_page["baseline"]) == len(one_page["ratios"]) == len(one_page["cpu_ratios"]) == 1
+    assert one_page["cpu_ratios"][0] > 1                 # the check does more than import its libraries
+    modules = (bench_work / "spotcheck-one" / "check-modules.txt").read_text().split()
+    assert {"httpx", "typer", "lxml"} <= set(modules) and len(modules) == one_page["baseline_modules"]
+    assert not any(m.partition(".")[0] in ("cli", "crawler", "verifier", "demo") for m in modules)
     # robots.txt, four listing pages, one article of a post listed before the year (the update probe)
     assert spotcheck.details["paginated"]["requests"] == [6]
     dates = extraction.details["dates"]
@@ -169,7 +183,8 @@ def test_results_json_holds_every_figure_with_target_and_verdict(tiny_results, t
     keys = [f["key"] for f in back["figures"]]
     for wanted in ("politeness.tiny.wall_over_bound", "politeness.tiny.max_overlap",
                    "growth.largest_over_smallest", "growth.peak_rss_mb", "recrawl.speedup",
-                   "spotcheck.one_page.median", "spotcheck.paginated.median_minus_latency",
+                   "spotcheck.one_page.ratio", "spotcheck.one_page.wall_ratio", "spotcheck.one_page.median",
+                   "spotcheck.paginated.median_minus_latency",
                    "extraction.farm.pages_per_second", "extraction.dates.accuracy_ratio",
                    "extraction.dates.speed_ratio"):
         assert wanted in keys

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo_server import PortalServer
-from verifier.demo import DEMO_DIR, DEMO_LIMITS, load_truth, truth_tuple
+from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, truth_tuple
+from demo.server import PortalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

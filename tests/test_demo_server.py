@@ -1,19 +1,22 @@
-"""The bundled demo portals and the loopback server that hosts them (crawler/demo_server.py)."""
+"""The bundled demo portals and the loopback server that hosts them (demo/server.py)."""
 
 from __future__ import annotations
 
 import csv
 import filecmp
+import socket
 import subprocess
 import sys
+import threading
+import time
 import unicodedata
 from pathlib import Path
 
 import httpx
 import pytest
 
-from crawler.demo_server import PortalServer
-from verifier.demo import DEMO_DIR
+from demo.pipeline import DEMO_DIR
+from demo.server import PortalServer, SiteConfigError
 from verifier.rulebook import load_rulebook
 
 
@@ -149,3 +152,110 @@ def test_demo_pages_carry_the_traps():
     script = (portals / "sotuphap.caobang.gov.vn" / "chi-dao-dieu-hanh-p1.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(" in script and "<script>alert(" not in script
     assert Path(portals / "sokhdt.caobang.gov.vn" / "site.yaml").read_text(encoding="utf-8").count("oversized") == 1
+
+
+# -- the server's machinery, on a small portal written here ---------------------------------------
+
+LAB_HOST = "lab.caobang.gov.vn"
+LAB_SITE = f"""\
+host: {LAB_HOST}
+server: nginx
+robots: "User-agent: *\\nDisallow: /rieng\\n"
+routes:
+- path: /
+  body: <html><body>trang chu</body></html>
+- path: /cham
+  body: <html><body>cham</body></html>
+  delay: 0.3
+- path: /treo
+  body: never sent
+  delay: 30
+- path: /lon
+  generate: {{kind: oversized, size: 200000, content_length: false}}
+- path: /chap-chon
+  body: ok
+  fail_times: 2
+  fail_status: 429
+  fail_headers: {{Retry-After: "1"}}
+- path: /danh-sach
+  endless: {{param: page, template: list.html, item: "<li>{{{{N}}}} {{{{DATE}}}}</li>",
+            next: '<a href="/danh-sach?page={{{{NEXT_PAGE}}}}">sau</a>'}}
+"""
+
+
+@pytest.fixture()
+def lab_root(tmp_path):
+    site = tmp_path / "portals" / LAB_HOST
+    site.mkdir(parents=True)
+    (site / "site.yaml").write_text(LAB_SITE, encoding="utf-8")
+    (site / "list.html").write_text("<ul>{{ITEMS}}</ul>{{NEXT}}", encoding="utf-8")
+    return tmp_path
+
+
+def test_the_log_names_site_kind_and_times_and_overlap_is_counted_per_site(lab_root):
+    with PortalServer(lab_root, latency=0.05) as srv:
+        urls = [f"http://{LAB_HOST}/cham", f"http://www.{LAB_HOST}/cham"]
+        threads = [threading.Thread(target=get, args=(srv, u)) for u in urls]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert srv.max_overlap == {LAB_HOST: 2}                  # the www. twin is the same site
+        robots = get(srv, f"http://{LAB_HOST}/robots.txt")
+        assert robots.status_code == 200 and "Disallow: /rieng" in robots.text
+        assert robots.headers["server"] == "nginx"
+        dead = get(srv, "http://khong-ton-tai.caobang.gov.vn/")
+        assert dead.status_code == 502 and dead.headers["x-squid-error"].startswith("ERR_DNS_FAIL")
+        assert srv.tally("site") == {LAB_HOST: 3, "khong-ton-tai.caobang.gov.vn": 1}
+        assert srv.tally("kind") == {"route": 2, "robots": 1, "unknown_host": 1}
+        slow = [e for e in srv.requests if e.target == "/cham"]
+        assert {e.host for e in slow} == {LAB_HOST, f"www.{LAB_HOST}"}
+        assert all(e.finished - e.started >= 0.35 for e in slow)    # latency + the route's delay
+        assert srv.window >= 0.35 and len(srv.concurrency_profile()) == 10
+
+
+def test_stop_ends_a_delayed_answer_at_once(lab_root):
+    srv = PortalServer(lab_root).start()
+    failed = []
+
+    def ask():
+        try:
+            get(srv, f"http://{LAB_HOST}/treo")
+        except httpx.HTTPError as exc:
+            failed.append(exc)
+
+    client = threading.Thread(target=ask)
+    client.start()
+    while not srv.requests:
+        time.sleep(0.02)
+    started = time.monotonic()
+    srv.stop()
+    client.join(timeout=5)
+    assert time.monotonic() - started < 3 and failed                 # not the route's 30 s
+    assert srv.requests[0].status == 200 and srv.requests[0].finished is not None
+
+
+def test_generated_bodies_and_fail_n_times(lab_root):
+    with PortalServer(lab_root) as srv:
+        big = get(srv, f"http://{LAB_HOST}/lon")
+        assert big.status_code == 200 and len(big.content) == 200000 and "content-length" not in big.headers
+        page3 = get(srv, f"http://{LAB_HOST}/danh-sach?page=3").text
+        assert "<li>21 " in page3 and "<li>30 " in page3 and "page=4" in page3
+        assert get(srv, f"http://{LAB_HOST}/danh-sach?page=x").status_code == 404
+        flaky = [get(srv, f"http://{LAB_HOST}/chap-chon") for _ in range(3)]
+        assert [r.status_code for r in flaky] == [429, 429, 200] and flaky[0].headers["retry-after"] == "1"
+        srv.reset()
+        assert not srv.requests and get(srv, f"http://{LAB_HOST}/chap-chon").status_code == 429
+
+
+def test_direct_requests_the_default_host_and_connect(lab_root):
+    with PortalServer(lab_root) as srv:
+        direct = httpx.get(f"{srv.proxy_url}/", trust_env=False)
+        assert direct.status_code == 404 and "no default host" in direct.text
+        with socket.create_connection((srv.host, srv.port), timeout=5) as sock:
+            sock.sendall(f"CONNECT {LAB_HOST}:443 HTTP/1.1\r\nHost: {LAB_HOST}:443\r\n\r\n".encode())
+            assert sock.recv(100).startswith(b"HTTP/1.1 501")
+    with PortalServer(lab_root, default_host=LAB_HOST) as srv:
+        assert "trang chu" in httpx.get(f"{srv.proxy_url}/", trust_env=False).text
+    with pytest.raises(SiteConfigError, match="not a served portal"):
+        PortalServer(lab_root, default_host="khac.caobang.gov.vn")

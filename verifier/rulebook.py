@@ -180,9 +180,6 @@ class Rulebook(_Strict):
     def website_criteria(self) -> list[Criterion]:
         return [c for c in self.criteria if c.kind == "website"]
 
-    def reported_criteria(self) -> list[Criterion]:
-        return [c for c in self.criteria if c.kind == "reported"]
-
     def criteria_for(self, group: str) -> list[Criterion]:
         return [c for c in self.criteria if group in c.groups]
 

@@ -4,7 +4,7 @@
     python data/demo/build.py --out DIR
 
 One content model (portals → categories → posts, plus the links each agency reported) gives
-everything: the pages served by crawler/demo_server.py, the inputs of `portal-evidence crawl`,
+everything: the pages served by demo/server.py, the inputs of `portal-evidence crawl`,
 and truth.csv, the verdict every (agency, criterion) must get, computed here from the model
 by the rules of SPEC.md §4, never copied from a crawl's output. Deterministic: the same model
 always writes the same bytes (tests/test_demo_server.py checks the committed files).

@@ -438,7 +438,7 @@ def hostile_portal(root: Path) -> Path:
 def hostile(tmp_path_factory):
     """A real crawl of the hostile portal (agency name with a bidi override, a reported figure that is a
     formula), then `report` written by the command line."""
-    from crawler.demo_server import PortalServer
+    from demo.server import PortalServer
     from crawler.records import Post
     from verifier.export.audit import load_run
     from verifier.store import open_db, save_verdict

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo_server import PortalServer
+from demo.server import PortalServer
 from crawler.records import Post, Verdict
 from tests.test_crawl import crawl_cmd, rows
-from verifier.demo import load_truth, truth_tuple, verdict_tuple
+from demo.pipeline import load_truth, truth_tuple, verdict_tuple
 from verifier.export.audit import load_run
 from verifier.intake import Agency, Report
 from verifier.store import CrawlLocked, claim_lock, create_run, open_db, release_lock, save_verdict

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.demo_server import PortalServer, Site, load_sites
 from crawler.extract import read_page
 from crawler.settings import Limits, RunOptions
 from crawler.spotcheck import spot_check
+from demo.server import PortalServer, Site, load_sites
 from tests.crawler.fixture_eval import Score, matcher, score_page
 from verifier.rulebook import load_rulebook
 from verifier.verdict import NO_POSTS_READ, make_verdict

@@ -4,7 +4,7 @@ The lab's portals are real CMS installs (WordPress, NukeViet, Drupal) run on thi
 machine on loopback under a lab host name (``sotuphap-wp.lab.vn``). This records
 them breadth-first from seed URLs: every exchange (status, content type,
 redirect target, body) becomes a route of ``<out>/<host>/site.yaml``, the format
-``crawler/demo_server.py`` serves, and the body a file beside it. Redirects are
+``demo/server.py`` serves, and the body a file beside it. Redirects are
 recorded, not followed; their targets are queued like links. ``/robots.txt`` is
 always recorded. Re-recording a host replaces the routes it records again and
 keeps the others.
@@ -31,7 +31,7 @@ import httpx
 import lxml.html
 import yaml
 
-from crawler.demo_server import split_target, Site
+from demo.server import Site, split_target
 
 # Pages a reader never reaches from the portal's own links (admin, sign-in, comment forms, APIs).
 DEFAULT_SKIP = (r"/wp-admin|/wp-login|/wp-json|xmlrpc\.php|/wp-includes|/wp-content/(plugins|themes|uploads)/"

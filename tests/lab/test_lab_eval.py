@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from crawler.demo_server import PortalServer, load_sites
+from demo.server import PortalServer, load_sites
 from tests.lab import eval as lab_eval
 from tests.lab.record import record
 

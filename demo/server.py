@@ -1,35 +1,49 @@
-"""Loopback server for the bundled demo portals.
+"""The loopback server: portals on 127.0.0.1 for the demo, the tests and the benchmark.
 
-One threaded HTTP server on 127.0.0.1 hosts many fake agency portals on one
-port, so registries keep real-looking host names (``sotuphap.caobang.gov.vn``)
-and nothing ever leaves the machine:
+One threaded HTTP server on 127.0.0.1 hosts many portals on one port, so
+registries keep real-looking host names (``sotuphap.caobang.gov.vn``) and
+nothing ever leaves the machine:
 
 * As an HTTP forward proxy: a request in absolute form
   (``GET http://sotuphap.caobang.gov.vn/node/12?page=1 HTTP/1.1``, what httpx
   and Scrapy send when ``http_proxy=http://127.0.0.1:PORT``) is answered from
-  that host's content. A host that is not in the portal set gets ``502 Bad
+  that host's content. A host the content does not serve gets ``502 Bad
   Gateway`` with a proxy-style error page, the way a real proxy reports a name
   it cannot resolve: that is how a dead agency host looks. ``CONNECT`` (https
-  through the proxy) gets ``501``: the demo is plain http only.
+  through the proxy) gets ``501``: the server is plain http only.
 * As an origin server: an origin-form request is answered by its ``Host:``
   header; ``Host: 127.0.0.1``/``localhost`` serves ``default_host`` when one
   was given, else 404.
 
-The ``www.`` twin of every host serves the same site.
+What a host answers is the *content*'s (see ``Content``); the server does the
+rest, the same for every content: it parses the request, waits ``latency``
+seconds before every answer (a slow portal) plus the reply's own delay, writes
+the reply (bytes, or a stream with or without a length), logs every request
+(``requests``: host, target, status, what kind of page, when it came and when
+its answer was written) and keeps the most requests each site had in flight at
+once (``max_overlap``). It never refuses or queues a request itself: a client
+that is impolite shows up in ``max_overlap``, it is not hidden by the server.
 
-Content lives in ``<root>/portals/<host>/site.yaml`` plus the files it names
-(see ``data/demo/README.md`` for the format). Routes match the path and the
-query string exactly, with query parameter order ignored, blank parameters
-and tracking parameters (``utm_*``, ``fbclid``...) dropped, like a real
-application server does. Per route the content may ask for a status code,
-a redirect, a delay, "fail N times then answer", a content type with or
-without charset, bytes stored in a legacy encoding, an oversized body
-generated on the fly, endless pagination generated on the fly, and an
-ASP.NET ``__doPostBack`` form post.
+Two contents:
 
-Run standalone::
+* ``Portals``: folders ``<root>/portals/<host>/site.yaml`` plus the files it
+  names (see ``data/demo/README.md`` for the format): the bundled demo
+  portals (``data/demo``), the lab's recorded CMS installs (``tests/lab``) and
+  the saved gov.vn pages (``tests/realpages``). Routes match the path and the
+  query string exactly, with query parameter order ignored, blank parameters
+  and tracking parameters (``utm_*``, ``fbclid``...) dropped, like a real
+  application server does. Per route the content may ask for a status code,
+  a redirect, a delay, "fail N times then answer", a content type with or
+  without charset, bytes stored in a legacy encoding, an oversized body
+  generated on the fly, endless pagination generated on the fly, and an
+  ASP.NET ``__doPostBack`` form post. The ``www.`` twin of every host serves
+  the same site; ``/robots.txt`` is the site's ``robots:``.
+* the benchmark's farm (``bench/run.py``, ``FarmContent``): pages rendered
+  from the URL.
 
-    python -m crawler.demo_server [--port N] [--root DIR] [--latency S]
+Run standalone (the demo portals, or any folder of portals)::
+
+    python -m demo.server [--port N] [--root DIR] [--latency S]
 
 Stdlib only, plus PyYAML.
 """
@@ -43,11 +57,13 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
@@ -59,7 +75,12 @@ except AttributeError:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_ROOT",
+    "Content",
+    "LoopbackServer",
     "PortalServer",
+    "Portals",
+    "Reply",
+    "Request",
     "RequestLog",
     "Route",
     "Site",
@@ -77,6 +98,7 @@ TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|zarsrc|z
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
 DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 _REASONS = {
     200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
@@ -91,14 +113,19 @@ class SiteConfigError(ValueError):
     """A site.yaml that cannot be served (names the file and the route)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestLog:
     """One request received by the server.
 
     ``host`` is the requested host name (lower-case, no port; the default host
-    for direct access); ``target`` is the path and query as requested (origin
-    form, tracking parameters included); ``status`` what was (or is being)
-    answered; ``at`` the ``time.time()`` the request line was read.
+    for direct access); ``site`` the content's name for it (the ``www.`` twin
+    folded; the host itself when the content does not serve it); ``target`` the
+    path and query as requested (origin form, tracking parameters included);
+    ``status`` what was (or is being) answered; ``kind`` what the content says
+    the page is (``robots``, ``listing``, ``not_found``, ``unknown_host``...);
+    ``at`` the ``time.time()`` the request line was read; ``started`` and
+    ``finished`` the ``time.monotonic()`` the request was read and its answer
+    written (``finished`` is None while it is being answered).
     """
 
     host: str
@@ -106,6 +133,49 @@ class RequestLog:
     target: str
     status: int
     at: float
+    site: str = ""
+    kind: str = ""
+    started: float = 0.0
+    finished: float | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a content is asked: the host as requested, its site, the method, the target and a posted form."""
+
+    host: str
+    site: str
+    method: str
+    target: str
+    form: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    """A content's answer. ``body`` is bytes or an iterable of byte chunks (streamed, sent with
+    ``length`` as its Content-Length when given, else until the connection closes); ``delay``
+    is waited on top of the server's latency; ``server`` is the Server header."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes | Iterable[bytes]
+    kind: str = ""
+    delay: float = 0.0
+    length: int | None = None
+    server: str = "Apache"
+
+
+class Content(Protocol):
+    """What the server serves: which hosts, and the answer to each request."""
+
+    def site_for(self, host: str) -> str | None:
+        """The content's name of the site a host names (lower-case, no port), or None: not served (502)."""
+
+    def answer(self, request: Request) -> Reply:
+        """The reply to a request for a served site."""
+
+    def reset(self) -> None:
+        """Forget any state kept between requests (fail-N-times counters)."""
 
 
 # --------------------------------------------------------------------------
@@ -139,7 +209,7 @@ def split_target(target: str) -> tuple[str, list[tuple[str, str]]]:
 class Route:
     """One entry of a site's ``routes:`` list (see data/demo/README.md)."""
 
-    site: "Site"
+    site: Site
     index: int
     path: str  # as written in site.yaml (path + optional query)
     method: str = "GET"
@@ -158,16 +228,12 @@ class Route:
     endless: dict | None = None
     note: str = ""
 
-    @property
-    def name(self) -> str:
-        return f"{self.site.host} {self.method} {self.path}"
-
     def payload(self) -> bytes:
         if self.body is not None:
             return self.body
         if self.file is not None:
             return self.site.read(self.file)
-        if self.status in (301, 302, 303, 307, 308):
+        if self.status in REDIRECT_STATUSES:
             href = html.escape(self.location or "/", quote=True)
             return (f'<html><head><title>Object moved</title></head><body><h2>Object moved to '
                     f'<a href="{href}">here</a>.</h2></body></html>\n').encode()
@@ -196,7 +262,7 @@ class Site:
 
     # -- loading ---------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path) -> "Site":
+    def load(cls, directory: Path) -> Site:
         cfg_path = directory / "site.yaml"
         try:
             cfg = yaml.load(cfg_path.read_text(encoding="utf-8"), Loader=_YamlLoader) or {}
@@ -260,11 +326,11 @@ class Site:
             endless=raw.get("endless"),
             note=str(raw.get("note", "")),
         )
-        if route.status in (301, 302, 303, 307, 308) and not route.location:
+        if route.status in REDIRECT_STATUSES and not route.location:
             raise SiteConfigError(f"{cfg_path}: {where}: a redirect needs 'location'")
-        if route.generate is not None:
-            if route.generate.get("kind") != "oversized" or int(route.generate.get("size", 0)) <= 0:
-                raise SiteConfigError(f"{cfg_path}: {where}: generate needs kind: oversized and a size")
+        if route.generate is not None and (route.generate.get("kind") != "oversized"
+                                           or int(route.generate.get("size", 0)) <= 0):
+            raise SiteConfigError(f"{cfg_path}: {where}: generate needs kind: oversized and a size")
         if route.endless is not None:
             for key in ("param", "template", "item", "next"):
                 if key not in route.endless:
@@ -359,7 +425,7 @@ def _proxy_error_page(host: str) -> bytes:
         f"<p>Unable to determine IP address from host name <b>{h}</b></p>\n"
         "<p>The DNS server returned: <tt>Name Error: The domain name does not exist.</tt></p>\n"
         "<p>This means that the cache was not able to resolve the hostname presented in the URL.</p>\n"
-        "<hr><p>Generated by portal-evidence demo proxy (demo_server)</p>\n</body></html>\n"
+        "<hr><p>Generated by portal-evidence demo proxy (demo.server)</p>\n</body></html>\n"
     ).encode()
 
 
@@ -371,9 +437,10 @@ _FILLER = (b"%PDF-1.4 demo filler: bao cao tong hop so lieu nam 2018 - "
            b"noi dung tao tu dong de thu gioi han dung luong tai ve.\n") * 512
 
 
-def _oversized(size: int, stop: threading.Event) -> Iterator[bytes]:
+def _oversized(size: int) -> Iterator[bytes]:
+    """``size`` bytes of filler, a chunk at a time (the server stops writing when it stops)."""
     sent = 0
-    while sent < size and not stop.is_set():
+    while sent < size:
         chunk = _FILLER[: min(len(_FILLER), size - sent)]
         sent += len(chunk)
         yield chunk
@@ -411,20 +478,102 @@ def _endless_page(route: Route, page: int) -> bytes:
 
 
 # --------------------------------------------------------------------------
+# Portals: site.yaml folders as content
+# --------------------------------------------------------------------------
+
+
+class Portals:
+    """Content: portals, each a folder holding a site.yaml (see data/demo/README.md), by host name."""
+
+    def __init__(self, sites: dict[str, Site]) -> None:
+        self.sites = sites
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, root: Path = DEFAULT_ROOT) -> Portals:
+        return cls(load_sites(root))
+
+    def site_for(self, host: str) -> str | None:
+        """The portal a host names: its own folder, or its twin's for ``www.<host>``."""
+        host = host.lower().rstrip(".")
+        if host in self.sites:
+            return host
+        if host.startswith("www.") and host[4:] in self.sites:
+            return host[4:]
+        return None
+
+    def reset(self) -> None:
+        """Re-arm every fail-N-times route."""
+        with self._lock:
+            self._counts.clear()
+
+    def _count(self, route: Route) -> int:
+        """How many times the route was asked for, this one included."""
+        key = (route.site.host, route.index)
+        with self._lock:
+            n = self._counts.get(key, 0) + 1
+            self._counts[key] = n
+            return n
+
+    def answer(self, request: Request) -> Reply:
+        """robots.txt, a route of site.yaml (its status, redirect, delay, failures, generated body), the trailing
+        slash redirect of a route spelled the other way, or the site's not-found page."""
+        site = self.sites[request.site]
+        method, target = request.method, request.target
+
+        def reply(status, headers, body, kind, **kw) -> Reply:
+            return Reply(status, headers, body, kind, server=site.server_header, **kw)
+
+        path, _ = split_target(target)
+        if path == "/robots.txt" and method in ("GET", "HEAD"):
+            if site.robots is None:
+                return reply(404, [("Content-Type", DEFAULT_CONTENT_TYPE)], _plain_error_page(404), "robots")
+            return reply(200, [("Content-Type", "text/plain; charset=utf-8")], site.robots.encode("utf-8"), "robots")
+        if method not in ("GET", "HEAD", "POST"):
+            return reply(405, [("Allow", "GET, HEAD, POST"), ("Content-Type", "text/html")],
+                         _plain_error_page(405), "method_not_allowed")
+        route, extra = site.find("GET" if method == "HEAD" else method, target, request.form)
+        if route is None:
+            if "slash" in extra:
+                return reply(301, [("Location", f"http://{request.host}{extra['slash']}"),
+                                   ("Content-Type", DEFAULT_CONTENT_TYPE)], _plain_error_page(301), "slash")
+            return reply(site.not_found_status, [("Content-Type", site.content_type)], site.not_found_body(),
+                         "not_found")
+        if route.fail_times and self._count(route) <= route.fail_times:     # fail N times, then answer
+            return reply(route.fail_status, [("Content-Type", DEFAULT_CONTENT_TYPE), *route.fail_headers.items()],
+                         _plain_error_page(route.fail_status), "failing")
+        headers = [("Content-Type", route.content_type or site.content_type)]
+        if route.location:
+            loc = route.location
+            if loc.startswith("/"):
+                loc = f"http://{request.host}{loc}"
+            headers.append(("Location", loc))
+        headers.extend(route.headers.items())
+        if route.generate is not None:
+            size = int(route.generate["size"])
+            length = size if route.generate.get("content_length", True) else None
+            return reply(route.status, headers, _oversized(size), "oversized", delay=route.delay, length=length)
+        if route.endless is not None:
+            return reply(route.status, headers, _endless_page(route, extra["page"]), "endless", delay=route.delay)
+        return reply(route.status, headers, route.payload(), "route", delay=route.delay)
+
+
+# --------------------------------------------------------------------------
 # HTTP machinery
 # --------------------------------------------------------------------------
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
-    block_on_close = False  # PortalServer.stop() closes the connections and joins itself
+    block_on_close = False  # LoopbackServer.stop() closes the connections and joins itself
     allow_reuse_address = True
-    request_queue_size = 128
-    portal: "PortalServer"
+    request_queue_size = 256  # a crawl opens many connections at once: never refuse one
+    loopback: LoopbackServer
 
-    def handle_error(self, request, client_address):  # noqa: D401 - quiet on client hang-ups
+    def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):  # quiet on client hang-ups
             return
         super().handle_error(request, client_address)
 
@@ -439,7 +588,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- connection bookkeeping -----------------------------------------
     def setup(self) -> None:
         super().setup()
-        self.server.portal._register(self.connection)
+        self.server.loopback._register(self.connection)
 
     def finish(self) -> None:
         try:
@@ -447,11 +596,11 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         finally:
-            self.server.portal._unregister(self.connection)
+            self.server.loopback._unregister(self.connection)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        if self.server.portal.verbose:
-            sys.stderr.write("demo_server: %s - %s\n" % (self.address_string(), format % args))
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's name
+        if self.server.loopback.verbose:
+            sys.stderr.write(f"demo.server: {self.address_string()} - {format % args}\n")
 
     def version_string(self) -> str:
         return getattr(self, "_server_header", self.server_version)
@@ -476,25 +625,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("OPTIONS")
 
     def do_CONNECT(self) -> None:
-        portal = self.server.portal
-        received = time.time()
+        loopback = self.server.loopback
         host = self.path.rsplit(":", 1)[0].strip("[]").lower()
-        portal._log(RequestLog(host, "CONNECT", self.path, 501, received))
-        body = b"CONNECT (https through the proxy) is not supported by the demo proxy: use http://\n"
+        entry = loopback._log(host, host, "CONNECT", self.path, 501, "connect")
+        body = b"CONNECT (https through the proxy) is not supported by the loopback server: use http://\n"
         self.close_connection = True
-        self._write(501, [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")], body, "CONNECT")
+        self._write(Reply(501, [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")], body),
+                    "CONNECT")
+        entry.finished = time.monotonic()
 
     # -- the request --------------------------------------------------------
     def _handle(self, method: str) -> None:
-        portal = self.server.portal
-        received = time.time()
+        loopback = self.server.loopback
         raw = self.path
         if raw.lower().startswith(("http://", "https://")):
             parts = urlsplit(raw)
             host = (parts.hostname or "").lower()
-            target = parts.path or "/"
-            if parts.query:
-                target += "?" + parts.query
+            target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
         elif raw.startswith("/"):
             host = (self.headers.get("Host") or "").lower().strip()
             if host.startswith("["):
@@ -504,127 +651,67 @@ class _Handler(BaseHTTPRequestHandler):
             target = raw
         else:
             self._read_body()
-            portal._log(RequestLog("", method, raw, 400, received))
-            self._write(400, [("Content-Type", "text/plain")], b"bad request target\n", method)
+            self._answer_now(loopback._log("", "", method, raw, 400, "bad_request"),
+                             Reply(400, [("Content-Type", "text/plain")], b"bad request target\n"), method)
             return
         host = host.rstrip(".")
-        if host in LOOPBACK_NAMES or host == portal.host:
-            if portal.default_host:
-                host = portal.default_host
-            else:
+        if host in LOOPBACK_NAMES or host == loopback.host:
+            if not loopback.default_host:
                 self._read_body()
-                portal._log(RequestLog(host, method, target, 404, received))
-                self._write(404, [("Content-Type", "text/plain; charset=utf-8")],
-                            b"demo proxy: no default host; send absolute-form requests or a portal Host header\n",
-                            method)
+                body = b"loopback server: no default host; send absolute-form requests or a portal Host header\n"
+                self._answer_now(loopback._log(host, host, method, target, 404, "no_default_host"),
+                                 Reply(404, [("Content-Type", "text/plain; charset=utf-8")], body), method)
                 return
+            host = loopback.default_host
         form = self._read_body()
-        portal._enter(host)
+        site = loopback.content.site_for(host)
+        loopback._enter(site or host)
         try:
-            self._serve(portal, host, method, target, form, received)
+            if site is None:
+                reply = Reply(502, [("Content-Type", DEFAULT_CONTENT_TYPE), ("X-Squid-Error", "ERR_DNS_FAIL 0")],
+                              _proxy_error_page(host), "unknown_host")
+            else:
+                reply = loopback.content.answer(Request(host, site, method, target, form))
+            entry = loopback._log(host, site or host, method, target, reply.status, reply.kind)
+            if not self._wait(loopback.latency + reply.delay):
+                self.close_connection = True           # the server stops: no answer
+            else:
+                self._write(reply, method)
+            entry.finished = time.monotonic()
         finally:
-            portal._leave(host)
+            loopback._leave(site or host)
+
+    def _answer_now(self, entry: RequestLog, reply: Reply, method: str) -> None:
+        self._write(reply, method)
+        entry.finished = time.monotonic()
 
     def _read_body(self) -> dict[str, str]:
         length = int(self.headers.get("Content-Length") or 0)
         if length <= 0:
             return {}
         data = self.rfile.read(length)
-        ctype = self.headers.get("Content-Type", "")
-        if "application/x-www-form-urlencoded" in ctype:
+        if "application/x-www-form-urlencoded" in self.headers.get("Content-Type", ""):
             return dict(parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True))
         return {}
-
-    def _serve(self, portal: "PortalServer", host: str, method: str, target: str,
-               form: dict[str, str], received: float) -> None:
-        site = portal.site_for(host)
-        if site is None:
-            portal._log(RequestLog(host, method, target, 502, received))
-            self._wait(portal.latency)
-            self._write(502, [("Content-Type", "text/html; charset=utf-8"),
-                              ("X-Squid-Error", "ERR_DNS_FAIL 0")], _proxy_error_page(host), method)
-            return
-        self._server_header = site.server_header
-        path, _ = split_target(target)
-        if path == "/robots.txt" and method in ("GET", "HEAD"):
-            status = 200 if site.robots is not None else 404
-            portal._log(RequestLog(host, method, target, status, received))
-            self._wait(portal.latency)
-            body = site.robots.encode("utf-8") if site.robots is not None else _plain_error_page(404)
-            ctype = "text/plain; charset=utf-8" if site.robots is not None else "text/html; charset=utf-8"
-            self._write(status, [("Content-Type", ctype)], body, method)
-            return
-        if method not in ("GET", "HEAD", "POST"):
-            portal._log(RequestLog(host, method, target, 405, received))
-            self._write(405, [("Allow", "GET, HEAD, POST"), ("Content-Type", "text/html")],
-                        _plain_error_page(405), method)
-            return
-        route, extra = site.find("GET" if method == "HEAD" else method, target, form)
-        if route is None:
-            if "slash" in extra:
-                portal._log(RequestLog(host, method, target, 301, received))
-                self._wait(portal.latency)
-                self._write(301, [("Location", f"http://{host}{extra['slash']}"),
-                                  ("Content-Type", "text/html; charset=utf-8")],
-                            _plain_error_page(301), method)
-                return
-            status = site.not_found_status
-            portal._log(RequestLog(host, method, target, status, received))
-            self._wait(portal.latency)
-            self._write(status, [("Content-Type", site.content_type)], site.not_found_body(), method)
-            return
-
-        # fail N times, then answer
-        if route.fail_times and portal._count(route) <= route.fail_times:
-            status = route.fail_status
-            portal._log(RequestLog(host, method, target, status, received))
-            self._wait(portal.latency)
-            headers = [("Content-Type", "text/html; charset=utf-8"), *route.fail_headers.items()]
-            self._write(status, headers, _plain_error_page(status), method)
-            return
-
-        status = route.status
-        portal._log(RequestLog(host, method, target, status, received))
-        if not self._wait(portal.latency + route.delay):
-            self.close_connection = True
-            return
-        ctype = route.content_type or site.content_type
-        headers = [("Content-Type", ctype)]
-        if route.location:
-            loc = route.location
-            if loc.startswith("/"):
-                loc = f"http://{host}{loc}"
-            headers.append(("Location", loc))
-        headers.extend(route.headers.items())
-        if route.generate is not None:
-            size = int(route.generate["size"])
-            send_length = bool(route.generate.get("content_length", True))
-            self._write(status, headers, _oversized(size, portal._stop), method,
-                        length=size if send_length else None)
-            return
-        if route.endless is not None:
-            body = _endless_page(route, extra["page"])
-        else:
-            body = route.payload()
-        self._write(status, headers, body, method)
 
     # -- output ----------------------------------------------------------------
     def _wait(self, seconds: float) -> bool:
         """Sleep, waking up early when the server stops; False if it stopped."""
-        if seconds > 0:
-            return not self.server.portal._stop.wait(seconds)
-        return not self.server.portal._stop.is_set()
+        stop = self.server.loopback._stop
+        return not (stop.wait(seconds) if seconds > 0 else stop.is_set())
 
-    def _write(self, status: int, headers: list[tuple[str, str]], body, method: str,
-               length: int | None = -1) -> None:
+    def _write(self, reply: Reply, method: str) -> None:
+        stop = self.server.loopback._stop
+        self._server_header = reply.server
+        body = reply.body
         try:
-            self.send_response(status, _REASONS.get(status))
-            for name, value in headers:
+            self.send_response(reply.status, _REASONS.get(reply.status))
+            for name, value in reply.headers:
                 self.send_header(name, value)
             if isinstance(body, (bytes, bytearray)):
                 self.send_header("Content-Length", str(len(body)))
-            elif length is not None and length >= 0:
-                self.send_header("Content-Length", str(length))
+            elif reply.length is not None:
+                self.send_header("Content-Length", str(reply.length))
             else:
                 self.close_connection = True
                 self.send_header("Connection", "close")
@@ -633,37 +720,36 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if isinstance(body, (bytes, bytearray)):
                 self.wfile.write(body)
-            else:
-                for chunk in body:
-                    self.wfile.write(chunk)
-                if self.server.portal._stop.is_set():
+                return
+            for chunk in body:
+                if stop.is_set():
                     self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout, OSError):
+                    break
+                self.wfile.write(chunk)
+        except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
 
 
-class PortalServer:
-    """The demo portals on loopback, as an HTTP proxy and an origin server.
+class LoopbackServer:
+    """A content served on loopback, as an HTTP proxy and an origin server; a context manager.
 
-    >>> with PortalServer() as server:                       # doctest: +SKIP
-    ...     httpx.get(server.url("sotuphap.caobang.gov.vn", "/"), proxy=server.proxy_url)
+    >>> with LoopbackServer(Portals.load()) as server:                       # doctest: +SKIP
+    ...     httpx.get("http://sotuphap.caobang.gov.vn/", proxy=server.proxy_url)
     """
 
-    def __init__(self, root: Path = DEFAULT_ROOT, *, host: str = "127.0.0.1", port: int = 0,
-                 latency: float = 0.0, default_host: str | None = None, verbose: bool = False) -> None:
-        self.root = Path(root)
+    def __init__(self, content: Content, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0,
+                 default_host: str | None = None, verbose: bool = False) -> None:
+        self.content = content
         self.host = host
         self.port = port
         self.latency = float(latency)
         self.verbose = verbose
-        self.sites = load_sites(self.root)
         self.default_host = default_host.lower() if default_host else None
-        if self.default_host and self.site_for(self.default_host) is None:
+        if self.default_host and content.site_for(self.default_host) is None:
             raise SiteConfigError(f"default_host {default_host!r} is not a served portal")
         self.requests: list[RequestLog] = []
         self.max_overlap: dict[str, int] = {}
         self._inflight: dict[str, int] = {}
-        self._counts: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._conns: set[socket.socket] = set()
@@ -676,33 +762,16 @@ class PortalServer:
     def proxy_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def hosts(self) -> list[str]:
-        """The served host names (each also answers as ``www.<host>``)."""
-        return sorted(self.sites)
-
-    def url(self, host: str, path: str = "/") -> str:
-        if not path.startswith("/"):
-            path = "/" + path
-        return f"http://{host}{path}"
-
-    def site_for(self, host: str) -> Site | None:
-        host = host.lower().rstrip(".")
-        site = self.sites.get(host)
-        if site is None and host.startswith("www."):
-            site = self.sites.get(host[4:])
-        return site
-
-    def start(self) -> "PortalServer":
+    def start(self) -> LoopbackServer:
         if self._httpd is not None:
             return self
         self._stop.clear()
         httpd = _HTTPServer((self.host, self.port), _Handler)
-        httpd.portal = self
+        httpd.loopback = self
         self._httpd = httpd
         self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"demo-portals:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"loopback:{self.port}", daemon=True)
         self._thread.start()
         return self
 
@@ -731,17 +800,56 @@ class PortalServer:
         self._thread = None
 
     def reset(self) -> None:
-        """Forget the request log, the overlap figures and the fail-N-times counters."""
+        """Forget the request log, the overlap figures and the content's state (fail-N-times counters)."""
         with self._lock:
             self.requests.clear()
             self.max_overlap.clear()
-            self._counts.clear()
+        self.content.reset()
 
-    def __enter__(self) -> "PortalServer":
+    def __enter__(self) -> LoopbackServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    # -- figures from the request log ----------------------------------------
+    def log(self) -> list[RequestLog]:
+        """A copy of the request log (handler threads keep appending to it)."""
+        with self._lock:
+            return list(self.requests)
+
+    def tally(self, attribute: str) -> Counter:
+        """Requests by one attribute of their log entry: ``tally("site")``, ``tally("status")``, ``tally("kind")``."""
+        return Counter(getattr(entry, attribute) for entry in self.log())
+
+    @property
+    def window(self) -> float:
+        """Seconds from the first request received to the last answer written."""
+        done = [e for e in self.log() if e.finished is not None]
+        if not done:
+            return 0.0
+        return max(e.finished for e in done) - min(e.started for e in done)
+
+    def concurrency_profile(self, buckets: int = 10) -> list[float]:
+        """Mean requests in flight (all sites) in each of `buckets` equal parts of the window."""
+        done = [e for e in self.log() if e.finished is not None]
+        events = sorted([(e.started, 1) for e in done] + [(e.finished, -1) for e in done])
+        if len(events) < 2:
+            return []
+        t0, t1 = events[0][0], events[-1][0]
+        width = (t1 - t0) / buckets or 1.0
+        area = [0.0] * buckets
+        inflight = 0
+        for (ta, change), (tb, _) in zip(events, events[1:]):
+            inflight += change
+            while ta < tb:
+                k = min(buckets - 1, int((ta - t0) / width))
+                end = min(tb, t0 + (k + 1) * width)
+                if end <= ta:           # float edge at the last bucket
+                    end = tb
+                area[k] += inflight * (end - ta)
+                ta = end
+        return [round(a / width, 2) for a in area]
 
     # -- bookkeeping (called from handler threads) ---------------------------
     def _register(self, conn: socket.socket) -> None:
@@ -754,35 +862,48 @@ class PortalServer:
             self._conns.discard(conn)
             self._threads.discard(threading.current_thread())
 
-    def _log(self, entry: RequestLog) -> None:
+    def _log(self, host: str, site: str, method: str, target: str, status: int, kind: str) -> RequestLog:
+        entry = RequestLog(host, method, target, status, time.time(), site, kind, time.monotonic())
         with self._lock:
             self.requests.append(entry)
+        return entry
 
-    def _enter(self, host: str) -> None:
+    def _enter(self, site: str) -> None:
         with self._lock:
-            n = self._inflight.get(host, 0) + 1
-            self._inflight[host] = n
-            if n > self.max_overlap.get(host, 0):
-                self.max_overlap[host] = n
+            n = self._inflight.get(site, 0) + 1
+            self._inflight[site] = n
+            if n > self.max_overlap.get(site, 0):
+                self.max_overlap[site] = n
 
-    def _leave(self, host: str) -> None:
+    def _leave(self, site: str) -> None:
         with self._lock:
-            self._inflight[host] = self._inflight.get(host, 1) - 1
+            self._inflight[site] = self._inflight.get(site, 1) - 1
 
-    def _count(self, route: Route) -> int:
-        key = (route.site.host, route.index)
-        with self._lock:
-            n = self._counts.get(key, 0) + 1
-            self._counts[key] = n
-            return n
+
+class PortalServer(LoopbackServer):
+    """The portals under ``root`` (default: the bundled demo portals) on loopback."""
+
+    def __init__(self, root: Path = DEFAULT_ROOT, **options) -> None:
+        self.root = Path(root)
+        super().__init__(Portals.load(self.root), **options)
+
+    @property
+    def sites(self) -> dict[str, Site]:
+        return self.content.sites
+
+    @property
+    def hosts(self) -> list[str]:
+        """The served host names (each also answers as ``www.<host>``)."""
+        return sorted(self.content.sites)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.demo_server",
-                                     description="Serve the bundled demo portals on loopback (HTTP proxy + origin).")
+    parser = argparse.ArgumentParser(prog="python -m demo.server",
+                                     description="Serve portals on loopback (HTTP proxy + origin): by default "
+                                                 "the bundled demo portals.")
     parser.add_argument("--port", type=int, default=8089, help="port to listen on (0: any free port; default 8089)")
     parser.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="demo data directory (holding portals/)")
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="directory holding portals/ (or the portals)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
     parser.add_argument("--default-host", default=None, help="portal served to direct requests to 127.0.0.1")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
@@ -792,9 +913,9 @@ def main(argv: list[str] | None = None) -> int:
                               default_host=args.default_host, verbose=args.verbose)
         server.start()
     except (SiteConfigError, OSError) as exc:
-        print(f"demo_server: {exc}", file=sys.stderr)
+        print(f"demo.server: {exc}", file=sys.stderr)
         return 2
-    print(f"Demo portals served through the proxy {server.proxy_url}")
+    print(f"Portals served through the proxy {server.proxy_url}")
     print(f"  export http_proxy={server.proxy_url}")
     for h in server.hosts:
         print(f"  http://{h}/")

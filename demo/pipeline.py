@@ -57,7 +57,7 @@ def proxy_env(proxy_url: str):
 def run_demo(out_dir: Path, *, out, err) -> bool:
     """Serve the demo portals, crawl them, compare every reported link with data/demo/truth.csv,
     score, rank and write the report. True when every link got its truth verdict."""
-    from crawler.demo_server import PortalServer
+    from demo.server import PortalServer
     from verifier.crawl import run_crawl
     from verifier.progress import Progress
     from verifier.store import load_verdicts, open_db
