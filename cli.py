@@ -6,14 +6,20 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from verifier.commands import (  # one console, one set of exit codes for every command
-    ATTENTION_REASONS, DEFAULT_DB, EXIT_ATTENTION, EXIT_OK, _fail, err, option_day, out,
+    ATTENTION_REASONS,
+    DEFAULT_DB,
+    EXIT_ATTENTION,
+    EXIT_OK,
+    _fail,
+    err,
+    option_day,
+    out,
 )
 from verifier.errors import InputError, MalformedDate
 
@@ -47,17 +53,19 @@ def needs_attention(verdicts) -> bool:
 def check(
     url: str = typer.Argument(..., help="The link to check, as the agency reported it."),
     criterion: str = typer.Option(..., "--criterion", "-c", help="Criterion id, e.g. chi-dao-dieu-hanh."),
-    year: Optional[int] = typer.Option(None, help="Evaluation year (default: the rulebook's)."),
-    period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
-    period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
-    agency_portal: Optional[str] = typer.Option(None, "--agency-portal",
-                                                help="The agency's registered portal URL(s); default: the link's own site."),
+    year: int | None = typer.Option(None, help="Evaluation year (default: the rulebook's)."),
+    period_start: str | None = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+    period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+    agency_portal: str | None = typer.Option(None, "--agency-portal",
+                                                help="The agency's registered portal URL(s); default: the link's own "
+                                                     "site."),
     rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    allow_private: bool = typer.Option(False, "--allow-private", help="Allow loopback/private addresses (tests, demo)."),
+    allow_private: bool = typer.Option(False, "--allow-private",
+                                       help="Allow loopback/private addresses (tests, demo)."),
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
-    warc: Optional[Path] = typer.Option(None, "--warc", dir_okay=False,
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+    warc: Path | None = typer.Option(None, "--warc", dir_okay=False,
                                         help="Keep every request and response in this gzip WARC file (appended)."),
 ) -> None:
     """Spot-check one link: is it the criterion's category on the agency's portal, with posts in the period?
@@ -111,7 +119,8 @@ def print_verdict(verdict, period) -> None:
     if verdict.discovered:
         head.append("  (found through the portal's navigation)", style="italic")
     out.print(head)
-    out.print(Text(f"checked {verdict.checked_url or verdict.url or '-'} at {verdict.checked_at:%Y-%m-%d %H:%M:%S} UTC"))
+    where = verdict.checked_url or verdict.url or "-"
+    out.print(Text(f"checked {where} at {verdict.checked_at:%Y-%m-%d %H:%M:%S} UTC"))
     if verdict.detail:
         out.print(Text(verdict.detail, style="dim"))
     if verdict.posts:
@@ -143,15 +152,19 @@ def print_verdict(verdict, period) -> None:
 def crawl(
     agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry (CSV/XLSX)."),
     reports: Path = typer.Option(..., "--reports", exists=True, dir_okay=False, help="Agencies' reports (CSV/XLSX)."),
-    rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML (default: rules/caobang-2018.yaml)."),
+    rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False,
+                               help="Rulebook YAML (default: rules/caobang-2018.yaml)."),
     db: Path = typer.Option(DEFAULT_DB, "--db", dir_okay=False, help="Evidence database (SQLite)."),
-    period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
-    period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
-    warc_dir: Optional[Path] = typer.Option(None, "--warc-dir", file_okay=False, help="Where WARC files go (default: beside the database)."),
-    http_cache: Optional[Path] = typer.Option(None, "--http-cache", file_okay=False, help="Reuse responses cached here (fast re-runs)."),
+    period_start: str | None = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+    period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+    warc_dir: Path | None = typer.Option(None, "--warc-dir", file_okay=False,
+                                         help="Where WARC files go (default: beside the database)."),
+    http_cache: Path | None = typer.Option(None, "--http-cache", file_okay=False,
+                                           help="Reuse responses cached here (fast re-runs)."),
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt (recorded in the run)."),
-    allow_private: bool = typer.Option(False, "--allow-private", help="Allow loopback/private addresses (tests, demo)."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+    allow_private: bool = typer.Option(False, "--allow-private",
+                                       help="Allow loopback/private addresses (tests, demo)."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
 ) -> None:
     """Crawl every reported link, verify it, keep the evidence (SQLite + WARC). Re-run the same command to resume.
 

@@ -59,7 +59,7 @@ class CategoryMatcher:
             self._prepared.append((spec.id, prepared))
 
     @classmethod
-    def from_rulebook(cls, rulebook) -> "CategoryMatcher":
+    def from_rulebook(cls, rulebook) -> CategoryMatcher:
         return cls(
             CategorySpec(c.id, tuple(c.aliases), tuple(c.keywords), tuple(c.weak_keywords))
             for c in rulebook.website_criteria()

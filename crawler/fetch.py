@@ -32,8 +32,16 @@ import httpx
 from crawler import transport as T
 from crawler.proxy import proxy_for
 from crawler.records import (
-    ERR_BAD_RESPONSE, ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_REDIRECT_LOOP,
-    ERR_TIMEOUT, ERR_TOO_LARGE, ERR_TOO_MANY_REDIRECTS, Fetch,
+    ERR_BAD_RESPONSE,
+    ERR_CONNECT,
+    ERR_DNS,
+    ERR_OFF_SITE,
+    ERR_PRIVATE,
+    ERR_REDIRECT_LOOP,
+    ERR_TIMEOUT,
+    ERR_TOO_LARGE,
+    ERR_TOO_MANY_REDIRECTS,
+    Fetch,
 )
 from crawler.settings import META_REFRESH_MAX_DELAY, ROBOTS_USER_AGENT, RunOptions
 from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
@@ -68,7 +76,7 @@ class _Client(httpx.Client):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # -- connections
@@ -350,7 +358,8 @@ class Fetcher:
             return _Failure(ERR_CONNECT, text)
         except httpx.ConnectError as exc:
             text = str(exc)
-            kind = ERR_DNS if ("Name or service" in text or "nodename" in text or "getaddrinfo" in text) else ERR_CONNECT
+            dns = "Name or service" in text or "nodename" in text or "getaddrinfo" in text
+            kind = ERR_DNS if dns else ERR_CONNECT
             return _Failure(kind, text or type(exc).__name__)
         except (httpx.TransportError, httpx.DecodingError) as exc:
             return _Failure(ERR_CONNECT, f"{type(exc).__name__}: {exc}")

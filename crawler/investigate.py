@@ -18,8 +18,15 @@ from crawler.categories import CategoryMatcher
 from crawler.extract import read_page
 from crawler.feeds import read_feed
 from crawler.records import (
-    PURPOSE_ARTICLE, PURPOSE_FEED, PURPOSE_HOME, PURPOSE_LISTING,
-    Fetch, PageReading, PageVisit, Post, Want,
+    PURPOSE_ARTICLE,
+    PURPOSE_FEED,
+    PURPOSE_HOME,
+    PURPOSE_LISTING,
+    Fetch,
+    PageReading,
+    PageVisit,
+    Post,
+    Want,
 )
 from crawler.settings import Limits
 from crawler.text import normalise

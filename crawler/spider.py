@@ -32,8 +32,8 @@ import datetime as dt
 import logging
 import socket
 import time
-from collections.abc import Callable
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -41,7 +41,11 @@ import scrapy
 from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import (
-    CannotResolveHostError, DownloadCancelledError, DownloadFailedError, DownloadTimeoutError, IgnoreRequest,
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
 )
 from scrapy.pqueues import DownloaderAwarePriorityQueue
 from twisted.internet import error as neterror
@@ -51,14 +55,25 @@ from twisted.internet.interfaces import IHostnameResolver, IHostResolution
 from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
+from crawler import settings as S
 from crawler import transport as T
 from crawler.investigate import Investigation
 from crawler.proxy import proxy_hosts
 from crawler.records import (
-    ERR_BAD_RESPONSE, ERR_CONNECT, ERR_DNS, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, ERR_TIMEOUT, ERR_TOO_LARGE,
-    ERR_TOO_MANY_REDIRECTS, PURPOSE_ARTICLE, PURPOSE_LISTING, Fetch, Want,
+    ERR_BAD_RESPONSE,
+    ERR_CONNECT,
+    ERR_DNS,
+    ERR_OFF_SITE,
+    ERR_PRIVATE,
+    ERR_ROBOTS,
+    ERR_TIMEOUT,
+    ERR_TOO_LARGE,
+    ERR_TOO_MANY_REDIRECTS,
+    PURPOSE_ARTICLE,
+    PURPOSE_LISTING,
+    Fetch,
+    Want,
 )
-from crawler import settings as S
 from crawler.settings import RunOptions
 from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 from crawler.warc import WarcLog
@@ -403,10 +418,10 @@ class CheckedResolver:
 
 
 class HopMiddleware(BaseRedirectMiddleware):
-    """Scrapy's redirect and meta-refresh middlewares in one (the Refresh header too), reading where a response leads by the httpx
-    path's function (crawler.urls.next_hop), so both paths follow the same hops; a hop to what cannot be
-    fetched (javascript:, data:, file:, no host) is refused as leaving the portal. Each hop then passes
-    ScopeMiddleware like any request."""
+    """Scrapy's redirect and meta-refresh middlewares in one (the Refresh header too), reading where a
+    response leads by the httpx path's function (crawler.urls.next_hop), so both paths follow the same
+    hops; a hop to what cannot be fetched (javascript:, data:, file:, no host) is refused as leaving the
+    portal. Each hop then passes ScopeMiddleware like any request."""
 
     def process_response(self, request, response, spider=None):
         if request.meta.get("dont_redirect"):
@@ -465,7 +480,7 @@ class VerifySpider(scrapy.Spider):
         self.jobs = {job.key: job for job in jobs}
         self.options = options
         self.warc = warc
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.on_fetch_cb = on_fetch
         # One fetch per URL per run: several links (or blank links discovered from one home page)
         # often want the same page; later askers get the same Fetch and WARC record.

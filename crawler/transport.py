@@ -35,7 +35,12 @@ from protego import Protego
 
 from crawler.records import ERR_CONNECT, ERR_DNS, ERR_ROBOTS, ERR_ROBOTS_UNAVAILABLE, ERR_TIMEOUT, Fetch
 from crawler.settings import (
-    RETRY_AFTER_CAP, RETRY_STATUSES, ROBOTS_MAX_BYTES, ROBOTS_USER_AGENT, Limits, RunOptions,
+    RETRY_AFTER_CAP,
+    RETRY_STATUSES,
+    ROBOTS_MAX_BYTES,
+    ROBOTS_USER_AGENT,
+    Limits,
+    RunOptions,
 )
 
 # -- what a request sends
@@ -285,8 +290,8 @@ def retry_after_seconds(value: str | bytes | None, now: dt.datetime | None = Non
     except (TypeError, ValueError, IndexError):
         return 0.0
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    now = now or dt.datetime.now(dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -348,7 +353,7 @@ class Deadline:
         self.at = at
 
     @classmethod
-    def after(cls, seconds: float, *, within: "Deadline | None" = None) -> "Deadline":
+    def after(cls, seconds: float, *, within: Deadline | None = None) -> Deadline:
         at = time.monotonic() + seconds
         if within is not None and within.at is not None:
             at = min(at, within.at)

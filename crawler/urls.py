@@ -251,7 +251,7 @@ class Portal:
     prefix: str        # "" or "/web/hoa-an"
 
     @classmethod
-    def parse(cls, raw: str) -> "Portal":
+    def parse(cls, raw: str) -> Portal:
         url = normalise_url(raw, default_scheme="https")
         parts = urlsplit(url)
         prefix = parts.path.rstrip("/")
@@ -309,7 +309,7 @@ class Scope:
     portals: tuple[Portal, ...]
 
     @classmethod
-    def parse(cls, portals: str) -> "Scope":
+    def parse(cls, portals: str) -> Scope:
         """`portals` is one or more registered portal URLs separated by spaces."""
         items = [p for p in (portals or "").replace(",", " ").split() if p]
         if not items:
@@ -347,9 +347,8 @@ def is_home_url(url: str, prefix: str = "") -> bool:
     path = parts.path or "/"
     if prefix and path.lower().rstrip("/") in (prefix.lower(), prefix.lower() + "/trang-chu", prefix.lower() + "/home"):
         return _home_query(parts.query)
-    if not _HOME_PATHS.match(path):
-        if prefix or not _LIFERAY_SITE.match(path):
-            return False
+    if not _HOME_PATHS.match(path) and (prefix or not _LIFERAY_SITE.match(path)):
+        return False
     return _home_query(parts.query)
 
 

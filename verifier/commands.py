@@ -12,14 +12,13 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
-from verifier.export.safe_text import SafeConsole as Console  # no markup, no escapes from crawled text
 from rich.table import Table
 from rich.text import Text
 
 from verifier.errors import InputError, MalformedDate
+from verifier.export.safe_text import SafeConsole as Console  # no markup, no escapes from crawled text
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 DEFAULT_DB = Path("portal-evidence.db")     # every command's --db default (sqlite_utils is imported late)
@@ -42,12 +41,12 @@ def _fail(error: Exception, hint: str | None = None):
 def _now(text: str | None) -> dt.datetime:
     """The clock: now, or the hidden --now (tests and reproducible reports)."""
     if not text:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise MalformedDate(f"{text!r} (use an ISO timestamp)", column="--now") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def option_day(value: str | None, option: str) -> dt.date | None:
@@ -175,13 +174,13 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def score(
         db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
-        run: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest run)."),
-        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False,
+        run: int | None = typer.Option(None, "--run", help="Run id (default: the latest run)."),
+        rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False,
                                              help="Rulebook YAML (default: the run's)."),
-        period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
-        period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+        period_start: str | None = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+        period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
         as_json: bool = typer.Option(False, "--json", help="Print the agencies as one JSON object."),
-        now: Optional[str] = typer.Option(None, "--now", hidden=True),
+        now: str | None = typer.Option(None, "--now", hidden=True),
     ) -> None:
         """Score and rank the agencies of a run per group, and store the scores with the rulebook.
 
@@ -219,15 +218,16 @@ def register(app: typer.Typer) -> None:
         note: str = typer.Option(..., "--note", help="Why (kept for the audit)."),
         by: str = typer.Option(..., "--by", help="The reviewer's name."),
         db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
-        run: Optional[int] = typer.Option(None, "--run", help="Run whose verdict is overridden (default: latest)."),
-        now: Optional[str] = typer.Option(None, "--now", hidden=True),
+        run: int | None = typer.Option(None, "--run", help="Run whose verdict is overridden (default: latest)."),
+        now: str | None = typer.Option(None, "--now", hidden=True),
     ) -> None:
         """Record a reviewer's decision on one verdict, beside the machine verdict (which is kept).
 
         The override stays in force for later runs of the same year, flagged when the machine
         verdict changes; scores are recomputed at once.
 
-        Example: portal-evidence override so-tu-phap thanh-tra --status exempt --note "No inspection duty" --by "Nguyễn Văn A"
+        Example:
+          portal-evidence override so-tu-phap thanh-tra --status exempt --note "No inspection duty" --by "Nguyễn Văn A"
         """
         from verifier.overrides import new_override
         from verifier.score import score_run
@@ -267,12 +267,12 @@ def register(app: typer.Typer) -> None:
         formats: str = typer.Option(",".join(FORMATS), "--format",
                                     help="Comma-separated: json, xlsx, html, warc."),
         db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
-        run: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest run)."),
-        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False,
+        run: int | None = typer.Option(None, "--run", help="Run id (default: the latest run)."),
+        rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False,
                                              help="Rulebook YAML (default: the run's)."),
-        period_start: Optional[str] = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
-        period_end: Optional[str] = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
-        now: Optional[str] = typer.Option(None, "--now", hidden=True),
+        period_start: str | None = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
+        period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+        now: str | None = typer.Option(None, "--now", hidden=True),
     ) -> None:
         """Write the audit report of a run: report.json, report.xlsx, html/ and warc/ (with index.cdxj).
 
@@ -308,7 +308,7 @@ def register(app: typer.Typer) -> None:
     def form(
         group: str = typer.Option(..., "--group", help="Group id from the rulebook, e.g. so or huyen."),
         out_file: Path = typer.Option(..., "--out", dir_okay=False, help="The XLSX form to write."),
-        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+        rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
     ) -> None:
         """Write the blank self-assessment form of a group (XLSX, in Vietnamese) from the rulebook.
 
@@ -330,7 +330,7 @@ def register(app: typer.Typer) -> None:
         folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of filled forms (.xlsx)."),
         agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry."),
         out_file: Path = typer.Option(..., "--out", dir_okay=False, help="reports.csv to write."),
-        rules: Optional[Path] = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+        rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
     ) -> None:
         """Read a folder of filled forms into reports.csv (the file `crawl --reports` reads).
 

@@ -33,13 +33,28 @@ from verifier.checks import task_investigation, task_verdict
 from verifier.intake import Agency, Report, load_registry, load_reports
 from verifier.overrides import overrides_for_run
 from verifier.plan import Task, agencies_without_form, plan_tasks
+from verifier.progress import Progress
 from verifier.reported import decide_reported
 from verifier.rulebook import Rulebook, load_rulebook
-from verifier.progress import Progress
 from verifier.store import (
-    LOCK_BEAT_SECONDS, CrawlLocked, StoreError, beat_lock, claim_lock, create_run, finish_run, get_run,
-    iso, load_overrides, open_db, previous_finished_run, release_lock, resumable_run, run_years, save_verdict,
-    verdict_keys, verdict_outcomes,
+    LOCK_BEAT_SECONDS,
+    CrawlLocked,
+    StoreError,
+    beat_lock,
+    claim_lock,
+    create_run,
+    finish_run,
+    get_run,
+    iso,
+    load_overrides,
+    open_db,
+    previous_finished_run,
+    release_lock,
+    resumable_run,
+    run_years,
+    save_verdict,
+    verdict_keys,
+    verdict_outcomes,
 )
 
 __all__ = ["CrawlInterrupted", "CrawlLocked", "CrawlSummary", "EvidenceWriteError", "run_crawl"]
@@ -67,7 +82,7 @@ class _Signalled(BaseException):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -189,7 +204,7 @@ def _stop_reactor() -> None:
 
 def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options: RunOptions, *,
               warc_dir: Path | None = None, http_cache: str | None = None,
-              progress_factory: Callable[[int, int], "Progress"] | None = None,
+              progress_factory: Callable[[int, int], Progress] | None = None,
               clock: Callable[[], dt.datetime] = _now) -> CrawlSummary:
     """Validate, store, crawl every link not yet verified in this run, and summarise.
 
@@ -211,8 +226,9 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             done = verdict_keys(db, run_id)
             _decide_reported(db, run_id, inputs, done, clock, options.period)
             todo = [t for t in tasks if t.key not in done]
+            no_form = [a.agency_id for a in agencies_without_form(inputs.registry, inputs.reports)]
             summary = CrawlSummary(run_id=run_id, resumed=resumed, total=len(tasks), skipped=len(tasks) - len(todo),
-                                   no_form=[a.agency_id for a in agencies_without_form(inputs.registry, inputs.reports)])
+                                   no_form=no_form)
             progress = (progress_factory or (lambda total, done: Progress(total, done=done)))(len(tasks), len(done))
             matcher = CategoryMatcher.from_rulebook(inputs.rulebook)
             period = options.period
@@ -251,7 +267,8 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             stop.hold = True               # done: a signal now changes nothing, the summary follows
         except StoreError as exc:
             if run_id is not None:          # the links stored so far stay; the rest are crawled on resume
-                exc.hint = (f"{exc.hint}, then" if exc.hint else "") + f" run the same command again to resume run {run_id}"
+                exc.hint = (f"{exc.hint}, then" if exc.hint else "") \
+                    + f" run the same command again to resume run {run_id}"
             raise
         finally:
             if progress is not None:
@@ -346,7 +363,7 @@ def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_ca
     try:
         process = CrawlerProcess({**scrapy_settings(options, http_cache=http_cache), "LOG_INSTALL_ROOT_HANDLER": False})
         process.crawl(VerifySpider, jobs=jobs, options=options, warc=warc, clock=clock, on_fetch=progress.fetched)
-        from twisted.internet import task as twisted_task   # after the crawl set up Scrapy's reactor
+        from twisted.internet import task as twisted_task  # after the crawl set up Scrapy's reactor
 
         beating = twisted_task.LoopingCall(beat)
         beating.start(LOCK_BEAT_SECONDS, now=False)

@@ -21,7 +21,15 @@ from pathlib import Path
 from verifier.errors import InputError, InputErrors, MalformedDate
 from verifier.export.safe_text import cell_text, csv_cell
 from verifier.intake import (
-    Agency, BadValue, DuplicateRow, Report, Row, UnknownAgency, UnreadableFile, parse_day, read_sheet,
+    Agency,
+    BadValue,
+    DuplicateRow,
+    Report,
+    Row,
+    UnknownAgency,
+    UnreadableFile,
+    parse_day,
+    read_sheet,
     reports_from_rows,
 )
 from verifier.reported import BadFigure, read_value
@@ -387,7 +395,8 @@ def reports_csv(forms: list[FilledForm], registry: dict[str, Agency]) -> str:
     return out.getvalue()
 
 
-def intake_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook, out: Path | str) -> list[FilledForm]:
+def intake_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook,
+                 out: Path | str) -> list[FilledForm]:
     """Read every form of the folder and write reports.csv; nothing is written when any form has a problem."""
     forms = read_forms(folder, registry, rulebook)
     out = Path(out)

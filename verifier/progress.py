@@ -9,7 +9,7 @@ from verifier.export.safe_text import SafeConsole, console_text
 
 
 def _stamp() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 class Progress:
@@ -59,10 +59,12 @@ class TerminalProgress(Progress):
     """A rich progress bar: links done of total, pages fetched, errors, the busiest hosts' queues."""
 
     def __init__(self, total, done=0, stream=None):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
 
         super().__init__(total, done=done)
-        self.bar = Bar(TextColumn("links"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False),
+        self.bar = Bar(TextColumn("links"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[info]}", markup=False),
                        TimeElapsedColumn(), console=SafeConsole(file=stream, stderr=stream is None), transient=False)
         self.task = self.bar.add_task("crawl", total=total, completed=done, info="")
         self.bar.start()

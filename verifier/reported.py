@@ -143,7 +143,8 @@ def reported_points(criterion: Criterion, value: float | bool, whole: float | No
     return max(0.0, min(points, share * points))
 
 
-def score_reported(criterion: Criterion, text: str, reports_of_agency: Iterable, rulebook: Rulebook) -> tuple[float, str]:
+def score_reported(criterion: Criterion, text: str, reports_of_agency: Iterable,
+                   rulebook: Rulebook) -> tuple[float, str]:
     """(points, basis) of a value that passed the logic checks; basis says how the points came about."""
     value = read_value(criterion, text)
     unit = f" {criterion.unit}" if criterion.unit and criterion.unit != "%" else (criterion.unit or "")

@@ -24,7 +24,12 @@ from crawler.records import Verdict
 from verifier.intake import Report
 from verifier.overrides import OverrideView, overrides_for_run
 from verifier.reported import (
-    BadFigure, decide_reported, other_value, read_value, reported_points, score_reported,
+    BadFigure,
+    decide_reported,
+    other_value,
+    read_value,
+    reported_points,
+    score_reported,
 )
 from verifier.rulebook import DEFAULT_RULEBOOK, RULES_DIR, Criterion, Rulebook, load_rulebook
 from verifier.store import AgencyInfo, StoredRun, iso

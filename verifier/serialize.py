@@ -10,7 +10,7 @@ from crawler.records import PageVisit, Post, Verdict
 
 def _iso(value):
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

@@ -128,7 +128,7 @@ def iso(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return value.isoformat()
 
 
@@ -287,7 +287,7 @@ def claim_lock(db: EvidenceDB) -> str:
                 raise CrawlLocked(f"pid {held['pid']} on {held['host']} holds {db.path} since {since}",
                                   hint="wait for it to finish, or stop it (a stopped crawl can be resumed)")
             db["crawl_lock"].insert({"id": 1, "token": token, "pid": pid, "pid_started": _process_started(pid),
-                                     "host": socket.gethostname(), "since": iso(dt.datetime.now(dt.timezone.utc)),
+                                     "host": socket.gethostname(), "since": iso(dt.datetime.now(dt.UTC)),
                                      "beat": now}, replace=True)
             db.conn.commit()
             _fold_log(db)
@@ -491,7 +491,7 @@ class StoredRun:
     reports: tuple[Report, ...]
     verdicts: tuple[Verdict, ...]                                   # stored order
     page_fetch_ids: dict[tuple[str, str], tuple[int | None, ...]]
-    overrides: tuple["Override", ...]                               # every override, oldest first
+    overrides: tuple[Override, ...]                               # every override, oldest first
     run_years: dict[int, int | None]
 
 
@@ -499,7 +499,7 @@ def _dt(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -536,15 +536,15 @@ def report_from_row(row: dict) -> Report:
                   row.get("source") or "")
 
 
-def override_from_row(row: dict) -> "Override":
-    from verifier.overrides import Override   # overrides.py is above the store: it imports iso from here
+def override_from_row(row: dict) -> Override:
+    from verifier.overrides import Override  # overrides.py is above the store: it imports iso from here
 
-    at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.UTC)
     return Override(row["id"], row["agency_id"], row["criterion"], row["status"], row["note"] or "",
                     row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"])
 
 
-def load_overrides(db) -> tuple["Override", ...]:
+def load_overrides(db) -> tuple[Override, ...]:
     """Every override ever recorded, oldest first."""
     return tuple(override_from_row(r) for r in db["overrides"].rows_where(order_by="id"))
 
@@ -583,7 +583,7 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
 
 # ---------------------------------------------------------------------------------------- scores, overrides
 
-def save_scores(db, run_id: int, scores: Iterable["AgencyScore"], *, rulebook: str, period,
+def save_scores(db, run_id: int, scores: Iterable[AgencyScore], *, rulebook: str, period,
                 scored_at: dt.datetime) -> None:
     """Replace the run's scores and criterion points in one transaction, naming the rulebook and the period
     they came from (a re-score with another period replaces them, and says so). Raises StoreError."""
@@ -604,7 +604,7 @@ def save_scores(db, run_id: int, scores: Iterable["AgencyScore"], *, rulebook: s
         } for s in scores for cp in s.points])
 
 
-def save_override(db, override: "Override") -> "Override":
+def save_override(db, override: Override) -> Override:
     """Insert the override (a new row: earlier decisions stay for the audit); returns it with its id."""
     from dataclasses import replace
 

@@ -6,7 +6,12 @@ import datetime as dt
 
 from crawler.investigate import Outcome
 from crawler.records import (
-    ERR_BAD_URL, ERR_OFF_SITE, ERR_PRIVATE, ERR_ROBOTS, Post, Verdict,
+    ERR_BAD_URL,
+    ERR_OFF_SITE,
+    ERR_PRIVATE,
+    ERR_ROBOTS,
+    Post,
+    Verdict,
 )
 
 PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
@@ -21,7 +26,8 @@ KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "
               "page": "a page that is not a listing"}
 
 
-def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int = 1) -> tuple[str, str, int | None, str]:
+def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *,
+           min_posts: int = 1) -> tuple[str, str, int | None, str]:
     """(status, reason, posts_in_year, detail) for one investigated link."""
     if outcome.refused == ERR_OFF_SITE:
         return FAIL, "off_site", None, outcome.refused_detail
@@ -47,7 +53,8 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
         return FAIL, "unreachable", None, f"HTTP {status}"
     if outcome.redirected_home:
         if first.redirects:
-            return FAIL, "not_found", None, f"redirected to {first.final_url}, the home page or a page above the category"
+            return FAIL, "not_found", None, \
+                f"redirected to {first.final_url}, the home page or a page above the category"
         return FAIL, "not_found", None, f"{first.final_url} answers with the home page: the category is not there"
     if reading is None:
         return FAIL, "wrong_category", None, "the page is not HTML"

@@ -28,7 +28,7 @@ from crawler.categories import CategoryMatcher
 from crawler.extract import article, kind, label, links, listing, pager
 from crawler.extract.page import Page, decode, parse_html
 from crawler.extract.weights import WEIGHTS as W
-from crawler.records import Post, PageReading
+from crawler.records import PageReading, Post
 
 __all__ = ["read_page", "decode", "parse_html"]
 

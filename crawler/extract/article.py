@@ -10,7 +10,14 @@ from crawler.dates import find_dates, parse_machine_date
 from crawler.extract.chrome import is_side_box_title
 from crawler.extract.page import Page, has_date_class, text_nodes
 from crawler.extract.vocabulary import (
-    HEADING_TAGS, HEADLINE_TAGS, LABEL_PUNCTUATION, PUBLISHED_LABEL, PUBLISHED_META, TITLE_CLASS, UPDATED_LABEL, UPDATED_META,
+    HEADING_TAGS,
+    HEADLINE_TAGS,
+    LABEL_PUNCTUATION,
+    PUBLISHED_LABEL,
+    PUBLISHED_META,
+    TITLE_CLASS,
+    UPDATED_LABEL,
+    UPDATED_META,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import fold_accents

@@ -6,7 +6,14 @@ from crawler.categories import ALIAS_SCORE
 from crawler.extract import pager
 from crawler.extract.listing import Group, item_has_date
 from crawler.extract.page import Page
-from crawler.extract.vocabulary import EMPTY_LISTING, HOME_BODY_CLASS, STATIC_PAGE_BODY_CLASS, RUNNING_TEXT_TAGS, SOFT_404, SOFT_404_TEXT
+from crawler.extract.vocabulary import (
+    EMPTY_LISTING,
+    HOME_BODY_CLASS,
+    RUNNING_TEXT_TAGS,
+    SOFT_404,
+    SOFT_404_TEXT,
+    STATIC_PAGE_BODY_CLASS,
+)
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch
 from crawler.text import clean_space, fold_accents, normalise

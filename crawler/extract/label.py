@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 
 from crawler.extract.page import Page, short_label
 from crawler.extract.vocabulary import (
-    ACTIVE_CLASS, BREADCRUMB_ARIA_LABELS, BREADCRUMB_CLASS, BREADCRUMB_PREFIX, BREADCRUMB_SEPARATORS,
-    BREADCRUMB_SPLIT, TITLE_SPLIT,
+    ACTIVE_CLASS,
+    BREADCRUMB_ARIA_LABELS,
+    BREADCRUMB_CLASS,
+    BREADCRUMB_PREFIX,
+    BREADCRUMB_SEPARATORS,
+    BREADCRUMB_SPLIT,
+    TITLE_SPLIT,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import CategoryMatch

@@ -20,8 +20,20 @@ from crawler.extract.chrome import is_chrome_element, is_side_box_title
 from crawler.extract.item_dates import item_dates
 from crawler.extract.page import Page, short_label
 from crawler.extract.vocabulary import (
-    BOX_HEADING_TAGS, FILE_NAME, HEADING_TAGS, HEADING_WRAPPER_TAGS, ITEM_CLASS, ITEM_TAGS, LIST_TAGS,
-    LONE_ITEM_HEADINGS, NOT_ITEM_TAGS, NOT_LIST_PARENT_TAGS, READ_MORE, ROW_TAGS, SIGNATURE_NOISE, SPACER_TAGS,
+    BOX_HEADING_TAGS,
+    FILE_NAME,
+    HEADING_TAGS,
+    HEADING_WRAPPER_TAGS,
+    ITEM_CLASS,
+    ITEM_TAGS,
+    LIST_TAGS,
+    LONE_ITEM_HEADINGS,
+    NOT_ITEM_TAGS,
+    NOT_LIST_PARENT_TAGS,
+    READ_MORE,
+    ROW_TAGS,
+    SIGNATURE_NOISE,
+    SPACER_TAGS,
     TITLE_CLASS,
 )
 from crawler.extract.weights import WEIGHTS as W
@@ -383,7 +395,7 @@ def _with_sub_boxes(page: Page, best: Group, candidates: list[Group]) -> Group:
     if not titled:
         return best
     items = list(best.items)
-    for sib, groups in inside.items():
+    for _sib, groups in inside.items():
         for g in groups:
             if g.items[0] not in items:
                 items.extend(_with_lead(page, g).items)

@@ -20,8 +20,17 @@ from w3lib.encoding import html_to_unicode
 from crawler.categories import CategoryMatcher
 from crawler.extract.chrome import Regions, drop_unseen, is_side_box_title
 from crawler.extract.vocabulary import (
-    ARTICLE_BODY_CLASS, ARTICLE_CONTAINER_CLASS, ARTICLE_ITEMTYPE, ARTICLE_JSONLD_TYPE, DATE_CLASS, HEADING_TAGS,
-    META_DATE_ITEMPROPS, NOT_A_LINK, TITLE_CLASS, TITLE_LIKE_TAGS, XML_DECL,
+    ARTICLE_BODY_CLASS,
+    ARTICLE_CONTAINER_CLASS,
+    ARTICLE_ITEMTYPE,
+    ARTICLE_JSONLD_TYPE,
+    DATE_CLASS,
+    HEADING_TAGS,
+    META_DATE_ITEMPROPS,
+    NOT_A_LINK,
+    TITLE_CLASS,
+    TITLE_LIKE_TAGS,
+    XML_DECL,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.text import clean_space, fold_accents, nfc, normalise

@@ -9,7 +9,15 @@ from form2request import form2request
 
 from crawler.extract.page import Page
 from crawler.extract.vocabulary import (
-    NEXT_ARROWS, NEXT_WORDS, PAGE_PARAM, PAGE_PATH, PAGER_CLASS, POSTBACK, POSTBACK_NUMBER, PREV_ARROWS, PREV_WORDS,
+    NEXT_ARROWS,
+    NEXT_WORDS,
+    PAGE_PARAM,
+    PAGE_PATH,
+    PAGER_CLASS,
+    POSTBACK,
+    POSTBACK_NUMBER,
+    PREV_ARROWS,
+    PREV_WORDS,
 )
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import FormPost

@@ -228,7 +228,8 @@ PAGE_PARAM = re.compile(
     r"(?:^|[?&;])(?:page|p|pg|paged|start|limitstart|trang|pageindex|pagenum|pageno|offset|cur|\w+_cur|curpage)=(\d+)",
     re.I,
 )
-PAGE_PATH = re.compile(r"/(?:page|trang|p)[-/]?(\d+)(?:/|\.html?$|$)|trang-(\d+)\.html?$|/PhanTrang/(?:[^/]+/)?(\d+)", re.I)
+PAGE_PATH = re.compile(r"/(?:page|trang|p)[-/]?(\d+)(?:/|\.html?$|$)|trang-(\d+)\.html?$"
+                       r"|/PhanTrang/(?:[^/]+/)?(\d+)", re.I)
 POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]*)['\"]\s*\)")
 POSTBACK_NUMBER = re.compile(r"(\d+)")
 FEED_HREF = re.compile(r"(/rss(/|\.|$)|\.rss$|/feed/?$|/atom(\.xml)?$|rss\.aspx|[?&]format=feed)", re.I)

@@ -48,8 +48,9 @@ class _Portal(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    from cli import app
     from typer.testing import CliRunner
+
+    from cli import app
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -6,7 +6,6 @@ test_extract.py assert the totals so CI fails when extraction gets worse.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from dataclasses import dataclass, field
@@ -14,8 +13,8 @@ from pathlib import Path
 
 from crawler.categories import CategoryMatcher
 from crawler.extract import read_page
-from crawler.urls import same_page
 from crawler.text import clean_space, nfc
+from crawler.urls import same_page
 from verifier.rulebook import load_rulebook
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"

@@ -58,7 +58,7 @@ class RawServer:
     routes: dict[str, Route] = field(default_factory=dict)
     log: list[Request] = field(default_factory=list)
 
-    def __enter__(self) -> "RawServer":
+    def __enter__(self) -> RawServer:
         server = self
 
         class Handler(socketserver.BaseRequestHandler):

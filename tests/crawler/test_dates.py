@@ -276,7 +276,7 @@ def test_parse_machine_date(value, expected):
 
 def test_vietnam_time_zone():
     assert VN_TZ.key == "Asia/Ho_Chi_Minh"
-    moment = datetime.datetime(2018, 12, 31, 17, 0, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(2018, 12, 31, 17, 0, tzinfo=datetime.UTC)
     assert moment.astimezone(VN_TZ).date() == datetime.date(2019, 1, 1)
 
 

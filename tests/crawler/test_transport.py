@@ -20,7 +20,13 @@ from backports import zstd
 from crawler import transport as T
 from crawler.fetch import Fetcher
 from crawler.records import (
-    ERR_BAD_RESPONSE, ERR_CONNECT, ERR_PRIVATE, ERR_ROBOTS, ERR_ROBOTS_UNAVAILABLE, ERR_TIMEOUT, ERR_TOO_LARGE,
+    ERR_BAD_RESPONSE,
+    ERR_CONNECT,
+    ERR_PRIVATE,
+    ERR_ROBOTS,
+    ERR_ROBOTS_UNAVAILABLE,
+    ERR_TIMEOUT,
+    ERR_TOO_LARGE,
     Fetch,
 )
 from crawler.settings import RETRY_AFTER_CAP, ROBOTS_MAX_BYTES, Limits, RunOptions
@@ -96,7 +102,7 @@ def test_control_bytes_in_a_header_are_a_problem_and_ordinary_headers_are_not():
 def test_the_warc_request_record_has_the_headers_every_request_sends():
     opts = options()
     fetch = Fetch(url="http://a.gov.vn/x", final_url="http://a.gov.vn:8080/y", status=200, headers={}, body=b"",
-                  fetched_at=dt.datetime(2018, 5, 1, tzinfo=dt.timezone.utc),
+                  fetched_at=dt.datetime(2018, 5, 1, tzinfo=dt.UTC),
                   content_type="application/x-www-form-urlencoded", method="POST")
     assert T.warc_request_headers(fetch, opts) == {
         "Host": "a.gov.vn:8080", **T.request_headers(opts, content_type="application/x-www-form-urlencoded")}
@@ -108,7 +114,7 @@ def test_the_warc_request_record_has_the_headers_every_request_sends():
 
 def test_retry_after_in_seconds_or_as_an_http_date_is_waited_for_up_to_the_cap():
     limits = Limits(retry_backoff=0.5)
-    now = dt.datetime(2018, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2018, 5, 1, 8, 0, tzinfo=dt.UTC)
     in_4s = email.utils.format_datetime(now + dt.timedelta(seconds=4), usegmt=True)
     assert T.retry_after_seconds("3", now) == 3
     assert T.retry_after_seconds(in_4s, now) == pytest.approx(4)

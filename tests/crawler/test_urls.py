@@ -99,7 +99,11 @@ def test_a_post_under_the_categorys_own_address(url, listing, inside):
 # -- the wire form: what is checked is what is sent, read as servers, resolvers and browsers read it
 
 from crawler.urls import (  # noqa: E402
-    literal_private_ip, next_hop, parse_ipv4, redirect_target, wire_url,
+    literal_private_ip,
+    next_hop,
+    parse_ipv4,
+    redirect_target,
+    wire_url,
 )
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import resource
 import socket
 import sqlite3
 import subprocess
@@ -29,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,7 +101,7 @@ Route = Reply | Callable[[Exchange], Reply | None]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format, *args):  # noqa: A002 - quiet
         pass
@@ -199,7 +198,7 @@ def _host_of_netloc(netloc: str) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    attack: "AttackServer"
+    attack: AttackServer
 
     def handle_error(self, request, client_address):   # client hang-ups are part of the game
         pass
@@ -218,7 +217,7 @@ class AttackServer:
 
     # set-up
 
-    def portal(self, host: str, routes: dict[str, Route], *, port: int = 80) -> "AttackServer":
+    def portal(self, host: str, routes: dict[str, Route], *, port: int = 80) -> AttackServer:
         """Serve `routes` (target "/path" or "/path?query" -> Route) for host:port (also its www. twin).
         A target without a query also answers that path with any query; an exact target wins."""
         for name in (host.lower(), "www." + host.lower()):
@@ -267,7 +266,7 @@ class AttackServer:
         return {"http_proxy": self.proxy_url, "HTTP_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
                 "HTTPS_PROXY": self.proxy_url, "no_proxy": "", "NO_PROXY": "", "all_proxy": "", "ALL_PROXY": ""}
 
-    def start(self) -> "AttackServer":
+    def start(self) -> AttackServer:
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.attack = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},

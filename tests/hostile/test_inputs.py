@@ -14,7 +14,6 @@ import dataclasses
 import io
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -424,7 +423,8 @@ def hostile_portal(root: Path) -> Path:
     page = (ROOT / "data/demo/portals" / HOST / "chi-dao-dieu-hanh-p1.html").read_text(encoding="utf-8")
     for href, title in HOSTILE_TITLES.items():
         page = re.sub(rf'(<a href="{href}">)[^<]*(</a>)',
-                      lambda m: m.group(1) + escape(title).replace("\x1b", "&#27;") + m.group(2), page, count=1)
+                      lambda m, title=title: m.group(1) + escape(title).replace("\x1b", "&#27;") + m.group(2), page,
+                      count=1)
     page = re.sub(r'<div class="item-list pager">.*?</div>', "", page)
     site = root / "portals" / HOST
     site.mkdir(parents=True)
@@ -438,8 +438,8 @@ def hostile_portal(root: Path) -> Path:
 def hostile(tmp_path_factory):
     """A real crawl of the hostile portal (agency name with a bidi override, a reported figure that is a
     formula), then `report` written by the command line."""
-    from demo.server import PortalServer
     from crawler.records import Post
+    from demo.server import PortalServer
     from verifier.export.audit import load_run
     from verifier.store import open_db, save_verdict
 
@@ -504,7 +504,7 @@ def test_html_report_shows_invisible_characters_and_links_http_only(hostile):
             assert "javascript" not in href.lower() and "data:" not in href.lower()
     soup = BeautifulSoup(agency, "lxml")
     shown = [td.get_text() for td in soup.select("table.posts td")]
-    for i, url in enumerate(BAD_URLS):
+    for i, _url in enumerate(BAD_URLS):
         assert f"bad link {i}" in shown          # shown as text, no link
         assert not soup.find("a", string=f"bad link {i}")
 
@@ -576,8 +576,9 @@ def test_the_console_never_styles_crawled_text_on_a_terminal(tmp_path):
 
 
 def test_vietnamese_text_is_kept_as_it_was():
-    from verifier.export.safe_text import cell_text, console_text, html_text
     import unicodedata
+
+    from verifier.export.safe_text import cell_text, console_text, html_text
 
     nfc = unicodedata.normalize("NFC", "Thông tin chỉ đạo, điều hành – Sở Tư pháp tỉnh Cao Bằng")
     nfd = unicodedata.normalize("NFD", nfc)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import pytest
 
 from tests.hostile.harness import (
-    Case, Reply, article_page, listing_page, redirect, robots, run_both, strays,
+    Case,
+    Reply,
+    article_page,
+    listing_page,
+    redirect,
+    robots,
+    run_both,
+    strays,
 )
 
 D = ".hostile.gov.vn"
@@ -111,7 +118,7 @@ case("trailing-dot-redirect", f"http://q6{D}", f"http://q6{D}/cddh",
      PASS)
 case("path-case", f"http://q7{D}/web/hoa-an", f"http://q7{D}/WEB/HOA-AN/cddh",
      {(f"q7{D}", 80): {"/robots.txt": robots(), "/WEB/HOA-AN/cddh": BAIT}}, OFF_SITE)
-case("host-case", f"http://q8{D}/web/hoa-an", f"http://Q8.Hostile.GOV.vn/web/hoa-an/cddh",
+case("host-case", f"http://q8{D}/web/hoa-an", "http://Q8.Hostile.GOV.vn/web/hoa-an/cddh",
      {(f"q8{D}", 80): {"/robots.txt": robots(), "/web/hoa-an/cddh": LISTING}}, PASS)
 
 # -- 8. the two paths must agree: meta refresh, odd schemes, tabs, userinfo, IDN

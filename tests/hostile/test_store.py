@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from demo.server import PortalServer
 from crawler.records import Post, Verdict
-from tests.test_crawl import crawl_cmd, rows
 from demo.pipeline import load_truth, truth_tuple, verdict_tuple
+from demo.server import PortalServer
+from tests.test_crawl import crawl_cmd, rows
 from verifier.export.audit import load_run
 from verifier.intake import Agency, Report
 from verifier.store import CrawlLocked, claim_lock, create_run, open_db, release_lock, save_verdict
@@ -213,7 +213,7 @@ def test_rescoring_keeps_the_undated_rule(tmp_path):
     """An undated post listed before every dated one may be in the period: review, as the crawl decides."""
     db = open_db(tmp_path / "evidence.db")
     period_2017 = (dt.date(2017, 1, 1), dt.date(2017, 12, 31))
-    run_id = create_run(db, started_at=dt.datetime(2018, 1, 5, tzinfo=dt.timezone.utc), rulebook="caobang-2018",
+    run_id = create_run(db, started_at=dt.datetime(2018, 1, 5, tzinfo=dt.UTC), rulebook="caobang-2018",
                         year=2018, period=period_2017, options={}, inputs_digest="x", agencies_file="a",
                         reports_file="r", warc_dir="w", agencies=[Agency("so-a", "Sở A", "so", "http://a.vn", None)],
                         reports=[Report("so-a", "chi-dao-dieu-hanh", "http://a.vn/cd")])

@@ -25,7 +25,15 @@ from crawler import transport as T
 from crawler.settings import RunOptions
 from tests.crawler.rawserver import RawServer, answer, refused
 from tests.hostile.harness import (
-    CRITERION, ROOT, TIMEOUT, Case, Reply, listing_page, robots, run_check, run_crawl,
+    CRITERION,
+    ROOT,
+    TIMEOUT,
+    Case,
+    Reply,
+    listing_page,
+    robots,
+    run_check,
+    run_crawl,
 )
 
 LISTING = listing_page()

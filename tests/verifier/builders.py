@@ -20,7 +20,7 @@ from verifier.reported import decide_reported
 from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 from verifier.store import iso, open_db, save_verdict, warc_ref
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T_CHECK = dt.datetime(2018, 11, 28, 2, 30, tzinfo=UTC)
 GENERATED = dt.datetime(2018, 12, 1, 3, 0, tzinfo=UTC)
 EVIL_TITLE = '=HYPERLINK("http://evil","x")'
@@ -182,7 +182,7 @@ def build_province(tmp_path: Path, *, with_warc: bool = True):
         listing = (f"<html><head><title>{SCRIPT_TITLE}</title></head><body><h1>Chỉ đạo điều hành</h1>"
                    f"<ul><li><a href='/a/1'>{EVIL_TITLE}</a> 05/03/2018</li>"
                    f"<li><a href='/a/2'>Kế hoạch công tác</a> 12/06/2018</li></ul>"
-                   "<script>alert(2)</script></body></html>").encode("utf-8")
+                   "<script>alert(2)</script></body></html>").encode()
         refs["listing"] = warc.response("https://so-tu-phap.caobang.gov.vn/chi-dao-dieu-hanh", listing)
         refs["article"] = warc.response("https://so-tu-phap.caobang.gov.vn/a/1",
                                         "<html><body><h1>Bài 1</h1><p>Ngày 05/03/2018</p></body></html>".encode())

@@ -1,7 +1,6 @@
 """report.json in the SPEC.md §5 schema, and the XLSX workbook read back with openpyxl holding the same numbers;
 crawled text that looks like a formula stays text."""
 
-import datetime as dt
 import json
 
 import pytest

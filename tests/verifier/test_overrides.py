@@ -17,7 +17,7 @@ from verifier.store import open_db, save_override
 
 from .builders import T_CHECK, add_run, build_province
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DECIDED = dt.datetime(2018, 12, 2, 8, 0, tzinfo=UTC)
 KEY = ("so-tu-phap", "thanh-tra")          # review/undated in build_province: 0 of 3 points, pending
 

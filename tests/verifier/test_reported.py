@@ -14,7 +14,7 @@ from verifier.rulebook import load_rulebook
 
 from .builders import mini_rulebook_path
 
-CHECKED = dt.datetime(2018, 11, 28, tzinfo=dt.timezone.utc)
+CHECKED = dt.datetime(2018, 11, 28, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,16 @@ import pytest
 from rich.text import Text
 
 from verifier.export.safe_text import (
-    SafeConsole, cell_text, console_rich_text, console_text, csv_cell, csv_unquote, formula_like, html_text,
-    safe_href, show_invisible,
+    SafeConsole,
+    cell_text,
+    console_rich_text,
+    console_text,
+    csv_cell,
+    csv_unquote,
+    formula_like,
+    html_text,
+    safe_href,
+    show_invisible,
 )
 
 VIETNAMESE = "Thông tin chỉ đạo, điều hành – Sở Tư pháp tỉnh Cao Bằng: Kế hoạch số 28/KH-SYT ngày 10/3/2017"

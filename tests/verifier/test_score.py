@@ -10,18 +10,24 @@ import datetime as dt
 import pytest
 
 from crawler.records import Post
+from verifier.export.audit import load_run
 from verifier.intake import Report
 from verifier.overrides import Override, OverrideView
-from verifier.export.audit import load_run
 from verifier.rulebook import load_rulebook
 from verifier.score import (
-    AgencyInfo, competition_ranks, level_for, ranking_order, score_agencies, score_run, website_points,
+    AgencyInfo,
+    competition_ranks,
+    level_for,
+    ranking_order,
+    score_agencies,
+    score_run,
+    website_points,
 )
 from verifier.store import open_db
 
 from .builders import MINI_MAX, build_province, mini_rulebook_path, posts_in, website
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ON_TIME, LATE = dt.date(2018, 11, 20), dt.date(2018, 11, 27)
 
 

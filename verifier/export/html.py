@@ -114,7 +114,8 @@ def _table(head: list[str], rows: list[str], *, cls: str = "", ident: str = "", 
         return f' class="{names}"' if names else ""
     ths = "".join(f"<th{th_class(i)}>{e(h)}</th>" for i, h in enumerate(head))
     attrs = (f' id="{e(ident)}"' if ident else "") + (f' class="{e(cls)}"' if cls else "")
-    return f'<div class="scroll"><table{attrs}><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    body = "".join(rows)
+    return f'<div class="scroll"><table{attrs}><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _num(x) -> str:
@@ -128,7 +129,8 @@ def index_page(audit: Audit) -> str:
     start, end = audit.period
     parts = [f"<h1>{e(L.TITLE)} năm {e(rb.year)} – {e(rb.province)}</h1>",
              f'<p class="meta">{e(L.RULEBOOK)}: {e(rulebook_label(rb))} · {e(L.PERIOD)}: {e(L.vn_date(start))} – '
-             f'{e(L.vn_date(end))} · Hạn nộp phiếu: {e(L.vn_date(rb.deadline))} · Lần kiểm tra số {e(audit.run_id)}</p>']
+             f'{e(L.vn_date(end))} · Hạn nộp phiếu: {e(L.vn_date(rb.deadline))} · '
+             f'Lần kiểm tra số {e(audit.run_id)}</p>']
     counts = Counter(v.status for v in audit.data.verdicts)
     parts.append('<p class="summary">' + "".join(
         f"<span>{badge(s)} {counts.get(s, 0)}</span>" for s in ("pass", "fail", "review", "exempt")) + "</p>")
@@ -153,7 +155,7 @@ def index_page(audit: Audit) -> str:
     if queue:
         names = {a.agency_id: a.agency_name for a in audit.data.agencies}
         rows = []
-        for v, cp in queue:
+        for v, _cp in queue:
             view = audit.override(v.agency_id, v.criterion)
             note = f' <span class="flag">{e(L.MACHINE_CHANGED)}</span>' if view and view.machine_changed else ""
             rows.append(f"<tr><td>{local_link(agency_page(v.agency_id), names.get(v.agency_id) or v.agency_id)}</td>"
@@ -205,7 +207,8 @@ def _posts_table(audit: Audit, verdict: Verdict, fetch_ids) -> str:
         ev = local_link("../" + evidence_page(fid), L.EVIDENCE) if fid is not None else ""
         rows.append(f"<tr><td>{ext_link(post.url, post.title or post.url or '')}</td>"
                     f"<td>{e(L.vn_date(post.published))}</td><td>{e(L.vn_date(post.updated))}</td>"
-                    f"<td class=\"wide\">{e(post.date_source)}</td><td>{L.YES if inside else ''}</td><td>{ev}</td></tr>")
+                    f"<td class=\"wide\">{e(post.date_source)}</td><td>{L.YES if inside else ''}</td>"
+                    f"<td>{ev}</td></tr>")
     return _table(["Tiêu đề", "Ngày đăng", "Ngày cập nhật", "Nguồn ngày", "Trong kỳ", L.EVIDENCE], rows,
                   cls="posts", wide_cols=(3,))
 
@@ -234,7 +237,8 @@ def _override_block(audit: Audit, verdict: Verdict) -> str:
                    if o.machine_status else "chưa có")
         items.append(f"<li>{badge(o.status)} – {e(o.by)}, {e(L.vn_datetime(o.at))}: {e(o.note)} "
                      f"<span class=\"meta\">(kết quả tự động lúc đó: {e(machine)})</span></li>")
-    flag = (f'<p class="flag">{e(L.MACHINE_CHANGED)}: nay là {e(L.status_label(view.machine_status, view.machine_reason))}'
+    now = L.status_label(view.machine_status, view.machine_reason)
+    flag = (f'<p class="flag">{e(L.MACHINE_CHANGED)}: nay là {e(now)}'
             f" / {e(L.reason_label(view.machine_reason))}</p>" if view.machine_changed else "")
     return f'<div class="override"><strong>{e(L.OVERRIDE)}</strong><ul>{"".join(items)}</ul>{flag}</div>'
 
@@ -255,7 +259,8 @@ def agency_html(audit: Audit, agency) -> str:
                          f'<span><strong>{e(L.RANKING)}:</strong> {e(s.rank)}</span></p>')
         else:
             parts.append(f'<p class="summary"><strong>{e(L.NOT_RANKED_HEAD)}:</strong> '
-                         f'{e(L.not_ranked_label(s, rb.deadline))} (điểm các tiêu chí: {_num(s.total)}/{_num(s.max_score)})</p>')
+                         f'{e(L.not_ranked_label(s, rb.deadline))} '
+                         f'(điểm các tiêu chí: {_num(s.total)}/{_num(s.max_score)})</p>')
         if s.pending:
             parts.append(f'<p class="flag">{e(s.pending)} tiêu chí đang chờ thẩm định (chưa tính điểm).</p>')
     rows, sections = [], []

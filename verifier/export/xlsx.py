@@ -268,7 +268,7 @@ def _queue_sheet(audit: Audit, sh: _Sheet) -> None:
     _heading(audit, sh, L.REVIEW_QUEUE)
     sh.header([L.AGENCY_ID, L.CRITERION_ID, L.RESULT, L.REASON_HEAD, L.OVERRIDE, L.DETAIL],
               [14, 22, 14, 36, 40, 60])
-    for v, cp in audit.review_queue():
+    for v, _cp in audit.review_queue():
         view = audit.override(v.agency_id, v.criterion)
         sh.text(0, v.agency_id)
         sh.text(1, v.criterion)
