@@ -46,8 +46,6 @@ from crawler.records import (
 from crawler.settings import META_REFRESH_MAX_DELAY, ROBOTS_USER_AGENT, RunOptions
 from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 
-REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
 
 class _Response:
     __slots__ = ("status", "headers", "body")

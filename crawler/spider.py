@@ -283,21 +283,13 @@ class ScopeMiddleware:
                 raise Refused(ERR_OFF_SITE, f"{request.url} belongs to no agency's portal")
         elif not scope.owns(request.url):
             raise Refused(ERR_OFF_SITE, f"{request.url} is outside the agency's registered portal")
-        if not self.allow_private:
-            problem = await self._private(request.url, host)
-            if problem:
-                raise Refused(ERR_PRIVATE, problem)
+        # a literal address here; a name is checked by CheckedResolver, on the lookup the connection uses
+        if not self.allow_private and literal_private_ip(host):
+            raise Refused(ERR_PRIVATE, f"{host} is a private or loopback address")
         first = self._first_seen.setdefault(host, time.monotonic())
         if time.monotonic() - first > self.host_seconds:
             raise Refused(ERR_TIMEOUT, f"time budget of {self.host_seconds:.0f}s for {host} used up")
         return None
-
-    async def _private(self, url: str, host: str) -> str | None:
-        # A name is checked by CheckedResolver, on the lookup the connection uses.
-        if literal_private_ip(host):
-            return f"{host} is a private or loopback address"
-        return None
-
 
 class DecodeMiddleware:
     """Decodes a response body by the transport policy (in place of Scrapy's HttpCompressionMiddleware):

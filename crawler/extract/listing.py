@@ -395,7 +395,7 @@ def _with_sub_boxes(page: Page, best: Group, candidates: list[Group]) -> Group:
     if not titled:
         return best
     items = list(best.items)
-    for _sib, groups in inside.items():
+    for groups in inside.values():
         for g in groups:
             if g.items[0] not in items:
                 items.extend(_with_lead(page, g).items)

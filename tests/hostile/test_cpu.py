@@ -4,6 +4,8 @@ links), so its pager at the bottom is never reached: one page, a verdict, and th
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from tests.hostile.harness import Case, Reply, listing_page, robots, run_both
@@ -12,6 +14,7 @@ D = ".hostile.gov.vn"
 ITEMS = 110_000
 
 
+@functools.cache
 def huge_listing() -> Reply:
     items = "".join(f'<li><a href="/t/{i}">Thông báo {i} của Sở</a> 0{i % 9 + 1}/03/2018</li>' for i in range(ITEMS))
     html = (f'<html><head><title>Chỉ đạo điều hành</title></head><body><h1>Chỉ đạo điều hành</h1>'
