@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from crawler.categories import CategoryMatcher
 from crawler.settings import RunOptions
+from verifier import provenance
 from verifier.checks import task_investigation, task_verdict
 from verifier.intake import Agency, Report, load_registry, load_reports
 from verifier.overrides import overrides_for_run
@@ -133,11 +134,14 @@ def _start_run(db, inputs: CrawlInputs, options: RunOptions, agencies: Path, rep
     unfinished = resumable_run(db, inputs.digest)
     if unfinished is not None:
         return unfinished, True
+    started = clock()
+    sample = next((r.url for r in inputs.reports if r.url), None)
     run_id = create_run(
-        db, started_at=clock(), rulebook=inputs.rulebook.source, year=inputs.rulebook.year, period=options.period,
+        db, started_at=started, rulebook=inputs.rulebook.source, year=inputs.rulebook.year, period=options.period,
         options={"ignore_robots": options.ignore_robots, "allow_private": options.allow_private},
         inputs_digest=inputs.digest, agencies_file=str(agencies), reports_file=str(reports),
-        warc_dir=str(warc_dir), agencies=inputs.registry.values(), reports=inputs.reports)
+        warc_dir=str(warc_dir), agencies=inputs.registry.values(), reports=inputs.reports,
+        provenance=provenance.build(rulebook=inputs.rulebook, options=options, started_at=started, sample_url=sample))
     return run_id, False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -134,6 +135,11 @@ class Rulebook(_Strict):
     levels: tuple[Level, ...]
     criteria: tuple[Criterion, ...]
     source: str = ""
+    sha256: str = ""          # of the file as read: the provenance of every export names it
+
+    @property
+    def title(self) -> str:
+        return f"Bộ tiêu chí {self.province} năm {self.year}"
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -191,7 +197,8 @@ def load_rulebook(path: Path | str = DEFAULT_RULEBOOK) -> Rulebook:
     """Read and validate a rulebook; raises RulebookError naming the file and the key."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        data = path.read_bytes()
+        raw = yaml.load(data.decode("utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
         raise RulebookError("file not found", file=str(path)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -199,7 +206,7 @@ def load_rulebook(path: Path | str = DEFAULT_RULEBOOK) -> Rulebook:
     if not isinstance(raw, dict):
         raise RulebookError("expected a mapping at the top level", file=str(path))
     try:
-        return Rulebook.model_validate({**raw, "source": str(path)})
+        return Rulebook.model_validate({**raw, "source": str(path), "sha256": hashlib.sha256(data).hexdigest()})
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(_key_name(raw, first["loc"]))

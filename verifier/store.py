@@ -42,7 +42,7 @@ SCHEMA = {
     "runs": dict(columns={
         "id": int, "started_at": str, "finished_at": str, "status": str, "rulebook": str, "year": int,
         "period_start": str, "period_end": str, "options": str, "inputs_digest": str,
-        "agencies_file": str, "reports_file": str, "warc_dir": str, "pid": int,
+        "agencies_file": str, "reports_file": str, "warc_dir": str, "pid": int, "provenance": str,
     }, pk="id"),
     "agencies": dict(columns={
         "run_id": int, "agency_id": str, "agency_name": str, "group": str, "portal": str,
@@ -198,6 +198,11 @@ def open_db(path: Path | str, *, read_only: bool | None = False) -> EvidenceDB:
             for name, spec in SCHEMA.items():
                 if not db[name].exists():
                     db[name].create(spec["columns"], pk=spec["pk"])
+                else:                    # a database of an older version: its missing columns added
+                    have = set(db[name].columns_dict)
+                    for column, kind in spec["columns"].items():
+                        if column not in have:
+                            db[name].add_column(column, kind)
                     for cols in INDEXES.get(name, []):
                         db[name].create_index(list(cols), if_not_exists=True)
     except sqlite3.Error as exc:
@@ -348,7 +353,7 @@ def resumable_run(db, inputs_digest: str) -> int | None:
 
 def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period, options: dict, inputs_digest: str,
                agencies_file: str, reports_file: str, warc_dir: str, agencies: Iterable[Agency],
-               reports: Iterable[Report]) -> int:
+               reports: Iterable[Report], provenance: dict | None = None) -> int:
     """A new run with its inputs (registry and reports), in one transaction; returns its id."""
     with _writing(db, "store the run's inputs"):
         run_id = db["runs"].insert({
@@ -356,6 +361,7 @@ def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period,
             "period_start": iso(period[0]), "period_end": iso(period[1]), "options": json.dumps(options),
             "inputs_digest": inputs_digest, "agencies_file": agencies_file, "reports_file": reports_file,
             "warc_dir": warc_dir, "pid": os.getpid(),
+            "provenance": json.dumps(provenance, ensure_ascii=False) if provenance else None,
         }).last_pk
         db["agencies"].insert_all([{"run_id": run_id, "agency_id": a.agency_id, "agency_name": a.agency_name,
                                     "group": a.group, "portal": a.portal} for a in agencies])
@@ -366,10 +372,26 @@ def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period,
     return run_id
 
 
+def run_provenance(run: dict) -> dict:
+    """The provenance stored with a run (see verifier.provenance), or {} for a run of an older version."""
+    try:
+        value = json.loads(run.get("provenance") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def finish_run(db, run_id: int, at: dt.datetime) -> None:
-    """Mark the run done, and fold the write-ahead log into the file (an archived copy is then whole)."""
+    """Mark the run done (its provenance gets the end time), and fold the write-ahead log into the
+    file (an archived copy is then whole)."""
+    from verifier.provenance import finished
+
+    run = get_run(db, run_id) or {}
+    known = run_provenance(run)
     with _writing(db, "mark the run done"):
-        db["runs"].update(run_id, {"status": "done", "finished_at": iso(at)})
+        db["runs"].update(run_id, {"status": "done", "finished_at": iso(at),
+                                   "provenance": json.dumps(finished(known, at), ensure_ascii=False)
+                                   if known else run.get("provenance")})
     try:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error:
