@@ -12,7 +12,7 @@ evidence.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crawler.categories import CategoryMatcher
 from crawler.extract import read_page
@@ -187,7 +187,7 @@ class Investigation:
             if published or updated:
                 self.outcome.posts[post.key] = Post(
                     post.title, post.url, published or updated, updated if published else None,
-                    date_source=f"article:{reading.article_date_source or 'page'}")
+                    date_source=f"article:{reading.article_date_source or 'page'}", page_index=self._page())
                 self._article_order.append(max(d for d in (published, updated) if d))
             if reading.updates_shown:
                 self._updates_shown = True       # an older post may have been updated: read on
@@ -200,7 +200,7 @@ class Investigation:
             if updated and (post.updated is None or updated > post.updated) and updated > (post.published or updated):
                 self.outcome.posts[post.key] = Post(post.title, post.url, post.published, updated,
                                                     date_source=f"{post.date_source or 'listing'}+article:updated",
-                                                    date_text=post.date_text)
+                                                    date_text=post.date_text, page_index=self._page())
         return self._next_article()
 
     def _on_feed(self, want, fetch, reading):
@@ -215,7 +215,7 @@ class Investigation:
                     or by_title.get(normalise(post.title))
                 if item and (item.published or item.updated):
                     self.outcome.posts[key] = Post(post.title, post.url, item.published, item.updated,
-                                                   date_source="feed")
+                                                   date_source="feed", page_index=self._page())
             self._article_queue = [p for p in self._article_queue if not self.outcome.posts[p.key].dates]
         if self._outstanding == 0:
             return self._next_article()
@@ -301,6 +301,7 @@ class Investigation:
     def _add_posts(self, posts) -> None:
         self._last_page_keys = []
         for post in posts:
+            post = replace(post, page_index=self._page())
             known = self.outcome.posts.get(post.key)
             if known is None:
                 self.outcome.posts[post.key] = post
@@ -363,11 +364,16 @@ class Investigation:
             category=reading.category.criterion if reading else None,
             category_label=reading.category.label if reading else None,
             posts=len(reading.posts) if reading else 0,
-            warc_record=fetch.warc_record, digest=fetch.digest,
+            warc_record=fetch.warc_record, digest=fetch.digest, error_detail=fetch.error_detail or "",
+            elapsed=fetch.elapsed or None,         # 0.0: the path did not measure it
         ))
         for note in reading.notes if reading else ():
             if note not in self.outcome.notes:
                 self.outcome.notes.append(note)
+
+    def _page(self) -> int:
+        """The index of the page being read in the verdict's pages (its visit was just recorded)."""
+        return len(self.outcome.visits) - 1
 
     def _ask(self, wants: list[Want]) -> list[Want]:
         self._outstanding += len(wants)

@@ -83,6 +83,9 @@ class Post:
     updated: dt.date | None = None
     date_source: str | None = None   # "listing", "time", "article", "feed", "meta", "jsonld", "page"
     date_text: str = ""
+    # The page it was read from, as an index into its Verdict's pages: the listing page, the article page
+    # that dated it, or the feed. Where it was read, not what it is: two readings of a post stay equal.
+    page_index: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -151,6 +154,8 @@ class PageVisit:
     posts: int = 0
     warc_record: str | None = None
     digest: str | None = None
+    error_detail: str = ""
+    elapsed: float | None = None     # seconds the fetch took (None: not measured)
 
 
 @dataclass(frozen=True)

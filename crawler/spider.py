@@ -551,7 +551,9 @@ class VerifySpider(scrapy.Spider):
         raw = [(name, value) for name, values in response.headers.items() for value in values]
         fetch = T.response_fetch(want.url, response.url, response.status, T.headers_dict(raw), response.body,
                                  fetched_at=response.meta.get("started") or self.clock(),
-                                 redirects=response.meta.get("redirect_urls", ()), **_request_of(request))
+                                 redirects=response.meta.get("redirect_urls", ()),
+                                 # Scrapy's own measure: request sent to response headers, of the last hop
+                                 elapsed=response.meta.get("download_latency") or 0.0, **_request_of(request))
         yield from self._advance(job, want, fetch, request)
 
     def on_error(self, failure):

@@ -141,6 +141,7 @@ def _start_run(db, inputs: CrawlInputs, options: RunOptions, agencies: Path, rep
         options={"ignore_robots": options.ignore_robots, "allow_private": options.allow_private},
         inputs_digest=inputs.digest, agencies_file=str(agencies), reports_file=str(reports),
         warc_dir=str(warc_dir), agencies=inputs.registry.values(), reports=inputs.reports,
+        criteria=inputs.rulebook.criteria,
         provenance=provenance.build(rulebook=inputs.rulebook, options=options, started_at=started, sample_url=sample))
     return run_id, False
 

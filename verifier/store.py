@@ -21,7 +21,8 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -38,56 +39,100 @@ if TYPE_CHECKING:
     from verifier.score import AgencyScore
 
 
+# Version 0 is the layout before foreign keys (verdicts keyed by run/agency/criterion, their pages in a
+# JSON `evidence` column, `group` columns); open_db upgrades such a file in place (see _migrate).
+SCHEMA_VERSION = 1
+_RUN = ("run_id", "runs", "id")
 SCHEMA = {
     "runs": dict(columns={
         "id": int, "started_at": str, "finished_at": str, "status": str, "rulebook": str, "year": int,
         "period_start": str, "period_end": str, "options": str, "inputs_digest": str,
         "agencies_file": str, "reports_file": str, "warc_dir": str, "pid": int, "provenance": str,
     }, pk="id"),
+    # The rulebook's criteria as the run used them, so a reader sees names, not ids.
+    "criteria": dict(columns={
+        "run_id": int, "criterion": str, "name": str, "section": str, "kind": str, "max_points": float,
+    }, pk=("run_id", "criterion"), foreign_keys=[_RUN]),
     "agencies": dict(columns={
-        "run_id": int, "agency_id": str, "agency_name": str, "group": str, "portal": str,
-    }, pk=("run_id", "agency_id")),
+        "run_id": int, "agency_id": str, "agency_name": str, "agency_group": str, "portal": str,
+    }, pk=("run_id", "agency_id"), foreign_keys=[_RUN]),
     "reports": dict(columns={
         "run_id": int, "agency_id": str, "criterion": str, "url": str, "value": str,
         "not_applicable": int, "note": str, "submitted_at": str, "source": str,
-    }, pk=("run_id", "agency_id", "criterion")),
-    "fetches": dict(columns={
-        "id": int, "run_id": int, "agency_id": str, "criterion": str, "purpose": str, "url": str,
-        "final_url": str, "status": int, "error": str, "error_detail": str, "fetched_at": str,
-        "elapsed": float, "digest": str, "warc_file": str, "warc_offset": int, "warc_length": int,
-        "kind": str, "category": str, "category_label": str, "posts": int,
-    }, pk="id"),
-    "posts": dict(columns={
-        "id": int, "run_id": int, "agency_id": str, "criterion": str, "title": str, "url": str,
-        "published": str, "updated": str, "date_source": str, "in_period": int,
-    }, pk="id"),
+    }, pk=("run_id", "agency_id", "criterion"), foreign_keys=[_RUN]),
     "verdicts": dict(columns={
-        "run_id": int, "agency_id": str, "criterion": str, "url": str, "checked_url": str, "status": str,
-        "reason": str, "posts_in_year": int, "discovered": int, "detail": str, "checked_at": str,
-        "evidence": str,
-    }, pk=("run_id", "agency_id", "criterion")),
+        "id": int, "run_id": int, "agency_id": str, "criterion": str, "url": str, "checked_url": str,
+        "status": str, "reason": str, "posts_in_year": int, "discovered": int, "detail": str, "checked_at": str,
+    }, pk="id", foreign_keys=[_RUN]),
+    # The pages of a verdict, in its order (`position`): its evidence.
+    "fetches": dict(columns={
+        "id": int, "run_id": int, "verdict_id": int, "position": int, "agency_id": str, "criterion": str,
+        "purpose": str, "url": str, "final_url": str, "status": int, "error": str, "error_detail": str,
+        "fetched_at": str, "elapsed": float, "digest": str, "warc_file": str, "warc_offset": int,
+        "warc_length": int, "kind": str, "category": str, "category_label": str, "posts": int,
+    }, pk="id", foreign_keys=[_RUN, ("verdict_id", "verdicts", "id")]),
+    # fetch_id: the page the post was read from (NULL in a database upgraded from version 0).
+    "posts": dict(columns={
+        "id": int, "run_id": int, "verdict_id": int, "fetch_id": int, "agency_id": str, "criterion": str,
+        "title": str, "url": str, "published": str, "updated": str, "date_source": str, "in_period": int,
+    }, pk="id", foreign_keys=[_RUN, ("verdict_id", "verdicts", "id"), ("fetch_id", "fetches", "id")]),
+    # verdict_id: the machine verdict the reviewer overrode, when the override names a run.
     "overrides": dict(columns={
         "id": int, "agency_id": str, "criterion": str, "status": str, "note": str, "by": str, "at": str,
-        "run_id": int, "machine_status": str, "machine_reason": str,
-    }, pk="id"),
+        "run_id": int, "machine_status": str, "machine_reason": str, "verdict_id": int,
+    }, pk="id", foreign_keys=[("verdict_id", "verdicts", "id")]),
     "scores": dict(columns={
-        "run_id": int, "agency_id": str, "group": str, "score": float, "max_score": float, "percent": float,
-        "level": str, "rank": int, "ranked": int, "late": int, "not_ranked_reason": str, "rulebook": str,
-        "period_start": str, "period_end": str, "scored_at": str,
-    }, pk=("run_id", "agency_id")),
+        "run_id": int, "agency_id": str, "agency_group": str, "score": float, "max_score": float,
+        "percent": float, "level": str, "rank": int, "ranked": int, "late": int, "not_ranked_reason": str,
+        "rulebook": str, "period_start": str, "period_end": str, "scored_at": str,
+    }, pk=("run_id", "agency_id"), foreign_keys=[_RUN]),
     "criterion_points": dict(columns={
         "run_id": int, "agency_id": str, "criterion": str, "points": float, "max_points": float,
         "status": str, "reason": str, "basis": str,
-    }, pk=("run_id", "agency_id", "criterion")),
+    }, pk=("run_id", "agency_id", "criterion"), foreign_keys=[_RUN]),
+    # The verdict reasons in words (Vietnamese), for the readable views.
+    "reasons": dict(columns={"reason": str, "text": str}, pk="reason"),
     # One row while a crawl runs: who holds the database (see claim_lock).
     "crawl_lock": dict(columns={
         "id": int, "token": str, "pid": int, "pid_started": float, "host": str, "since": str, "beat": float,
     }, pk="id"),
 }
 INDEXES = {
-    "fetches": [("run_id", "agency_id", "criterion")],
-    "posts": [("run_id", "agency_id", "criterion")],
-    "overrides": [("agency_id", "criterion")],
+    "verdicts": [("run_id", "agency_id", "criterion")],
+    "fetches": [("run_id", "agency_id", "criterion"), ("verdict_id", "position")],
+    "posts": [("run_id", "agency_id", "criterion"), ("verdict_id",), ("fetch_id",)],
+    "overrides": [("agency_id", "criterion"), ("verdict_id",)],
+}
+UNIQUE_INDEXES = {"verdicts": ("run_id", "agency_id", "criterion")}
+# Views for a person reading the database (in Datasette): names beside ids, the override in force
+# (the latest made on this run or an earlier run of the same year, as verifier.overrides decides).
+VIEWS = {
+    "verdicts_readable": """
+select v.id as verdict_id, v.run_id, v.agency_id, a.agency_name, a.agency_group, v.criterion,
+       c.name as criterion_name, c.section, v.status, v.reason, r.text as reason_text, v.posts_in_year,
+       v.url as reported_url, v.checked_url, v.checked_at,
+       (select count(*) from fetches f where f.verdict_id = v.id) as pages,
+       o.status as override_status, o.note as override_note, o.by as override_by, o.at as override_at
+from verdicts v
+join runs on runs.id = v.run_id
+left join agencies a on a.run_id = v.run_id and a.agency_id = v.agency_id
+left join criteria c on c.run_id = v.run_id and c.criterion = v.criterion
+left join reasons r on r.reason = v.reason
+left join overrides o on o.id = (
+    select max(o2.id) from overrides o2 left join runs r2 on r2.id = o2.run_id
+    where o2.agency_id = v.agency_id and o2.criterion = v.criterion
+      and (o2.run_id is null or (o2.run_id <= v.run_id and (r2.year is null or r2.year = runs.year))))
+""",
+    "fetches_readable": """
+select f.id as fetch_id, f.verdict_id, f.run_id, f.agency_id, a.agency_name, f.criterion,
+       c.name as criterion_name, f.position, f.purpose, f.url, f.final_url, f.status, f.error, f.error_detail,
+       f.fetched_at, f.elapsed, f.kind, f.category_label, f.posts,
+       (select count(*) from posts p where p.fetch_id = f.id) as posts_read_here,
+       f.warc_file || '#' || f.warc_offset || coalesce('+' || f.warc_length, '') as warc_record
+from fetches f
+left join agencies a on a.run_id = f.run_id and a.agency_id = f.agency_id
+left join criteria c on c.run_id = f.run_id and c.criterion = f.criterion
+""",
 }
 # A lock whose holder has not shown a sign of life for this long is stale even if a process of
 # that pid runs (another host over a network share, where the pid cannot be checked).
@@ -194,20 +239,109 @@ def open_db(path: Path | str, *, read_only: bool | None = False) -> EvidenceDB:
         db = EvidenceDB(sqlite3.connect(str(path)), path, read_only=False)
         db.execute("PRAGMA busy_timeout=5000")
         db.execute("PRAGMA journal_mode=WAL")
-        with _writing(db, "create the tables"):
-            for name, spec in SCHEMA.items():
-                if not db[name].exists():
-                    db[name].create(spec["columns"], pk=spec["pk"])
-                else:                    # a database of an older version: its missing columns added
-                    have = set(db[name].columns_dict)
-                    for column, kind in spec["columns"].items():
-                        if column not in have:
-                            db[name].add_column(column, kind)
-                    for cols in INDEXES.get(name, []):
-                        db[name].create_index(list(cols), if_not_exists=True)
+        _upgrade(db)
+        db.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         raise _failure(path, exc, "open") from None
     return db
+
+
+def schema_version(db) -> int:
+    """The layout version of a database file (PRAGMA user_version; 0 before versions were kept)."""
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _upgrade(db) -> None:
+    """Every table, index and view created if missing, an older database upgraded in place, in one
+    transaction; a database already of this version is left as it is."""
+    version = schema_version(db)
+    with db.atomic():
+        if version < 1 and db["runs"].exists():
+            _migrate_from_0(db)
+        for name, spec in SCHEMA.items():
+            table = db[name]
+            fks = spec.get("foreign_keys") or []
+            if not table.exists():
+                table.create(spec["columns"], pk=spec["pk"], foreign_keys=fks or None)
+            else:                        # a database of an older version: its missing columns added
+                have = set(table.columns_dict)
+                for column, kind in spec["columns"].items():
+                    if column not in have:
+                        table.add_column(column, kind)
+                want = {(c, t, o) for c, t, o in fks}
+                if want != {(fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys}:
+                    table.transform(foreign_keys=fks)
+            for cols in INDEXES.get(name, []):
+                table.create_index(list(cols), if_not_exists=True)
+            if name in UNIQUE_INDEXES:
+                table.create_index(list(UNIQUE_INDEXES[name]), unique=True, if_not_exists=True)
+        for name, sql in VIEWS.items():
+            if not db[name].exists():
+                db.create_view(name, sql.strip())
+        _fill_reasons(db)
+        if version != SCHEMA_VERSION:
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _fill_reasons(db) -> None:
+    from verifier.export.labels import REASON  # the wording is data of the exports; the store lists it
+
+    if {r["reason"]: r["text"] for r in db["reasons"].rows} != REASON:
+        db.execute("delete from reasons")
+        db["reasons"].insert_all([{"reason": k, "text": v} for k, v in REASON.items()])
+
+
+def _migrate_from_0(db) -> None:
+    """Version 0 to 1: `group` becomes `agency_group`; verdicts get an integer id; the pages of each
+    verdict's `evidence` JSON become its fetch rows (the rows it names, or new rows for pages without
+    one), then `evidence` is dropped; posts and overrides are linked to their verdict (an old post
+    does not say which page it was read from: its fetch_id stays NULL). Foreign keys are declared
+    by _upgrade afterwards."""
+    for name in ("agencies", "scores"):
+        if db[name].exists() and "group" in db[name].columns_dict:
+            db[name].transform(rename={"group": "agency_group"})
+    verdicts, fetches = db["verdicts"], db["fetches"]
+    if not verdicts.exists() or "id" in verdicts.columns_dict:
+        return
+    if fetches.exists():
+        for column in ("verdict_id", "position"):
+            if column not in fetches.columns_dict:
+                fetches.add_column(column, int)
+    verdicts.add_column("id", int)
+    db.execute("update verdicts set id = rowid")         # the stored order is kept
+    if "evidence" in verdicts.columns_dict:
+        if fetches.exists():
+            for row in list(db.query("select id, run_id, agency_id, criterion, evidence from verdicts")):
+                _pages_to_fetches(db, row)
+        verdicts.transform(pk="id", drop={"evidence"})
+    else:
+        verdicts.transform(pk="id")
+    key = ("v.run_id = {t}.run_id and v.agency_id = {t}.agency_id and v.criterion = {t}.criterion")
+    for name in ("posts", "overrides"):
+        if db[name].exists():
+            if "verdict_id" not in db[name].columns_dict:
+                db[name].add_column("verdict_id", int)
+            db.execute(f"update {name} set verdict_id = (select v.id from verdicts v where {key.format(t=name)})")
+    if db["posts"].exists() and "fetch_id" not in db["posts"].columns_dict:
+        db["posts"].add_column("fetch_id", int)
+
+
+def _pages_to_fetches(db, verdict: dict) -> None:
+    """One verdict's `evidence` pages as its fetch rows, in order."""
+    try:
+        pages = json.loads(verdict["evidence"] or "{}").get("pages") or []
+    except (ValueError, AttributeError):
+        pages = []
+    for position, entry in enumerate(p for p in pages if isinstance(p, dict)):
+        link = {"verdict_id": verdict["id"], "position": position}
+        fid = entry.get("fetch_id")
+        if fid is not None and db.execute("select 1 from fetches where id = ? and run_id = ?",
+                                          [fid, verdict["run_id"]]).fetchone():
+            db["fetches"].update(fid, link)
+            continue
+        page = page_from_entry(entry)
+        row = _fetch_row(verdict["run_id"], verdict["agency_id"], verdict["criterion"], page)
+        db["fetches"].insert({**row, **link}, alter=True)
 
 
 def _open_read_only(path: Path) -> EvidenceDB:
@@ -232,8 +366,25 @@ def _open_read_only(path: Path) -> EvidenceDB:
         db = EvidenceDB(conn, path, read_only=True)
         if not db["runs"].exists():
             raise NotEvidenceDatabase("it holds no runs table", file=str(path))
+        if schema_version(db) < SCHEMA_VERSION:
+            db = _upgraded_copy(db)
         return db
     raise _failure(path, last, "open read-only")
+
+
+def _upgraded_copy(db: EvidenceDB) -> EvidenceDB:
+    """A read-only database of an older version, copied into memory and upgraded there to be read
+    (the file is left as it is)."""
+    memory = sqlite3.connect(":memory:")
+    try:
+        db.conn.backup(memory)
+        copy = EvidenceDB(memory, db.path, read_only=True)
+        _upgrade(copy)
+    except sqlite3.Error as exc:
+        raise _failure(db.path, exc, "read an older database") from None
+    finally:
+        db.conn.close()
+    return copy
 
 
 # ------------------------------------------------------------------------------------------------- the lock
@@ -353,8 +504,9 @@ def resumable_run(db, inputs_digest: str) -> int | None:
 
 def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period, options: dict, inputs_digest: str,
                agencies_file: str, reports_file: str, warc_dir: str, agencies: Iterable[Agency],
-               reports: Iterable[Report], provenance: dict | None = None) -> int:
-    """A new run with its inputs (registry and reports), in one transaction; returns its id."""
+               reports: Iterable[Report], provenance: dict | None = None, criteria: Iterable = ()) -> int:
+    """A new run with its inputs (registry, reports and the rulebook's criteria: verifier.rulebook.Criterion),
+    in one transaction; returns its id."""
     with _writing(db, "store the run's inputs"):
         run_id = db["runs"].insert({
             "started_at": iso(started_at), "status": "running", "rulebook": rulebook, "year": year,
@@ -364,7 +516,9 @@ def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period,
             "provenance": json.dumps(provenance, ensure_ascii=False) if provenance else None,
         }).last_pk
         db["agencies"].insert_all([{"run_id": run_id, "agency_id": a.agency_id, "agency_name": a.agency_name,
-                                    "group": a.group, "portal": a.portal} for a in agencies])
+                                    "agency_group": a.group, "portal": a.portal} for a in agencies])
+        db["criteria"].insert_all([{"run_id": run_id, "criterion": c.id, "name": c.name, "section": c.section,
+                                    "kind": c.kind, "max_points": c.points} for c in criteria])
         db["reports"].insert_all([{"run_id": run_id, "agency_id": r.agency_id, "criterion": r.criterion,
                                    "url": r.url, "value": r.value, "not_applicable": int(r.not_applicable),
                                    "note": r.note, "submitted_at": iso(r.submitted_at), "source": r.source}
@@ -412,20 +566,14 @@ def run_years(db) -> dict[int, int | None]:
 # ------------------------------------------------------------------------------------------------ verdicts
 
 def verdict_row(run_id: int, verdict: Verdict, fetch_ids: dict[int, int] | None = None) -> dict:
-    """A verdict as a row; its evidence lists the pages with their fetch ids and WARC records."""
-    pages = []
-    for i, page in enumerate(verdict.pages):
-        entry = {k: iso(v) if isinstance(v, (dt.date, dt.datetime)) else v for k, v in asdict(page).items()}
-        if fetch_ids and i in fetch_ids:
-            entry["fetch_id"] = fetch_ids[i]
-        pages.append(entry)
+    """A verdict as a row (its pages are its fetch rows, its posts its post rows; fetch_ids is unused and
+    kept for callers of an older version)."""
     return {
         "run_id": run_id, "agency_id": verdict.agency_id, "criterion": verdict.criterion,
         "url": verdict.url, "checked_url": verdict.checked_url, "status": verdict.status,
         "reason": verdict.reason, "posts_in_year": verdict.posts_in_year,
         "discovered": int(verdict.discovered), "detail": verdict.detail,
         "checked_at": iso(verdict.checked_at),
-        "evidence": json.dumps({"pages": pages}, ensure_ascii=False),
     }
 
 
@@ -443,31 +591,47 @@ def warc_ref(name: str, offset: int, length: int) -> str:
 
 
 def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
-    """Store one finished link (its fetches, posts and verdict) in one transaction. Raises StoreError.
+    """Store one finished link (its verdict, its pages as fetch rows in order, its posts each linked to
+    the fetch it was read from) in one transaction. A link stored again keeps its verdict id (an override
+    stays linked) and its earlier pages and posts are replaced. Raises StoreError.
 
     Each page's `warc_record` ('file#offset+length') points at its WARC response record."""
     with _writing(db, f"store the verdict of {verdict.agency_id}/{verdict.criterion}"):
-        fetch_ids = {}
-        for i, page in enumerate(verdict.pages):
-            row = _fetch_row(run_id, verdict, page, parse_warc_ref(page.warc_record))
-            fetch_ids[i] = db["fetches"].insert(row).last_pk
+        row = verdict_row(run_id, verdict)
+        known = db.execute("select id from verdicts where run_id = ? and agency_id = ? and criterion = ?",
+                           [run_id, verdict.agency_id, verdict.criterion]).fetchone()
+        if known is not None:
+            verdict_id = known[0]
+            db.execute("delete from posts where verdict_id = ?", [verdict_id])
+            db.execute("delete from fetches where verdict_id = ?", [verdict_id])
+            db["verdicts"].update(verdict_id, row)
+        else:
+            verdict_id = db["verdicts"].insert(row).last_pk
+        fetch_ids = []
+        for position, page in enumerate(verdict.pages):
+            fetch = _fetch_row(run_id, verdict.agency_id, verdict.criterion, page)
+            fetch_ids.append(db["fetches"].insert({**fetch, "verdict_id": verdict_id, "position": position}).last_pk)
         db["posts"].insert_all([
-            {"run_id": run_id, "agency_id": verdict.agency_id, "criterion": verdict.criterion,
+            {"run_id": run_id, "verdict_id": verdict_id,
+             "fetch_id": fetch_ids[p.page_index] if p.page_index is not None and 0 <= p.page_index < len(fetch_ids)
+             else None,
+             "agency_id": verdict.agency_id, "criterion": verdict.criterion,
              "title": p.title, "url": p.url, "published": iso(p.published), "updated": iso(p.updated),
              "date_source": p.date_source, "in_period": int(p.within(period))}
             for p in verdict.posts
         ])
-        db["verdicts"].insert(verdict_row(run_id, verdict, fetch_ids), replace=True)
 
 
-def _fetch_row(run_id: int, verdict: Verdict, page: PageVisit, ref) -> dict:
+def _fetch_row(run_id: int, agency_id: str, criterion: str, page: PageVisit) -> dict:
+    ref = parse_warc_ref(page.warc_record)
     return {
-        "run_id": run_id, "agency_id": verdict.agency_id, "criterion": verdict.criterion,
+        "run_id": run_id, "agency_id": agency_id, "criterion": criterion,
         "purpose": page.purpose, "url": page.url, "final_url": page.final_url, "status": page.status,
-        "error": page.error, "error_detail": None, "fetched_at": iso(page.fetched_at), "elapsed": None,
-        "digest": page.digest, "warc_file": ref[0] if ref else None, "warc_offset": ref[1] if ref else None,
-        "warc_length": ref[2] if ref else None, "kind": page.kind, "category": page.category,
-        "category_label": page.category_label, "posts": page.posts,
+        "error": page.error, "error_detail": page.error_detail or None, "fetched_at": iso(page.fetched_at),
+        "elapsed": page.elapsed, "digest": page.digest, "warc_file": ref[0] if ref else None,
+        "warc_offset": ref[1] if ref else None,
+        "warc_length": ref[2] if ref and "+" in (page.warc_record or "").rpartition("#")[2] else None,
+        "kind": page.kind, "category": page.category, "category_label": page.category_label, "posts": page.posts,
     }
 
 
@@ -532,11 +696,23 @@ def _day(text: str | None) -> dt.date | None:
 
 
 PAGE_FIELDS = ("url", "final_url", "purpose", "status", "fetched_at", "error", "kind", "category",
-               "category_label", "posts", "warc_record", "digest")
+               "category_label", "posts", "warc_record", "digest", "error_detail", "elapsed")
+
+
+def page_from_row(row: dict) -> PageVisit:
+    """A fetch row as the page of its verdict."""
+    record = None
+    if row.get("warc_file"):
+        record = f"{row['warc_file']}#{row['warc_offset'] or 0}"
+        if row.get("warc_length") is not None:
+            record += f"+{row['warc_length']}"
+    return page_from_entry({**row, "warc_record": record})
 
 
 def page_from_entry(entry: dict) -> PageVisit:
+    """A page from a dict of its fields (a fetch row, or a page of a version-0 `evidence` JSON)."""
     values = {k: entry.get(k) for k in PAGE_FIELDS}
+    values["error_detail"] = values["error_detail"] or ""
     values["fetched_at"] = _dt(values["fetched_at"])
     values["posts"] = values["posts"] or 0
     values["url"] = values["url"] or ""
@@ -545,11 +721,13 @@ def page_from_entry(entry: dict) -> PageVisit:
     return PageVisit(**values)
 
 
-def post_from_row(row: dict) -> Post:
+def post_from_row(row: dict, positions: dict[int, int] | None = None) -> Post:
+    """A post row as a record; positions (fetch id -> index in the verdict's pages) gives its page_index."""
+    fetch_id = row.get("fetch_id")
     return Post(row["title"], row["url"],
                 dt.date.fromisoformat(row["published"]) if row["published"] else None,
                 dt.date.fromisoformat(row["updated"]) if row["updated"] else None,
-                row["date_source"])
+                row["date_source"], page_index=(positions or {}).get(fetch_id) if fetch_id is not None else None)
 
 
 def report_from_row(row: dict) -> Report:
@@ -577,23 +755,28 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
     try:
         run = pick_run(db, run_id)
         rid = run["id"]
-        agencies = tuple(AgencyInfo(r["agency_id"], r["agency_name"] or "", r["group"] or "")
+        agencies = tuple(AgencyInfo(r["agency_id"], r["agency_name"] or "", r["agency_group"] or "")
                          for r in db.query("select * from agencies where run_id = ? order by rowid", [rid]))
         reports = tuple(report_from_row(r) for r in db.query(
             "select * from reports where run_id = ? order by rowid", [rid]))
-        posts: dict[tuple[str, str], list[Post]] = {}
+        pages: dict[int, list[dict]] = {}
+        for row in db.query("select * from fetches where run_id = ? and verdict_id is not null "
+                            "order by verdict_id, position, id", [rid]):
+            pages.setdefault(row["verdict_id"], []).append(row)
+        positions = {row["id"]: i for rows in pages.values() for i, row in enumerate(rows)}
+        posts: dict[int, list[Post]] = {}
         for row in db.query("select * from posts where run_id = ? order by id", [rid]):
-            posts.setdefault((row["agency_id"], row["criterion"]), []).append(post_from_row(row))
+            posts.setdefault(row["verdict_id"], []).append(post_from_row(row, positions))
         verdicts, fetch_ids = [], {}
-        for row in db.query("select * from verdicts where run_id = ?", [rid]):
+        for row in db.query("select * from verdicts where run_id = ? order by id", [rid]):
             key = (row["agency_id"], row["criterion"])
-            pages = json.loads(row["evidence"] or "{}").get("pages") or []
-            fetch_ids[key] = tuple(p.get("fetch_id") for p in pages)
+            rows = pages.get(row["id"], [])
+            fetch_ids[key] = tuple(r["id"] for r in rows)
             verdicts.append(Verdict(
                 agency_id=row["agency_id"], criterion=row["criterion"], url=row["url"],
                 checked_url=row["checked_url"], status=row["status"], reason=row["reason"],
                 posts_in_year=row["posts_in_year"], discovered=bool(row["discovered"]), detail=row["detail"] or "",
-                pages=tuple(page_from_entry(p) for p in pages), posts=tuple(posts.get(key, ())),
+                pages=tuple(page_from_row(r) for r in rows), posts=tuple(posts.get(row["id"], ())),
                 checked_at=_dt(row["checked_at"])))
         period = (_day(run.get("period_start")), _day(run.get("period_end")))
         checked_at = _dt(run.get("finished_at")) or _dt(run.get("started_at"))
@@ -614,7 +797,7 @@ def save_scores(db, run_id: int, scores: Iterable[AgencyScore], *, rulebook: str
         db.execute("delete from scores where run_id = ?", [run_id])
         db.execute("delete from criterion_points where run_id = ?", [run_id])
         db["scores"].insert_all([{
-            "run_id": run_id, "agency_id": s.agency_id, "group": s.group, "score": s.score,
+            "run_id": run_id, "agency_id": s.agency_id, "agency_group": s.group, "score": s.score,
             "max_score": s.max_score, "percent": s.percent, "level": s.level, "rank": s.rank,
             "ranked": int(s.ranked), "late": int(s.late), "not_ranked_reason": s.not_ranked_reason,
             "rulebook": rulebook, "scored_at": iso(scored_at),
@@ -636,5 +819,37 @@ def save_override(db, override: Override) -> Override:
         "machine_status": override.machine_status, "machine_reason": override.machine_reason,
     }
     with _writing(db, "store the override"):
+        if override.run_id is not None:
+            known = db.execute("select id from verdicts where run_id = ? and agency_id = ? and criterion = ?",
+                               [override.run_id, override.agency_id, override.criterion]).fetchone()
+            row["verdict_id"] = known[0] if known else None
         pk = db["overrides"].insert(row).last_pk
     return replace(override, id=pk)
+
+
+# ------------------------------------------------------------------------------------------- for Datasette
+
+METADATA_RESOURCE = "store_metadata.yaml"
+
+
+def datasette_metadata(db_name: str) -> dict:
+    """Datasette metadata of an evidence database of that name (its file name without the suffix): every
+    table, view and column described in Vietnamese and English, from the package's store_metadata.yaml."""
+    import yaml
+
+    text = resources.files("verifier").joinpath(METADATA_RESOURCE).read_text(encoding="utf-8")
+    shipped = yaml.safe_load(text)
+    return {"title": shipped["title"], "description": shipped["description"],
+            "databases": {db_name: {"description": shipped["description"], "tables": shipped["tables"]}}}
+
+
+def write_datasette_metadata(db_path: Path | str, target: Path | str | None = None) -> Path:
+    """Write the metadata of the database at db_path to target (default: metadata.yaml beside it), so
+    `datasette <db> -m <target>` shows the descriptions. Returns the path written."""
+    import yaml
+
+    db_path = Path(db_path)
+    target = Path(target) if target is not None else db_path.parent / "metadata.yaml"
+    target.write_text(yaml.safe_dump(datasette_metadata(db_path.stem), allow_unicode=True, sort_keys=False,
+                                     width=120), encoding="utf-8")
+    return target

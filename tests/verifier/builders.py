@@ -79,7 +79,7 @@ def add_run(db, rulebook_path: Path | str = DEFAULT_RULEBOOK, *, year: int = 201
 
 
 def add_agency(db, run_id: int, agency_id: str, name: str, group: str, portal: str = "") -> None:
-    db["agencies"].insert({"run_id": run_id, "agency_id": agency_id, "agency_name": name, "group": group,
+    db["agencies"].insert({"run_id": run_id, "agency_id": agency_id, "agency_name": name, "agency_group": group,
                            "portal": portal or f"https://{agency_id}.caobang.gov.vn"})
 
 
