@@ -60,7 +60,7 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
     from demo.server import PortalServer
     from verifier.crawl import run_crawl
     from verifier.progress import Progress
-    from verifier.store import load_verdicts, open_db
+    from verifier.store import load_verdicts, open_db, write_datasette_metadata
 
     rulebook = load_rulebook(DEFAULT_RULEBOOK)
     options = RunOptions(period=tuple(rulebook.period), limits=DEMO_LIMITS)
@@ -97,7 +97,9 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
                    f"(blank criteria included); crawl {crawl_seconds:.1f}s, {summary.pages} pages fetched, "
                    f"{requests} requests served"))
     _score_and_report(db_path, summary.run_id, out_dir, out)
-    out.print(Text(f"evidence database: {db_path}; WARC: {summary.warc_file}"))
+    metadata = write_datasette_metadata(db_path)
+    out.print(Text(f"evidence database: {db_path} (browse it: datasette {db_path} -m {metadata}); "
+                   f"WARC: {summary.warc_file}"))
     return good == len(truth)
 
 
