@@ -5,6 +5,12 @@ get records back (rows become Verdict, Post, PageVisit, Report, Override here).
 
 Every crawl is a run; old runs stay for the audit. Rows are written per
 finished link in one transaction, so a killed crawl leaves only whole links.
+The tables declare their foreign keys (verdict -> run, fetch -> verdict,
+post -> fetch and verdict, override -> verdict), so a reader in Datasette
+clicks from a verdict to its pages and from a page to the posts read there;
+a verdict's pages are its fetch rows in `position` order. PRAGMA user_version
+says the layout version of a file (SCHEMA_VERSION); open_db upgrades an older
+file in place, and `write_datasette_metadata` describes it for Datasette.
 A crawl claims the database with a lock row (see `claim_lock`), so a second
 crawl is refused whatever path (a symlink, a hard link) it reaches the file by.
 A database that cannot be written (a read-only archive) opens read-only for

@@ -28,9 +28,9 @@ from tests.verifier.builders import T_CHECK, add_run, page, website
 from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 from verifier.store import (
     SCHEMA_VERSION,
+    datasette_metadata,
     open_db,
     read_run,
-    datasette_metadata,
     save_verdict,
     schema_version,
     write_datasette_metadata,
