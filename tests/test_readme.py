@@ -1,7 +1,7 @@
 """The README's examples work as written: every command block after a `<!-- readme-test -->` line is run, in
 order, in a scratch folder holding the demo's input tables, with the demo portals as the HTTP proxy and the
 virtual environment's bin first on the PATH, as the README tells a newcomer to set up; each command must end
-with the exit code stated beside it (`# exit N`). And the README stands alone: every file it links is in the
+with the exit code stated beside it (`# exit N`), and print the texts quoted after it. And the README stands alone: every file it links is in the
 repository."""
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ def readme_blocks(text: str) -> list[list[str]]:
     return blocks
 
 
+def said(command: str) -> list[str]:
+    """The quoted texts of the command's comment: what the README says the command prints."""
+    found = EXIT.search(command)
+    return re.findall(r'"([^"]+)"', found.group(0)) if found else []
+
+
 def expected_exit(command: str) -> int:
     found = EXIT.search(command)
     assert found, f"the README states no exit code for: {command}"
@@ -91,6 +97,8 @@ def test_every_readme_command_block_runs_against_the_demo_with_its_stated_exit_c
                                       text=True, timeout=120)
                 assert done.returncode == want, (f"README: `{command}` exited {done.returncode}, the README says "
                                                  f"{want}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+                for text in said(command):
+                    assert text in done.stdout + done.stderr, f"README: `{command}` did not print {text!r}"
     # the walk-through leaves what the README says, where it says
     assert (scratch / "portal-evidence.db").is_file() and any((scratch / "portal-evidence-warc").glob("*.warc.gz"))
     assert (scratch / "report-2018" / "html" / "index.html").is_file()
