@@ -278,6 +278,8 @@ def register(app: typer.Typer) -> None:
 
         The XLSX holds a ranking sheet per group, the verdicts with evidence links and one
         confirmation sheet per agency; the HTML report links every claim to the archived page.
+        Every file states the run's provenance, and the same stored run gives the same bytes
+        (the report's time is the run's end, or a later override's).
 
         Example: portal-evidence report --db portal-evidence.db --out report-2018 --format json,xlsx,html
         """
@@ -293,7 +295,8 @@ def register(app: typer.Typer) -> None:
             clock = _now(now)
             handle = _open(db, read_only=None)     # an archived (read-only) database is reported as it is
             data = _load(handle, run, rules, period_start, period_end)
-            audit = build_audit(handle, generated_at=clock, data=data)
+            # the report states the run's time, not today's, so the same run gives the same files
+            audit = build_audit(handle, generated_at=clock if now else None, data=data)
             _store_scores(handle, data, list(audit.scores), clock)
             written, damaged = _write_formats(audit, out_dir, wanted)
         except InputError as exc:
@@ -409,8 +412,8 @@ def demo_report(db_path: Path, run_id: int, out_dir: Path, console) -> Path:
     started = time.monotonic()
     handle = _open(db_path)
     data = load_run(handle, run_id)
-    audit = build_audit(handle, generated_at=_now(None), data=data)
-    _store_scores(handle, data, list(audit.scores), audit.generated_at)
+    audit = build_audit(handle, data=data)
+    _store_scores(handle, data, list(audit.scores), _now(None))
     _print_scores(data, audit.scores, console)
     target = out_dir / "report"
     _write_formats(audit, target, list(FORMATS))

@@ -45,7 +45,7 @@ VERDICT_KEYS = {"agency_id": str, "criterion": str, "url": (str, type(None)), "c
 
 def test_report_json_has_exactly_the_spec_keys_and_types(report):
     data, _ = report
-    assert list(data) == ["rulebook", "year", "period", "generated_at", "agencies", "verdicts"]
+    assert list(data) == ["rulebook", "year", "period", "generated_at", "run", "agencies", "verdicts"]
     assert data["rulebook"] == "rules/caobang-2018.yaml" and data["year"] == 2018
     assert data["period"] == ["2018-01-01", "2018-12-31"] and data["generated_at"] == "2018-12-01T03:00:00Z"
     assert len(data["agencies"]) == 6

@@ -12,7 +12,7 @@ from verifier.intake import Report
 from verifier.overrides import OverrideView
 from verifier.rulebook import Rulebook
 from verifier.score import AgencyScore, CriterionPoints, RunData, ranking_order, run_data, score_run
-from verifier.store import fetch_rows, read_run
+from verifier.store import fetch_rows, read_run, run_provenance
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,20 @@ class Audit:
     def verdicts_of(self, agency_id: str) -> list[Verdict]:
         return self._verdicts.get(agency_id, [])
 
+    @cached_property
+    def provenance(self) -> dict:
+        """How the run was made (verifier.provenance), or {} for a run of an older version."""
+        return run_provenance(self.data.run)
+
+    @cached_property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """Every verdict in one fixed order: agencies as registered, then the rulebook's criteria."""
+        order = {c.id: i for i, c in enumerate(self.rulebook.criteria)}
+        agency_order = {a.agency_id: i for i, a in enumerate(self.data.agencies)}
+        return tuple(sorted(self.data.verdicts, key=lambda v: (
+            agency_order.get(v.agency_id, len(agency_order)), v.agency_id,
+            order.get(v.criterion, len(order)), v.criterion)))
+
     def fetch_ids(self, verdict: Verdict) -> tuple[int | None, ...]:
         ids = self.data.page_fetch_ids.get((verdict.agency_id, verdict.criterion), ())
         return tuple(ids) + (None,) * (len(verdict.pages) - len(ids))
@@ -87,7 +101,7 @@ class Audit:
         (Agencies not ranked, late or without a form, are not scored: their verdicts wait for nobody.)"""
         queue = []
         ranked = {s.agency_id for s in self.scores if s.ranked}
-        for v in self.data.verdicts:
+        for v in self.verdicts:
             if v.agency_id not in ranked:
                 continue
             cp = self.points(v.agency_id, v.criterion)
@@ -117,10 +131,36 @@ def load_run(db, run_id: int | None = None, *, rulebook: Rulebook | None = None,
     return run_data(read_run(db, run_id), rulebook=rulebook, period=period)
 
 
-def build_audit(db, run_id: int | None = None, *, generated_at: dt.datetime, rulebook=None, period=None,
-                data: RunData | None = None) -> Audit:
-    """Load, score and gather the fetch rows of a run. Raises NoRun, StoreError."""
+def report_time(data: RunData) -> dt.datetime:
+    """The moment a report of the run describes, taken from the stored run so that two reports of it are
+    the same file: the run's end (a run not finished: its latest verdict, else its start), or a reviewer's
+    override made after it."""
+    moments = [_moment(data.run.get("finished_at"))]
+    if moments[0] is None:
+        moments = [v.checked_at for v in data.verdicts] + [_moment(data.run.get("started_at"))]
+    moments += [o.at for view in data.overrides.values() for o in view.history]
+    known = [_utc(m) for m in moments if m is not None]
+    return max(known) if known else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def build_audit(db, run_id: int | None = None, *, generated_at: dt.datetime | None = None, rulebook=None,
+                period=None, data: RunData | None = None) -> Audit:
+    """Load, score and gather the fetch rows of a run; the report's time is `generated_at`, else the run's
+    (report_time). Raises NoRun, StoreError."""
     data = data or load_run(db, run_id, rulebook=rulebook, period=period)
+    if generated_at is None:
+        generated_at = report_time(data)
     scores = tuple(score_run(data))
     fetches = fetch_rows(db, data.run["id"])
     warc_dir = Path(data.run["warc_dir"]) if data.run.get("warc_dir") else None

@@ -15,6 +15,7 @@ from crawler.records import Post, Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
 from verifier.export.names import agency_page, evidence_page
+from verifier.export.run_info import run_facts
 from verifier.export.safe_text import html_text, safe_href
 from verifier.export.warc import read_record, warc_path
 from verifier.score import rulebook_label
@@ -94,7 +95,14 @@ def badge(status: str, reason: str | None = None) -> str:
     return f'<span class="st st-{e(status)}">{e(L.status_label(status, reason))}</span>'
 
 
-def document(title: str, body: str, *, root: str, generated: str) -> str:
+def footer(audit: Audit) -> str:
+    """The footer of every page: when the report's data stands, and how the run was made (its provenance)."""
+    facts = "".join(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in run_facts(audit))
+    return (f'<footer class="meta" id="provenance"><p>{e(L.GENERATED)}: {e(L.vn_moment(audit.generated_at))} · '
+            f'portal-evidence</p>\n<h2>{e(L.RUN_INFO)}</h2><dl class="kv">{facts}</dl></footer>')
+
+
+def document(title: str, body: str, *, root: str, foot: str) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
@@ -102,7 +110,7 @@ def document(title: str, body: str, *, root: str, generated: str) -> str:
         "<meta name=\"referrer\" content=\"no-referrer\">\n"
         f"<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"<nav>{local_link(root + 'index.html', 'Trang tổng hợp')}</nav>\n"
-        f"{body}\n<footer class=\"meta\"><p>{e(L.GENERATED)}: {e(generated)} · portal-evidence</p></footer>\n"
+        f"{body}\n{foot}\n"
         "</body>\n</html>\n"
     )
 
@@ -177,7 +185,7 @@ def index_page(audit: Audit) -> str:
                         f"<td>{e(o.note)}{flag}</td></tr>")
         parts.append(f"<h2 id=\"overrides\">{e(L.OVERRIDE)}</h2>")
         parts.append(_table([f"{L.AGENCY} / {L.CRITERION}", L.RESULT, "Người điều chỉnh", "Thời điểm", "Lý do"], rows))
-    return document(f"{L.TITLE} {rb.year}", "\n".join(parts), root="", generated=L.vn_datetime(audit.generated_at))
+    return document(f"{L.TITLE} {rb.year}", "\n".join(parts), root="", foot=footer(audit))
 
 
 # ------------------------------------------------------------------------------------------------ agency
@@ -283,8 +291,7 @@ def agency_html(audit: Audit, agency) -> str:
                         rows, cls="criteria", ident="criteria", num_cols=(0, 5, 6), wide_cols=(2, 4)))
     parts.append(f"<h2>{e(L.EVIDENCE)}</h2>")
     parts.extend(sections)
-    return document(f"{agency.agency_name} – {L.TITLE}", "\n".join(parts), root="../",
-                    generated=L.vn_datetime(audit.generated_at))
+    return document(f"{agency.agency_name} – {L.TITLE}", "\n".join(parts), root="../", foot=footer(audit))
 
 
 def _criterion_section(audit: Audit, criterion, v: Verdict, cp, reported_html: str) -> str:
@@ -331,7 +338,7 @@ def evidence_html(audit: Audit, fetch: dict) -> str:
         ("URL yêu cầu", ext_link(fetch.get("url"))),
         ("URL cuối cùng", ext_link(fetch.get("final_url"))),
         ("HTTP", e(fetch.get("status") if fetch.get("status") is not None else fetch.get("error") or "")),
-        (L.CHECKED_AT, e(fetch.get("fetched_at"))),
+        (L.CHECKED_AT, e(L.vn_moment(fetch.get("fetched_at")))),
         ("Mã băm nội dung", e(fetch.get("digest"))),
         ("Bản lưu WARC", e(f"{fetch.get('warc_file') or ''} @ {fetch.get('warc_offset') or 0} "
                            f"(+{fetch.get('warc_length') or 0} byte)")),
@@ -349,8 +356,7 @@ def evidence_html(audit: Audit, fetch: dict) -> str:
                      + ("; đã cắt bớt vì quá dài" if record.truncated else "") + ".</p>")
         parts.append(f'<pre class="archived" id="headers">{e(record.status_line)}\n{e(headers)}</pre>')
         parts.append(f'<pre class="archived" id="body">{e(text)}</pre>')
-    return document(f"{L.EVIDENCE} {fetch.get('id')}", "\n".join(parts), root="../",
-                    generated=L.vn_datetime(audit.generated_at))
+    return document(f"{L.EVIDENCE} {fetch.get('id')}", "\n".join(parts), root="../", foot=footer(audit))
 
 
 # ------------------------------------------------------------------------------------------------ writer
@@ -362,7 +368,7 @@ def write_html(audit: Audit, out_dir: Path | str) -> Path:
     (root / "evidence").mkdir(parents=True, exist_ok=True)
     for agency in audit.data.agencies:
         _write(root / agency_page(agency.agency_id), agency_html(audit, agency))
-    for fid, fetch in audit.fetches.items():
+    for fid, fetch in sorted(audit.fetches.items()):
         _write(root / evidence_page(fid), evidence_html(audit, fetch))
     index = root / "index.html"
     _write(index, index_page(audit))

@@ -1,4 +1,4 @@
-"""report.json exactly in the SPEC.md §5 schema."""
+"""report.json: the run, its agencies per group in ranking order and every verdict with its evidence."""
 
 from __future__ import annotations
 
@@ -27,22 +27,24 @@ def verdict_entry(audit: Audit, verdict: Verdict) -> dict:
                         override=override_dict(audit.override(verdict.agency_id, verdict.criterion)), detail=False)
 
 
+def run_dict(audit: Audit) -> dict:
+    """The run: its id, status, and its provenance as stored (null for a run made before it was recorded)."""
+    return {"id": audit.run_id, "status": audit.data.run.get("status"), "provenance": audit.provenance or None}
+
+
 def report_dict(audit: Audit) -> dict:
-    """The whole report: agencies per group in ranking order, then every verdict (agency, then rulebook order)."""
+    """The whole report: the run, agencies per group in ranking order, then every verdict (agency, then
+    rulebook order)."""
     start, end = audit.period
-    order = {c.id: i for i, c in enumerate(audit.rulebook.criteria)}
     agencies = [agency_dict(s) for _, _, members in audit.groups() for s in members]
-    agency_order = {a.agency_id: i for i, a in enumerate(audit.data.agencies)}
-    verdicts = sorted(audit.data.verdicts, key=lambda v: (agency_order.get(v.agency_id, len(agency_order)),
-                                                          v.agency_id, order.get(v.criterion, len(order)),
-                                                          v.criterion))
     return {
         "rulebook": rulebook_label(audit.rulebook),
         "year": audit.rulebook.year,
         "period": [start.isoformat(), end.isoformat()],
         "generated_at": iso(audit.generated_at),
+        "run": run_dict(audit),
         "agencies": agencies,
-        "verdicts": [verdict_entry(audit, v) for v in verdicts],
+        "verdicts": [verdict_entry(audit, v) for v in audit.verdicts],
     }
 
 

@@ -74,6 +74,23 @@ DETAIL = "Chi tiết kỹ thuật"
 MACHINE_CHANGED = "Kết quả kiểm tra tự động đã thay đổi kể từ khi điều chỉnh"
 YES, NO = "Có", "Không"
 
+# The provenance of a run (verifier.provenance), as the HTML footer and the workbook show it.
+RUN_INFO = "Thông tin lần chạy"
+RUN = "Lần chạy"
+TOOL = "Công cụ"
+VERSION = "Phiên bản"
+COMMAND = "Lệnh chạy"
+USER_AGENT = "User-Agent"
+PROXY = "Qua proxy"
+ROBOTS = "robots.txt"
+ROBOTS_POLICY = {"obeyed": "tuân thủ", "ignored": "bỏ qua"}
+ALLOW_PRIVATE = "Địa chỉ nội bộ"
+ALLOW_PRIVATE_VALUE = {True: "cho phép (chỉ dùng cho bản trình diễn, kiểm thử)", False: "không truy cập"}
+STARTED = "Bắt đầu"
+FINISHED = "Kết thúc"
+NOT_FINISHED = "chưa kết thúc"
+UNKNOWN = "không rõ"
+
 
 def status_label(status: str, reason: str | None = None) -> str:
     if status == "pass" and reason == "scored":
@@ -98,13 +115,33 @@ def vn_date(value) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+VN_OFFSET = "+07:00"
+
+
 def vn_datetime(value) -> str:
-    """dd/mm/yyyy HH:MM (UTC+7, Vietnam's time)."""
+    """dd/mm/yyyy HH:MM in the province's time (+07:00), as every time in the reports is shown."""
     if not value:
         return ""
     import datetime as dt
     local = value.astimezone(dt.timezone(dt.timedelta(hours=7)))
     return local.strftime("%d/%m/%Y %H:%M")
+
+
+def vn_moment(value) -> str:
+    """dd/mm/yyyy HH:MM:SS +07:00: a run's start or end, to the second and with its offset.
+    `value` is a datetime or an ISO 8601 text; a text that is no time is shown as it is."""
+    if not value:
+        return ""
+    import datetime as dt
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    return local.strftime("%d/%m/%Y %H:%M:%S ") + VN_OFFSET
 
 
 def vn_number(x: float | None) -> str:

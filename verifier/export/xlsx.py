@@ -1,6 +1,9 @@
 """The XLSX workbook sent back to agencies (in Vietnamese): a ranking sheet per group, the verdict sheet
 with evidence links, the pages checked and the posts read (what each verdict rests on), the review queue,
-and one confirmation sheet ("Phiếu xác nhận") per agency.
+one confirmation sheet ("Phiếu xác nhận") per agency, and the run's provenance ("Thông tin lần chạy").
+
+The same stored run gives the same bytes: the document's dates are the report's time (from the run), and
+the workbook is assembled in memory, so XlsxWriter stamps every zip entry 1980-01-01.
 
 Crawled and reported text is written as plain strings (XlsxWriter with strings_to_formulas,
 strings_to_urls and strings_to_numbers off), so `=HYPERLINK(...)` in a post title stays text; a text a
@@ -10,6 +13,7 @@ invisible characters (bidi overrides) are shown as marks (verifier.export.safe_t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from crawler.records import Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
 from verifier.export.names import agency_page
+from verifier.export.run_info import run_facts
 from verifier.export.safe_text import cell_text, formula_like, safe_href
 from verifier.score import rulebook_label
 
@@ -138,8 +143,10 @@ def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) ->
     path = out_dir / "report.xlsx"
     tmp = out_dir / "report.xlsx.tmp"
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
-    wb.set_properties({"title": L.TITLE, "created": audit.generated_at.replace(tzinfo=None),
+                                        "strings_to_numbers": False, "in_memory": True})
+    # XlsxWriter writes `created` as UTC ("...Z"), from the fields of the datetime it is given
+    created = audit.generated_at.astimezone(dt.UTC).replace(tzinfo=None)
+    wb.set_properties({"title": L.TITLE, "created": created,
                        "comments": f"{rulebook_label(audit.rulebook)}, run {audit.run_id}"})
     formats = _formats(wb)
     used: set[str] = set()
@@ -153,6 +160,7 @@ def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) ->
     for agency in audit.data.agencies:
         name = _sheet_name(f"PXN {agency.agency_id}", used)
         _confirmation_sheet(audit, _Sheet(wb, wb.add_worksheet(name), formats), agency)
+    _run_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.RUN_INFO, used)), formats))
     wb.close()
     tmp.replace(path)
     return path
@@ -163,7 +171,8 @@ def _heading(audit: Audit, sh: _Sheet, title: str) -> None:
     sh.next()
     start, end = audit.period
     sh.text(0, f"{L.RULEBOOK}: {audit.rulebook.province} {audit.rulebook.year} ({rulebook_label(audit.rulebook)}); "
-               f"{L.PERIOD}: {L.vn_date(start)} – {L.vn_date(end)}; {L.GENERATED}: {L.vn_datetime(audit.generated_at)}",
+               f"{L.PERIOD}: {L.vn_date(start)} – {L.vn_date(end)}; {L.GENERATED}: {L.vn_moment(audit.generated_at)}; "
+               f"{L.RUN} {audit.run_id} (xem trang tính “{L.RUN_INFO}”)",
             sh.f["italic"])
     sh.next(2)
 
@@ -192,7 +201,7 @@ def _verdict_sheet(audit: Audit, sh: _Sheet, link_html: bool) -> None:
                L.EVIDENCE, "Bản lưu (WARC)", L.DETAIL],
               [14, 28, 20, 36, 36, 36, 14, 30, 10, 10, 8, 8, 36, 16, 22, 30, 40])
     names = {a.agency_id: a.agency_name for a in audit.data.agencies}
-    for v in audit.data.verdicts:
+    for v in audit.verdicts:
         criterion = audit.rulebook.by_id.get(v.criterion)
         cp = audit.points(v.agency_id, v.criterion)
         view = audit.override(v.agency_id, v.criterion)
@@ -226,7 +235,7 @@ def _pages_sheet(audit: Audit, sh: _Sheet) -> None:
     sh.header([L.AGENCY_ID, L.CRITERION_ID, "Mục đích", "HTTP", "Loại trang", "Chuyên mục nhận diện",
                "Tên chuyên mục trên trang", "Số bài", "URL", L.CHECKED_AT, "Bản lưu (WARC)"],
               [14, 20, 14, 8, 10, 20, 36, 8, 50, 16, 34])
-    for v in audit.data.verdicts:
+    for v in audit.verdicts:
         for page in v.pages:
             sh.text(0, v.agency_id)
             sh.text(1, v.criterion)
@@ -251,7 +260,7 @@ def _posts_sheet(audit: Audit, sh: _Sheet) -> None:
     sh.header([L.AGENCY_ID, L.CRITERION_ID, "Tiêu đề", "URL", "Ngày đăng", "Ngày cập nhật", "Nguồn ngày",
                "Trong kỳ"], [14, 20, 50, 50, 12, 12, 10, 9])
     start, end = audit.period
-    for v in audit.data.verdicts:
+    for v in audit.verdicts:
         for post in v.posts:
             sh.text(0, v.agency_id)
             sh.text(1, v.criterion)
@@ -342,3 +351,15 @@ def _confirmation_sheet(audit: Audit, sh: _Sheet, agency) -> None:
     sh.next(2)
     sh.text(1, "ĐẠI DIỆN ĐƠN VỊ\n(Ký, ghi rõ họ tên, đóng dấu)", sh.f["bold"])
     sh.text(3, "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", sh.f["bold"])
+
+
+def _run_sheet(audit: Audit, sh: _Sheet) -> None:
+    """How the run was made: tool, version, command line, User-Agent, rulebook and its sha256, period, proxy,
+    robots policy, start and end (+07:00)."""
+    _heading(audit, sh, L.RUN_INFO)
+    sh.ws.set_column(0, 0, 26)
+    sh.ws.set_column(1, 1, 100)
+    for label, value in run_facts(audit):
+        sh.text(0, label, sh.f["bold"])
+        sh.text(1, value)
+        sh.next()
