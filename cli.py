@@ -224,15 +224,9 @@ def print_summary(summary) -> None:
             flagged.add_row(agency, criterion, status, machine,
                             Text("CHANGED", style="bold yellow") if changed else "")
         out.print(flagged)
-    by_status = {}
-    for (status, _), n in summary.counts.items():
-        by_status[status] = by_status.get(status, 0) + n
-    total = sum(by_status.values())
-    parts = ", ".join(f"{by_status[s]} {s}" for s in ("pass", "fail", "review", "exempt") if s in by_status)
     if summary.no_form:
         out.print(Text(f"no form received from {', '.join(summary.no_form)}: not verified, not ranked"))
-    out.print(Text(f"{total} verdicts: {parts}; {summary.pages} pages fetched, {summary.errors} errors, "
-                   f"{summary.seconds:.1f}s" + (f"; evidence {summary.warc_file}" if summary.warc_file else "")))
+    out.print(Text(summary.closing_line()))
 
 
 @app.command()

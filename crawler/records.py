@@ -127,6 +127,7 @@ class PageReading:
     updates_shown: bool = False                  # the article page says when it was updated (meta, JSON-LD, a line)
     nav_links: tuple[tuple[str, str], ...] = ()   # (label, absolute URL) of menus, for discovery
     encoding: str = "utf-8"
+    legacy_encoding: str | None = None           # TCVN3 or VNI: Vietnamese in a font encoding, its words unreadable
     notes: tuple[str, ...] = ()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -175,6 +176,30 @@ def test_a_second_crawl_on_the_same_database_is_refused(server, tmp_path, link):
     assert rows(db, "select count(*) from runs") == [(0,)]
 
 
+def demo_link_tasks():
+    """The demo run's links (website criteria of the agencies that sent a form), without the form's figures."""
+    rulebook = load_rulebook()
+    registry = load_registry(AGENCIES, rulebook)
+    return plan_tasks(registry, load_reports(REPORTS, registry, rulebook), rulebook)
+
+
+PROGRESS_LINE = re.compile(r"^\S+ (\d+)/(\d+) links(?: \((\d+) verified before the resume\))?, ", re.M)
+
+
+def assert_resumed_progress(result: subprocess.CompletedProcess, links: int, links_before: int) -> None:
+    """The resumed run counts its links of its links (never past them, those verified before the kill
+    included, and said), closes with every link done, and its summary line says how many came before."""
+    shown = [(int(done), int(total), int(before or 0)) for done, total, before in PROGRESS_LINE.findall(result.stderr)]
+    assert shown, result.stderr[-2000:]
+    assert all(total == links and before == links_before and links_before <= done <= total
+               for done, total, before in shown), shown
+    assert [done for done, *_ in shown] == sorted(done for done, *_ in shown)
+    assert shown[-1][0] == links, result.stderr[-2000:]          # the closing line: every link verified
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith(f"{len(load_truth())} verdicts: "), summary     # the whole run's verdicts
+    assert f"resumed: {links_before} of {links} links verified before the resume" in summary, summary
+
+
 def test_killed_crawl_resumes_to_the_same_verdicts(crawled, tmp_path):
     reference_db, _, _ = crawled
     db = tmp_path / "killed.db"
@@ -202,6 +227,9 @@ def test_killed_crawl_resumes_to_the_same_verdicts(crawled, tmp_path):
     assert result.returncode in (0, 1), result.stderr[-2000:]
     assert "resumed" in result.stdout
     assert rows(db, "select count(*), count(distinct id) from runs") == [(1, 1)]
+    links = len(demo_link_tasks())
+    links_before = sum(1 for a, c, *_ in done_before if (a, c) in {t.key for t in demo_link_tasks()})
+    assert_resumed_progress(result, links, links_before)
     final = set(rows(db, "select agency_id, criterion, status, reason, posts_in_year from verdicts"))
     reference = set(rows(reference_db, "select agency_id, criterion, status, reason, posts_in_year from verdicts"))
     assert final == reference

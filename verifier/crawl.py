@@ -106,6 +106,19 @@ class CrawlSummary:
     def needs_attention(self) -> bool:
         return any(status == "review" or reason == "unreachable" for (status, reason) in self.counts)
 
+    def closing_line(self) -> str:
+        """The run in one line: its verdicts by status (the whole run's, a resumed one included), how many
+        links were verified before a resume, and what this process fetched."""
+        by_status: Counter = Counter()
+        for (status, _), n in self.counts.items():
+            by_status[status] += n
+        parts = ", ".join(f"{by_status[s]} {s}" for s in ("pass", "fail", "review", "exempt") if s in by_status)
+        resumed = (f"; resumed: {self.skipped} of {self.total} links verified before the resume, "
+                   f"{self.total - self.skipped} since") if self.resumed else ""
+        fetched = "pages fetched since the resume" if self.resumed else "pages fetched"
+        return (f"{sum(by_status.values())} verdicts: {parts}{resumed}; {self.pages} {fetched}, {self.errors} errors, "
+                f"{self.seconds:.1f}s" + (f"; evidence {self.warc_file}" if self.warc_file else ""))
+
 
 @dataclass(frozen=True)
 class CrawlInputs:
@@ -234,7 +247,9 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             no_form = [a.agency_id for a in agencies_without_form(inputs.registry, inputs.reports)]
             summary = CrawlSummary(run_id=run_id, resumed=resumed, total=len(tasks), skipped=len(tasks) - len(todo),
                                    no_form=no_form)
-            progress = (progress_factory or (lambda total, done: Progress(total, done=done)))(len(tasks), len(done))
+            # the run's links, and those of them verified before: `done` also holds the form's figures
+            progress = (progress_factory or (lambda total, done: Progress(total, done=done)))(
+                summary.total, summary.skipped)
             matcher = CategoryMatcher.from_rulebook(inputs.rulebook)
             period = options.period
 

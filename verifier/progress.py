@@ -18,8 +18,10 @@ class Progress:
     Counts links done of total, pages fetched, errors, and the links still queued per host."""
 
     def __init__(self, total: int, done: int = 0, stream=None, every: int = 25):
-        self.total = total
-        self.done = done
+        self.total = total                              # the run's links
+        self.done = done                                # of them verified, those before a resume included
+        self.before = done                              # verified before this process started (a resume)
+        self._shown: int | None = None                  # `done` at the last line printed
         self.pages = 0
         self.errors = 0
         self.stream = stream
@@ -47,12 +49,19 @@ class Progress:
         if host is not None:
             self.queue[host] -= 1
         if self.stream is not None and (self.done % self.every == 0 or self.done == self.total):
-            queued = self.queue_text()
-            print(f"{_stamp()} {self.done}/{self.total} links, {self.pages} pages, {self.errors} errors"
-                  + (f"; queued: {queued}" if queued else ""), file=self.stream, flush=True)
+            self._line()
+
+    def _line(self) -> None:
+        queued = self.queue_text()
+        before = f" ({self.before} verified before the resume)" if self.before else ""
+        print(f"{_stamp()} {self.done}/{self.total} links{before}, {self.pages} pages, {self.errors} errors"
+              + (f"; queued: {queued}" if queued else ""), file=self.stream, flush=True)
+        self._shown = self.done
 
     def close(self) -> None:
-        pass
+        """The closing line, where the last one printed is not the crawl's end (stopped, or nothing was left)."""
+        if self.stream is not None and self._shown != self.done:
+            self._line()
 
 
 class TerminalProgress(Progress):

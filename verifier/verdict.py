@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from crawler.charset import LEGACY_NOTES
 from crawler.investigate import Outcome
 from crawler.records import (
     ERR_BAD_URL,
@@ -19,7 +20,7 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 # Reasons whose verdict read no posts of the category: posts_in_year is null.
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
-    "not_found", "robots_disallowed", "wrong_category",
+    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
@@ -58,6 +59,9 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *,
         return FAIL, "not_found", None, f"{first.final_url} answers with the home page: the category is not there"
     if reading is None:
         return FAIL, "wrong_category", None, "the page is not HTML"
+    if reading.legacy_encoding:
+        # its words are Latin-1 nonsense: no category, kind or post title can be read, a person must look
+        return REVIEW, "legacy_encoding", None, LEGACY_NOTES[reading.legacy_encoding]
     if reading.kind == "error":
         return FAIL, "not_found", None, "the page says it was not found (soft 404)"
     if reading.kind in ("home", "article"):
@@ -109,6 +113,9 @@ def _undated_could_be_recent(posts: list[Post], period) -> bool:
 def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str | None,
                  min_posts: int = 1, checked_at: dt.datetime | None = None) -> Verdict:
     status, reason, count, detail = decide(outcome, period, min_posts=min_posts)
+    # what the reading noted of the pages (a charset the bytes deny, a page read only in part) is evidence too
+    notes = [note for note in outcome.notes if note not in detail]
+    detail = "; ".join(part for part in (detail, *notes) if part)
     posts = tuple(outcome.posts.values()) if reason not in NO_POSTS_READ else ()
     return Verdict(
         agency_id=agency_id, criterion=outcome.criterion, url=reported_url,

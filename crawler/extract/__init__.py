@@ -26,7 +26,7 @@ from collections.abc import Mapping
 
 from crawler.categories import CategoryMatcher
 from crawler.extract import article, kind, label, links, listing, pager
-from crawler.extract.page import Page, decode, parse_html
+from crawler.extract.page import Page, decode, parse_html, read_text
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import PageReading, Post
 
@@ -36,10 +36,12 @@ __all__ = ["read_page", "decode", "parse_html"]
 def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher: CategoryMatcher,
               *, status: int | None = 200, scope_prefix: str = "") -> PageReading:
     """Read one fetched page. Never raises on bad HTML: an unreadable page is an empty 'page'."""
-    text, encoding = decode(body, headers)
+    decoded = read_text(body, headers)
+    text, encoding = decoded.text, decoded.encoding
     doc = parse_html(text, url)
     if doc is None:
-        return PageReading(url=url, kind="page", encoding=encoding, notes=("not HTML",))
+        return PageReading(url=url, kind="page", encoding=encoding, legacy_encoding=decoded.legacy,
+                           notes=(*decoded.notes, "not HTML"))
     # the tree, its unseen elements dropped, with <meta>, JSON-LD and <title> read once for every stage
     page = Page(doc, url, matcher, status=status, encoding=encoding, scope_prefix=scope_prefix)
 
@@ -67,7 +69,8 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
         next_pages=next_pages, forms=pager.postback_forms(page, next_pages),
         feeds=links.feeds(page), article_date=published, article_updated=updated,
         article_date_source=date_source, nav_links=links.nav_links(page), encoding=encoding,
-        updates_shown=updates_shown,
-        notes=(f"page read as far as its first {W.max_page_links} links or {W.max_page_elements} elements",)
-        if page.cut else (),
+        legacy_encoding=decoded.legacy, updates_shown=updates_shown,
+        notes=decoded.notes + (
+            (f"page read as far as its first {W.max_page_links} links or {W.max_page_elements} elements",)
+            if page.cut else ()),
     )

@@ -15,9 +15,9 @@ from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_to_unicode
 
 from crawler.categories import CategoryMatcher
+from crawler.charset import Decoded, decode_html
 from crawler.extract.chrome import Regions, drop_unseen, is_side_box_title
 from crawler.extract.vocabulary import (
     ARTICLE_BODY_CLASS,
@@ -33,17 +33,21 @@ from crawler.extract.vocabulary import (
     XML_DECL,
 )
 from crawler.extract.weights import WEIGHTS as W
-from crawler.text import clean_space, fold_accents, nfc, normalise
+from crawler.text import clean_space, fold_accents, normalise
 from crawler.urls import same_page
 
 # --- Decoding and parsing ------------------------------------------------------------------------
 
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """(text in NFC, encoding): header charset, BOM, <meta> charset, then detection, as browsers do."""
-    content_type = _header(headers, "content-type")
-    encoding, text = html_to_unicode(content_type, body)
-    return nfc(text), encoding
+    """(text in NFC, encoding), by the cascade of crawler/charset.py."""
+    decoded = read_text(body, headers)
+    return decoded.text, decoded.encoding
+
+
+def read_text(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
+    """The body's text, its encoding, and what the reading should note (a wrong declaration, a legacy font)."""
+    return decode_html(body, _header(headers, "content-type"))
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
