@@ -205,7 +205,8 @@ def test_the_warcinfo_carries_the_runs_provenance(evidence):
 
 
 def test_the_server_address_is_recorded_on_a_direct_connection(tmp_path):
-    """Through a proxy the address connected to is the proxy's, so none is written; direct, it is the server's."""
+    """Through a proxy the address connected to is the proxy's, so none is written; direct, it is the server's,
+    on both paths."""
     rulebook = load_rulebook()
     options = RunOptions(period=tuple(rulebook.period), limits=DEMO_LIMITS, allow_private=True)
     with PortalServer(default_host="sokhdt.caobang.gov.vn") as srv:
@@ -217,8 +218,22 @@ def test_the_server_address_is_recorded_on_a_direct_connection(tmp_path):
                        warc_path=warc)
         finally:
             os.environ.update({k: v for k, v in saved.items() if v is not None})
-    responses = [r for r in records(warc) if r[0] == "response"]
-    assert responses and all(r[1].get_header("WARC-IP-Address") == "127.0.0.1" for r in responses)
+        # the crawl (Scrapy) of the same portal, direct
+        agencies, reports = tmp_path / "agencies.csv", tmp_path / "reports.csv"
+        agencies.write_text(f"agency_id,agency_name,group,portal\nskhdt,Sở Kế hoạch và Đầu tư,so,"
+                            f"http://127.0.0.1:{srv.port}\n", encoding="utf-8")
+        reports.write_text(f"agency_id,criterion,url,value,not_applicable,note,submitted_at\n"
+                           f"skhdt,tin-tuc-su-kien,{url},,,,23/11/2018\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+        crawl = subprocess.run([sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies", str(agencies),
+                                "--reports", str(reports), "--db", str(tmp_path / "direct.db"), "--allow-private",
+                                "--timeout", str(DEMO_LIMITS.read_timeout)], env=env, capture_output=True,
+                               text=True, timeout=120, cwd=ROOT)
+        assert crawl.returncode in (0, 1), crawl.stderr[-3000:]
+    for path in [warc, *(tmp_path / "direct-warc").glob("*.warc.gz")]:
+        responses = [r for r in records(path) if r[0] == "response"]
+        assert responses and all(r[1].get_header("WARC-IP-Address") == "127.0.0.1" for r in responses), path
+    assert len(list((tmp_path / "direct-warc").glob("*.warc.gz"))) == 1
 
 
 # -- WACZ
