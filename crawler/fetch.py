@@ -356,6 +356,8 @@ class Fetcher:
         at = self.clock()
         try:
             with self.client.stream(method, url, content=body or None, headers=headers) as response:
+                # asked before the body is read: a connection the server closes after it can no longer say
+                ip_address = None if proxy_for(url) else _server_address(response)
                 problem = T.header_problem(response.headers.raw)
                 if problem:
                     return _Failure(ERR_BAD_RESPONSE, problem)
@@ -372,7 +374,7 @@ class Fetcher:
                                  http_version=response.http_version, reason=response.reason_phrase,
                                  raw_headers=T.header_pairs(response.headers.raw),
                                  raw_digest=T.body_digest(raw) if data is not raw else None,
-                                 ip_address=None if proxy_for(url) else _server_address(response))
+                                 ip_address=ip_address)
         except T.BodyTooLarge as exc:
             return _Failure(ERR_TOO_LARGE, str(exc))
         except T.BadEncoding as exc:

@@ -312,13 +312,14 @@ class DecodeMiddleware:
         if problem:
             raise Refused(ERR_BAD_RESPONSE, problem)
         codings = b", ".join(response.headers.getlist(b"Content-Encoding")).decode("latin-1")
-        request.meta["raw_digest"] = None        # meta travels with a redirect: say it of this answer only
+        request.meta["raw_digest"] = request.meta["decoded_from"] = None   # meta travels with a redirect
         if not codings or request.method == "HEAD":
             return response
         try:
             body = T.decode_body(response.body, codings, self.max_bytes)
             if body is not response.body:
                 request.meta["raw_digest"] = T.body_digest(response.body)
+                request.meta["decoded_from"] = codings       # the WARC record says the coding was removed
         except T.BodyTooLarge as exc:
             raise Refused(ERR_TOO_LARGE, str(exc)) from None
         except T.BadEncoding as exc:
@@ -458,9 +459,11 @@ def received(request, response) -> dict:
     ip = getattr(response, "ip_address", None)
     protocol = getattr(response, "protocol", None)
     note = SCRAPY_HEADER_NOTE if protocol else SCRAPY_HEADER_NOTE + "; protocol not known (from the HTTP cache)"
-    return {"http_version": protocol or "HTTP/1.1", "reason": reason,
-            "raw_headers": tuple((name.decode("latin-1"), value.decode("latin-1"))
-                                 for name, values in response.headers.items() for value in values),
+    headers = tuple((name.decode("latin-1"), value.decode("latin-1"))
+                    for name, values in response.headers.items() for value in values)
+    if request.meta.get("decoded_from"):        # DecodeMiddleware took it out with the coding it undid
+        headers += (("Content-Encoding", request.meta["decoded_from"]),)
+    return {"http_version": protocol or "HTTP/1.1", "reason": reason, "raw_headers": headers,
             "raw_digest": request.meta.get("raw_digest"),
             "ip_address": None if (ip is None or request.meta.get("proxy")) else str(ip),
             "header_note": note}
