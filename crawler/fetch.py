@@ -241,11 +241,11 @@ class Fetcher:
         exchanges: list[Hop] = []       # each redirect as it was exchanged, for the WARC
         current = url
 
-        def failed(final: str, error: str, detail: str, at: dt.datetime | None = None) -> Fetch:
+        def failed(final: str, error: str, detail: str) -> Fetch:
             return T.failed_fetch(url, final, error, detail, fetched_at=fetched_at, redirects=hops,
                                   elapsed=time.monotonic() - started, method=method, request_body=body,
                                   content_type=content_type, hops=exchanges,
-                                  final_fetched_at=at or (self.clock() if exchanges else None))
+                                  final_fetched_at=self.clock() if exchanges else None)
 
         for _ in range(self.options.limits.max_redirects + 1):
             try:

@@ -458,7 +458,8 @@ def received(request, response) -> dict:
         reason = ""
     ip = getattr(response, "ip_address", None)
     protocol = getattr(response, "protocol", None)
-    note = SCRAPY_HEADER_NOTE if protocol else SCRAPY_HEADER_NOTE + "; protocol not known (from the HTTP cache)"
+    note = SCRAPY_HEADER_NOTE if protocol else \
+        SCRAPY_HEADER_NOTE + "; protocol not given by Scrapy (an answer from the HTTP cache): HTTP/1.1 written"
     headers = tuple((name.decode("latin-1"), value.decode("latin-1"))
                     for name, values in response.headers.items() for value in values)
     if request.meta.get("decoded_from"):        # DecodeMiddleware took it out with the coding it undid

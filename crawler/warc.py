@@ -52,7 +52,7 @@ def _record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
-def warcinfo_fields(filename: str, provenance: dict | None, *, part_of: str | None = None) -> dict[str, str]:
+def warcinfo_fields(provenance: dict | None, *, part_of: str | None = None) -> dict[str, str]:
     """The warcinfo fields of a file: software, format, isPartOf and each provenance key (nested keys
     joined by '-', lists by ' ', None left out), one line each."""
     fields = {"software": f"portal-evidence/{__version__}", "format": "WARC File Format 1.1",
@@ -96,8 +96,7 @@ class WarcLog:
         self._record_id = record_id
         self._lock = threading.Lock()
         if self._fh.tell() == 0:
-            info = self._writer.create_warcinfo_record(self.path.name, warcinfo_fields(
-                self.path.name, provenance, part_of=part_of))
+            info = self._writer.create_warcinfo_record(self.path.name, warcinfo_fields(provenance, part_of=part_of))
             info.rec_headers.replace_header("WARC-Record-ID", self._record_id())
             self._write(info)
 
@@ -142,8 +141,11 @@ class WarcLog:
             return f"{self.path.name}#{offset}+{length}"
 
     def _response(self, target: str, got: Fetch | Hop, at: dt.datetime, record_id: str) -> tuple[int, int]:
-        headers, changed = stored_headers(got.raw_headers or tuple(getattr(got, "headers", {}).items()), len(got.body))
+        received = got.raw_headers or tuple(getattr(got, "headers", {}).items())   # a Fetch built by hand
+        headers, changed = stored_headers(received, len(got.body))
         notes = [got.header_note] if got.header_note else []
+        if any(not value.isascii() for _name, value in headers):
+            notes.append("header values that are not ASCII are %-encoded (RFC 8187), as warcio writes them")
         if changed or got.raw_digest:
             what = "; ".join(changed)
             notes.append(f"body as read by portal-evidence: {what}" +

@@ -43,7 +43,7 @@ AGENCIES = {"skhdt", "hoa-an", "nguyen-binh"}
 REDIRECT_HOME = "http://sokhdt.caobang.gov.vn/chi-dao-dieu-hanh.html"
 REDIRECT_OFF_SITE = "http://caobang.gov.vn/web/hoa-an/lay-y-kien-du-thao"
 WEBFORMS = "http://nguyenbinh.caobang.gov.vn/Pages/KetLuanThanhTra.aspx"
-PYWB = "pywb==2.10.0"
+TOOLS = ("pywb==2.10.0", "wacz==0.6.0")      # pywb replays; py-wacz validates a WACZ
 
 
 def records(path: Path) -> list:
@@ -289,9 +289,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def pywb_bin(request):
-    """pywb in a virtual environment of its own, kept in the pytest cache and reused; skipped with the reason."""
+    """pywb and py-wacz in a virtual environment of their own, kept in the pytest cache and reused; skipped
+    with the reason when they cannot be installed."""
     folder = Path(request.config.cache.mkdir("pywb-venv"))
-    marker = folder / f"{PYWB}.installed"
+    marker = folder / ("+".join(TOOLS) + ".installed")
     bin_dir = folder / ("Scripts" if os.name == "nt" else "bin")
     if marker.exists() and (bin_dir / "wayback").exists():
         return bin_dir
@@ -300,11 +301,11 @@ def pywb_bin(request):
     if made.returncode != 0:
         pytest.skip(f"cannot create a virtual environment for pywb: {made.stderr.strip()[-300:]}")
     done = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                           PYWB], capture_output=True, text=True, timeout=900)
+                           *TOOLS], capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         last = [line for line in done.stderr.splitlines() if line.strip() and "WARNING" not in line][-3:]
-        pytest.skip(f"`pip install {PYWB}` failed (the package registry unreachable, or pywb does not install "
-                    f"here): {' | '.join(last)[-400:]}")
+        pytest.skip(f"`pip install {' '.join(TOOLS)}` failed (the package registry unreachable, or they do not "
+                    f"install here): {' | '.join(last)[-400:]}")
     marker.write_text(f"installed in {time.monotonic() - started:.0f} s\n")
     return bin_dir
 
@@ -454,3 +455,9 @@ def test_pywb_replays_from_the_wacz(wayback, evidence):
     date, form, content_type, archived = _posts(evidence)[0]
     status, _, body = replay(wayback, "wz", _ts(date), WEBFORMS, data=form, content_type=content_type)
     assert status == 200 and body == archived
+
+
+def test_py_wacz_validates_the_wacz(pywb_bin, evidence):
+    done = subprocess.run([str(pywb_bin / "wacz"), "validate", "-f", str(evidence["report"] / "evidence.wacz")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "the passed WACZ is valid" in done.stdout, done.stdout + done.stderr
