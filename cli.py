@@ -88,9 +88,16 @@ def check(
         _fail(exc)
     limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
     options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
+    info = None
+    if warc is not None:
+        from verifier import provenance
+
+        info = provenance.build(rulebook=rulebook, options=options, started_at=dt.datetime.now(dt.UTC),
+                                sample_url=url if "://" in url else f"http://{url}")
     try:
         inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
-                                     options=options, agency_portal=agency_portal, warc_path=warc)
+                                     options=options, agency_portal=agency_portal, warc_path=warc,
+                                     provenance=info)
     except BadURL as exc:
         _fail(InputError(str(exc), column="URL"), hint="give the link as http(s)://host/path")
     verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,

@@ -42,16 +42,34 @@ from crawler.records import (
     ERR_TOO_LARGE,
     ERR_TOO_MANY_REDIRECTS,
     Fetch,
+    Hop,
 )
 from crawler.settings import META_REFRESH_MAX_DELAY, ROBOTS_USER_AGENT, RunOptions
 from crawler.urls import BadURL, Scope, literal_private_ip, next_hop, robots_hop, wire_url
 
 
 class _Response:
-    __slots__ = ("status", "headers", "body")
+    """One answer as it was received: the normalised headers the policy reads, and what the WARC records."""
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes):
-        self.status, self.headers, self.body = status, headers, body
+    __slots__ = ("status", "headers", "body", "at", "http_version", "reason", "raw_headers", "raw_digest",
+                 "ip_address")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, *, at: dt.datetime,
+                 http_version: str = "HTTP/1.1", reason: str = "", raw_headers: tuple = (),
+                 raw_digest: str | None = None, ip_address: str | None = None):
+        self.status, self.headers, self.body, self.at = status, headers, body, at
+        self.http_version, self.reason, self.raw_headers = http_version, reason, raw_headers
+        self.raw_digest, self.ip_address = raw_digest, ip_address
+
+    def received(self) -> dict:
+        """The Fetch fields of the final response as received."""
+        return {"http_version": self.http_version, "reason": self.reason, "raw_headers": self.raw_headers,
+                "raw_digest": self.raw_digest, "ip_address": self.ip_address, "final_fetched_at": self.at}
+
+    def hop(self, url: str, method: str, body: bytes, content_type: str | None) -> Hop:
+        return Hop(url=url, status=self.status, fetched_at=self.at, http_version=self.http_version,
+                   reason=self.reason, raw_headers=self.raw_headers, body=self.body, raw_digest=self.raw_digest,
+                   ip_address=self.ip_address, method=method, request_body=body, content_type=content_type)
 
 
 class _Failure:
@@ -75,6 +93,16 @@ class _Client(httpx.Client):
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _server_address(response: httpx.Response) -> str | None:
+    """The address the connection went to (the checked address the backend connected to)."""
+    stream = response.extensions.get("network_stream")
+    try:
+        addr = stream.get_extra_info("server_addr") if stream is not None else None
+    except Exception:          # a stream that cannot say
+        return None
+    return str(addr[0]) if addr else None
 
 
 # -- connections
@@ -210,12 +238,14 @@ class Fetcher:
         started = time.monotonic()
         fetched_at = self.clock()
         hops: list[str] = []
+        exchanges: list[Hop] = []       # each redirect as it was exchanged, for the WARC
         current = url
 
         def failed(final: str, error: str, detail: str) -> Fetch:
             return T.failed_fetch(url, final, error, detail, fetched_at=fetched_at, redirects=hops,
                                   elapsed=time.monotonic() - started, method=method, request_body=body,
-                                  content_type=content_type)
+                                  content_type=content_type, hops=exchanges,
+                                  final_fetched_at=self.clock() if exchanges else None)
 
         for _ in range(self.options.limits.max_redirects + 1):
             try:
@@ -236,7 +266,8 @@ class Fetcher:
             hop = next_hop(current, method, result.status, headers.get("location"), headers.get("content-type"),
                            result.body, refresh_max_delay=META_REFRESH_MAX_DELAY, refresh=headers.get("refresh"))
             if hop is not None:
-                if hop.refused:
+                exchanges.append(result.hop(current, method, body, content_type))
+                if hop.refused:     # the answer that leads off the portal is archived, as a hop
                     return failed(current, ERR_OFF_SITE, hop.refused)
                 hops.append(current)
                 if hop.url in hops:
@@ -247,7 +278,8 @@ class Fetcher:
                 continue
             return T.response_fetch(url, current, result.status, result.headers, result.body,
                                     fetched_at=fetched_at, redirects=hops, elapsed=time.monotonic() - started,
-                                    method=method, request_body=body, content_type=content_type)
+                                    method=method, request_body=body, content_type=content_type,
+                                    hops=exchanges, **result.received())
         return failed(current, ERR_TOO_MANY_REDIRECTS, f"more than {self.options.limits.max_redirects} redirects")
 
     # -- rules
@@ -321,8 +353,11 @@ class Fetcher:
         max_bytes = limits.max_bytes
         headers = {"Content-Type": content_type} if content_type else None
         self._deadline.at = T.Deadline.after(limits.exchange_seconds, within=until).at
+        at = self.clock()
         try:
             with self.client.stream(method, url, content=body or None, headers=headers) as response:
+                # asked before the body is read: a connection the server closes after it can no longer say
+                ip_address = None if proxy_for(url) else _server_address(response)
                 problem = T.header_problem(response.headers.raw)
                 if problem:
                     return _Failure(ERR_BAD_RESPONSE, problem)
@@ -333,8 +368,13 @@ class Fetcher:
                         return _Failure(ERR_TOO_LARGE, f"response larger than {max_bytes} bytes")
                     chunks.append(chunk)
                 found = T.headers_dict(response.headers.raw)
-                data = T.decode_body(b"".join(chunks), found.get("content-encoding"), max_bytes)
-                return _Response(response.status_code, T.decoded_headers(found), data)
+                raw = b"".join(chunks)
+                data = T.decode_body(raw, found.get("content-encoding"), max_bytes)
+                return _Response(response.status_code, T.decoded_headers(found), data, at=at,
+                                 http_version=response.http_version, reason=response.reason_phrase,
+                                 raw_headers=T.header_pairs(response.headers.raw),
+                                 raw_digest=T.body_digest(raw) if data is not raw else None,
+                                 ip_address=ip_address)
         except T.BodyTooLarge as exc:
             return _Failure(ERR_TOO_LARGE, str(exc))
         except T.BadEncoding as exc:

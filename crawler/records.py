@@ -49,6 +49,25 @@ class Want:
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One redirect of a fetch as it was exchanged: the request sent and the 30x (or refresh) answer to it."""
+
+    url: str
+    status: int
+    fetched_at: dt.datetime
+    http_version: str = "HTTP/1.1"
+    reason: str = ""                 # as received, or as the path supplies it (see Fetch.header_note)
+    raw_headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""                # decoded, as the final response's
+    raw_digest: str | None = None    # of the body as received, when it was content-encoded
+    ip_address: str | None = None
+    method: str = "GET"
+    request_body: bytes = b""
+    content_type: str | None = None
+    header_note: str = ""
+
+
+@dataclass(frozen=True)
 class Fetch:
     """One fetch as either path saw it: the final response, or why there is none."""
 
@@ -67,6 +86,15 @@ class Fetch:
     method: str = "GET"              # the final request (a redirected form post is a GET)
     request_body: bytes = b""
     content_type: str | None = None  # of the final request's body
+    # the final response as it was received, for the WARC record (headers above are the normalised view)
+    http_version: str = "HTTP/1.1"
+    reason: str = ""
+    raw_headers: tuple[tuple[str, str], ...] = ()   # names, case, order and repeats as received
+    raw_digest: str | None = None      # of the body as received, when it was content-encoded
+    ip_address: str | None = None      # the server's address connected to (None through a proxy)
+    header_note: str = ""              # how the path altered the status line or headers, said in the WARC
+    hops: tuple[Hop, ...] = ()         # each redirect before the final request, in order
+    final_fetched_at: dt.datetime | None = None   # when the final request went out (fetched_at: the first)
 
     @property
     def ok(self) -> bool:

@@ -35,6 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import scrapy
@@ -72,6 +73,7 @@ from crawler.records import (
     PURPOSE_ARTICLE,
     PURPOSE_LISTING,
     Fetch,
+    Hop,
     Want,
 )
 from crawler.settings import RunOptions
@@ -310,10 +312,14 @@ class DecodeMiddleware:
         if problem:
             raise Refused(ERR_BAD_RESPONSE, problem)
         codings = b", ".join(response.headers.getlist(b"Content-Encoding")).decode("latin-1")
+        request.meta["raw_digest"] = request.meta["decoded_from"] = None   # meta travels with a redirect
         if not codings or request.method == "HEAD":
             return response
         try:
             body = T.decode_body(response.body, codings, self.max_bytes)
+            if body is not response.body:
+                request.meta["raw_digest"] = T.body_digest(response.body)
+                request.meta["decoded_from"] = codings       # the WARC record says the coding was removed
         except T.BodyTooLarge as exc:
             raise Refused(ERR_TOO_LARGE, str(exc)) from None
         except T.BadEncoding as exc:
@@ -423,13 +429,53 @@ class HopMiddleware(BaseRedirectMiddleware):
                        refresh_max_delay=S.META_REFRESH_MAX_DELAY, refresh=_header_text(response.headers, b"Refresh"))
         if hop is None:
             return response
+        exchanged = (*request.meta.get("hops", ()), received_hop(request, response))
         if hop.refused:
+            request.meta["hops"] = exchanged      # the answer leading off the portal is archived, as a hop
             raise Refused(ERR_OFF_SITE, hop.refused)
         if hop.method == request.method:
             redirected = self._build_redirect_request(request, response, url=hop.url)
         else:
             redirected = self._redirect_request_using_get(request, response, hop.url)
+        redirected.meta["hops"] = exchanged
+        clock = getattr(getattr(self.crawler, "spider", None), "clock", None)
+        redirected.meta["hop_started"] = clock() if clock else dt.datetime.now(dt.UTC)
         return self._redirect(redirected, request, hop.reason)
+
+
+# What the WARC says of a response the crawl recorded: Scrapy hands over neither the header names as
+# received nor the reason phrase.
+SCRAPY_HEADER_NOTE = ("status line and headers as Scrapy gives them: header names normalised to Title-Case, "
+                      "repeated headers grouped at their first place; reason phrase from Python's http.HTTPStatus, "
+                      "not as received")
+
+
+def received(request, response) -> dict:
+    """What the crawl knows of a response as it was received, as Fetch/Hop fields for the WARC."""
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    ip = getattr(response, "ip_address", None)
+    protocol = getattr(response, "protocol", None)
+    note = SCRAPY_HEADER_NOTE if protocol else \
+        SCRAPY_HEADER_NOTE + "; protocol not given by Scrapy (an answer from the HTTP cache): HTTP/1.1 written"
+    headers = tuple((name.decode("latin-1"), value.decode("latin-1"))
+                    for name, values in response.headers.items() for value in values)
+    if request.meta.get("decoded_from"):        # DecodeMiddleware took it out with the coding it undid
+        headers += (("Content-Encoding", request.meta["decoded_from"]),)
+    return {"http_version": protocol or "HTTP/1.1", "reason": reason, "raw_headers": headers,
+            "raw_digest": request.meta.get("raw_digest"),
+            "ip_address": None if (ip is None or request.meta.get("proxy")) else str(ip),
+            "header_note": note}
+
+
+def received_hop(request, response) -> Hop:
+    """A redirect as the crawl exchanged it."""
+    fields = received(request, response)
+    return Hop(url=request.url, status=response.status,
+               fetched_at=request.meta.get("hop_started") or request.meta.get("started") or dt.datetime.now(dt.UTC),
+               body=response.body, **fields, **_request_of(request))
 
 
 def _header_text(headers, name: bytes) -> str | None:
@@ -551,9 +597,11 @@ class VerifySpider(scrapy.Spider):
         raw = [(name, value) for name, values in response.headers.items() for value in values]
         fetch = T.response_fetch(want.url, response.url, response.status, T.headers_dict(raw), response.body,
                                  fetched_at=response.meta.get("started") or self.clock(),
-                                 redirects=response.meta.get("redirect_urls", ()),
+                                 redirects=response.meta.get("redirect_urls", ()), **_request_of(request),
+                                 hops=response.meta.get("hops", ()), final_fetched_at=response.meta.get("hop_started"),
                                  # Scrapy's own measure: request sent to response headers, of the last hop
-                                 elapsed=response.meta.get("download_latency") or 0.0, **_request_of(request))
+                                 elapsed=response.meta.get("download_latency") or 0.0,
+                                 **received(request, response))
         yield from self._advance(job, want, fetch, request)
 
     def on_error(self, failure):
@@ -565,13 +613,15 @@ class VerifySpider(scrapy.Spider):
             return [self._request(job, want, attempt + 1, T.retry_delay(attempt, None, limits))]
         fetch = T.failed_fetch(want.url, request.url, code, detail,
                                fetched_at=request.meta.get("started") or self.clock(),
-                               redirects=request.meta.get("redirect_urls", ()), **_request_of(request))
+                               redirects=request.meta.get("redirect_urls", ()), **_request_of(request),
+                               hops=request.meta.get("hops", ()), final_fetched_at=request.meta.get("hop_started"))
         return list(self._advance(job, want, fetch, request))
 
     def _advance(self, job: Job, want: Want, fetch: Fetch, request, *, record: bool = True):
         if record:
             if self.warc is not None:
-                ref = self.warc.log(fetch, request_headers=T.warc_request_headers(fetch, self.options))
+                ref = self.warc.log(fetch, request_headers=lambda url, content_type: (
+                    T.exchange_request_headers(url, content_type, self.options)))
                 fetch = replace(fetch, warc_record=ref)
             if self.on_fetch_cb:
                 self.on_fetch_cb(fetch)

@@ -36,16 +36,18 @@ def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Invest
             fetch = fetcher.fetch(want.url, inv.scope, method=want.method, body=want.body,
                                   content_type=want.content_type, until=until)
         if warc is not None:
-            fetch = replace(fetch, warc_record=warc.log(fetch, request_headers=T.warc_request_headers(
-                fetch, fetcher.options)))
+            fetch = replace(fetch, warc_record=warc.log(fetch, request_headers=lambda url, content_type: (
+                T.exchange_request_headers(url, content_type, fetcher.options))))
         queue.extend(inv.on_fetch(want, fetch))
     return inv
 
 
 def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: RunOptions,
-               agency_portal: str | None = None, clock=None, warc_path: Path | None = None):
+               agency_portal: str | None = None, clock=None, warc_path: Path | None = None,
+               provenance: dict | None = None):
     """Check one link and return (Investigation, checked_at). Raises BadURL for an unusable link.
-    With `warc_path`, every request and response is appended to that gzip WARC file."""
+    With `warc_path`, every request and response is appended to that gzip WARC file (a new file opens
+    with a warcinfo record holding `provenance`, see verifier.provenance)."""
     normalised = normalise_url(url)
     scope = Scope.parse(agency_portal) if agency_portal else Scope.parse(_site_of(normalised))
     inv = investigate_link(criterion, url, scope=scope, matcher=matcher, options=options)
@@ -55,7 +57,7 @@ def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: R
     if warc_path is not None:
         from crawler.warc import WarcLog
 
-        warc = WarcLog(Path(warc_path))
+        warc = WarcLog(Path(warc_path), provenance=provenance, part_of="portal-evidence check")
     try:
         with Fetcher(options, **kwargs) as fetcher:
             run_investigation(inv, fetcher, warc)

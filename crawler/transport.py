@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from crawler.records import ERR_CONNECT, ERR_DNS, ERR_ROBOTS, ERR_ROBOTS_UNAVAILABLE, ERR_TIMEOUT, Fetch
+from crawler.records import ERR_CONNECT, ERR_DNS, ERR_ROBOTS, ERR_ROBOTS_UNAVAILABLE, ERR_TIMEOUT, Fetch, Hop
 from crawler.settings import (
     RETRY_AFTER_CAP,
     RETRY_STATUSES,
@@ -62,8 +62,12 @@ def request_headers(options: RunOptions, *, content_type: str | None = None) -> 
 
 def warc_request_headers(fetch: Fetch, options: RunOptions) -> dict[str, str]:
     """The headers of the WARC request record of a fetch: the Host of its final URL and the run's headers."""
-    host = urlsplit(fetch.final_url).netloc
-    return {"Host": host, **request_headers(options, content_type=fetch.content_type)}
+    return exchange_request_headers(fetch.final_url, fetch.content_type, options)
+
+
+def exchange_request_headers(url: str, content_type: str | None, options: RunOptions) -> dict[str, str]:
+    """The headers of the WARC request record of one exchange (a redirect hop or the final request)."""
+    return {"Host": urlsplit(url).netloc, **request_headers(options, content_type=content_type)}
 
 
 # -- where a connection may go
@@ -256,6 +260,11 @@ def headers_dict(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return out
 
 
+def header_pairs(raw_headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Response headers as received, for the WARC: names in their case, in their order, repeats kept."""
+    return tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers)
+
+
 def decoded_headers(headers: dict[str, str]) -> dict[str, str]:
     """The headers of a decoded body: Content-Encoding is gone (the body no longer has it)."""
     return {k: v for k, v in headers.items() if k != "content-encoding"}
@@ -378,21 +387,30 @@ class Deadline:
 
 # -- the Fetch record
 
+def body_digest(body: bytes) -> str:
+    """The digest both paths record of a body: 'sha256:<hex>'."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
 def response_fetch(want_url: str, final_url: str, status: int, headers: dict[str, str], body: bytes, *,
                    fetched_at: dt.datetime, redirects: Iterable[str] = (), elapsed: float = 0.0,
-                   method: str = "GET", request_body: bytes = b"", content_type: str | None = None) -> Fetch:
-    """The Fetch of a response, its digest computed over the body as stored (decoded)."""
+                   method: str = "GET", request_body: bytes = b"", content_type: str | None = None,
+                   hops: Iterable[Hop] = (), **received) -> Fetch:
+    """The Fetch of a response, its digest computed over the body as stored (decoded). `received` holds
+    what the path saw of the final response for the WARC (Fetch.http_version, reason, raw_headers, ...)."""
     return Fetch(url=want_url, final_url=final_url, status=status, headers=headers, body=body,
-                 fetched_at=fetched_at, redirects=tuple(redirects), elapsed=elapsed,
-                 digest="sha256:" + hashlib.sha256(body).hexdigest(),
-                 method=method, request_body=request_body or b"", content_type=content_type)
+                 fetched_at=fetched_at, redirects=tuple(redirects), elapsed=elapsed, digest=body_digest(body),
+                 method=method, request_body=request_body or b"", content_type=content_type, hops=tuple(hops),
+                 **received)
 
 
 def failed_fetch(want_url: str, final_url: str, error: str, detail: str, *, fetched_at: dt.datetime,
                  redirects: Iterable[str] = (), elapsed: float = 0.0, method: str = "GET",
-                 request_body: bytes = b"", content_type: str | None = None) -> Fetch:
-    """The Fetch of a request that got no usable response, saying why."""
+                 request_body: bytes = b"", content_type: str | None = None, hops: Iterable[Hop] = (),
+                 final_fetched_at: dt.datetime | None = None) -> Fetch:
+    """The Fetch of a request that got no usable response, saying why (its redirects before, in `hops`)."""
     return Fetch(url=want_url, final_url=final_url, status=None, headers={}, body=b"", fetched_at=fetched_at,
                  error=error, error_detail=detail, redirects=tuple(redirects), elapsed=elapsed,
-                 method=method, request_body=request_body or b"", content_type=content_type)
+                 method=method, request_body=request_body or b"", content_type=content_type, hops=tuple(hops),
+                 final_fetched_at=final_fetched_at)
 

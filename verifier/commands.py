@@ -22,7 +22,8 @@ from verifier.export.safe_text import SafeConsole as Console  # no markup, no es
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 DEFAULT_DB = Path("portal-evidence.db")     # every command's --db default (sqlite_utils is imported late)
-FORMATS = ("json", "xlsx", "html", "warc")
+FORMATS = ("json", "xlsx", "html", "warc", "wacz")
+DEFAULT_FORMATS = ("json", "xlsx", "html", "warc")
 ATTENTION_REASONS = frozenset({"unreachable"})
 
 out = Console(highlight=False, soft_wrap=True)
@@ -264,8 +265,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def report(
         out_dir: Path = typer.Option(..., "--out", file_okay=False, help="Folder the report is written to."),
-        formats: str = typer.Option(",".join(FORMATS), "--format",
-                                    help="Comma-separated: json, xlsx, html, warc."),
+        formats: str = typer.Option(",".join(DEFAULT_FORMATS), "--format",
+                                    help="Comma-separated: json, xlsx, html, warc, wacz."),
         db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
         run: int | None = typer.Option(None, "--run", help="Run id (default: the latest run)."),
         rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False,
@@ -274,7 +275,8 @@ def register(app: typer.Typer) -> None:
         period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
         now: str | None = typer.Option(None, "--now", hidden=True),
     ) -> None:
-        """Write the audit report of a run: report.json, report.xlsx, html/ and warc/ (with index.cdxj).
+        """Write the audit report of a run: report.json, report.xlsx, html/ and warc/ (with index.cdxj);
+        evidence.wacz too with --format wacz (the WARCs, index and pages in one file for replay tools).
 
         The XLSX holds a ranking sheet per group, the verdicts with evidence links and one
         confirmation sheet per agency; the HTML report links every claim to the archived page.
@@ -393,6 +395,20 @@ def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path],
                 err.print(Text(f"warning: run {audit.run_id} has no WARC file to copy"))
             else:
                 written.extend(export.copied + [export.index])
+        if "wacz" in wanted:
+            from verifier.export.wacz import write_wacz
+
+            packed = write_wacz(audit, out_dir)
+            if "warc" not in wanted:       # said once when both are asked for
+                for name in packed.missing:
+                    err.print(Text(f"warning: WARC file {name} of run {audit.run_id} not found"))
+                for problem in packed.damaged:
+                    err.print(Text(f"warning: damaged WARC file {problem}"))
+            damaged = damaged or bool(packed.missing or packed.damaged)
+            if packed.path is None:
+                err.print(Text(f"warning: run {audit.run_id} has no WARC file to pack"))
+            else:
+                written.append(packed.path)
     except OSError as exc:
         for half_written in _temporary_files(out_dir) - before:   # each writer writes FILE.tmp, then renames it
             half_written.unlink(missing_ok=True)
@@ -416,7 +432,7 @@ def demo_report(db_path: Path, run_id: int, out_dir: Path, console) -> Path:
     _store_scores(handle, data, list(audit.scores), _now(None))
     _print_scores(data, audit.scores, console)
     target = out_dir / "report"
-    _write_formats(audit, target, list(FORMATS))
+    _write_formats(audit, target, list(DEFAULT_FORMATS))
     console.print(Text(f"report written in {time.monotonic() - started:.1f}s: {target / 'html' / 'index.html'} "
                        f"(also report.json, report.xlsx, warc/)"))
     return target

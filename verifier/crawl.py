@@ -52,6 +52,7 @@ from verifier.store import (
     previous_finished_run,
     release_lock,
     resumable_run,
+    run_provenance,
     run_years,
     save_verdict,
     verdict_keys,
@@ -278,7 +279,8 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
                     pending.append((task, inv, checked_at))
             if stop.failure is None and pending:
                 summary.warc_file = _crawl_pending(pending, store, options, warc_dir, run_id, http_cache, progress,
-                                                   clock, stop, lambda: beat_lock(db, token))
+                                                   clock, stop, lambda: beat_lock(db, token),
+                                                   run_provenance(get_run(db, run_id)))
             if stop.failure is not None:
                 raise stop.failure
             if stop.signum is not None:
@@ -352,8 +354,9 @@ class _GuardedWarc:
 
 
 def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_cache, progress, clock,
-                   stop: _Stop, heartbeat: Callable[[], None]) -> str:
-    """Run the Scrapy spider over the pending investigations in this process."""
+                   stop: _Stop, heartbeat: Callable[[], None], run_info: dict | None = None) -> str:
+    """Run the Scrapy spider over the pending investigations in this process (its WARC file opens with
+    the run's provenance, `run_info`)."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spider import Job, VerifySpider, scrapy_settings
@@ -362,7 +365,7 @@ def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_ca
     stamp = clock().strftime("%Y%m%dT%H%M%S")
     path = warc_dir / f"run-{run_id}-{stamp}-{os.getpid()}.warc.gz"
     try:
-        warc = _GuardedWarc(WarcLog(path), stop)
+        warc = _GuardedWarc(WarcLog(path, provenance=run_info, part_of=f"portal-evidence run {run_id}"), stop)
     except OSError as exc:
         raise EvidenceWriteError(exc.strerror or str(exc), file=str(path),
                                  hint="check the WARC folder (--warc-dir) and the free disk space") from None

@@ -1,5 +1,8 @@
 """The run's WARC files copied beside the report, with a CDXJ index (cdxj-indexer); and reading one record back.
 
+The index is what `cdxj-indexer -s -p` prints over the copied files: sorted, and post-append, so
+each ASP.NET postback page (a POST to the same URL with another form body) gets its own key.
+
 Only the files the run's fetch rows point at are the run's: a folder may also hold the files of
 a deleted database's run of the same number. A damaged file (a torn gzip member after a
 `kill -9`, a corrupted copy) is copied as it is and indexed up to the damage, which is named.
@@ -132,7 +135,8 @@ def write_warc(audit, out_dir: Path | str) -> WarcExport:
     index = out / "index.cdxj"
     tmp = out / "index.cdxj.tmp"
     try:
-        indexer = _TolerantIndexer(str(tmp), [str(p) for p in copied], sort=True)
+        # post-append, as `cdxj-indexer -s -p`: a form post (a WebForms page) is keyed by its body too
+        indexer = _TolerantIndexer(str(tmp), [str(p) for p in copied], sort=True, post_append=True)
         indexer.process_all()
         tmp.replace(index)
     finally:
