@@ -199,12 +199,14 @@ def found_words(audit: Audit, verdict: Verdict) -> str:
         parts.append(what[:1].upper() + what[1:])
     elif verdict.reason == "scored":
         parts.append(SCORED_FOUND)
-    else:
+    elif not (verdict.reason == "undated" and verdict.posts):     # the count below says it
         parts.append(L.reason_label(verdict.reason))
-    if verdict.posts_in_year is not None and verdict.reason != "undated":
+    if verdict.posts_in_year and verdict.reason != "undated":
         parts.append(f"{verdict.posts_in_year} bài viết trong năm {rb.year}")
     if verdict.reason == "undated" and verdict.posts:
-        parts.append(f"{len(verdict.posts)} bài viết không xác định được ngày đăng")
+        parts.append(f"{len(verdict.posts)} bài viết, không xác định được ngày đăng")
+    elif verdict.posts_in_year == 0 and page is not None:
+        parts.append(f"không có bài viết trong năm {rb.year}")
     newest = newest_date(verdict)
     if verdict.reason == "no_posts_in_year" and newest is not None:
         parts.append(f"bài mới nhất ngày {L.vn_date(newest)}")
@@ -324,9 +326,8 @@ class _XlsxForm:
             "cell": cell,
             "cell_center": {**cell, "align": "center"},
             "hint": {**cell, "italic": True},
-            "num": {**cell, "num_format": "0.##", "align": "right"},
+            "num": {**cell, "align": "center"},          # General: 3, 5.4, 3.75 (no "3.")
             "bold": {**base, "bold": True},
-            "bold_num": {**base, "bold": True, "num_format": "0.##"},
             "date": {**base, "num_format": "dd/mm/yyyy", "align": "left"},
             "italic": {**base, "italic": True},
         }
@@ -490,13 +491,17 @@ def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
 
 # ------------------------------------------------------------------------------------------------ the export
 
-def write_phieu(audit: Audit, out_dir: Path | str, *, dated: dt.date | None = None,
+def write_phieu(audit: Audit, out_dir: Path | str, *, dated: dt.date | None = None, agencies=None,
                 pdf: bool = True, xlsx: bool = True) -> list[Path]:
-    """Write DIR/phieu/<agency>.pdf and .xlsx for every agency of the run; returns the paths written."""
+    """Write DIR/phieu/<agency>.pdf and .xlsx for every agency of the run (or those whose ids are in
+    `agencies`); `dated` fills the date line, else it is left for the Department to write. Returns the paths
+    written."""
     folder = Path(out_dir) / "phieu"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for agency in audit.data.agencies:
+        if agencies is not None and agency.agency_id not in agencies:
+            continue
         form = build_form(audit, agency, dated=dated)
         name = safe_name(agency.agency_id)
         if pdf:
