@@ -474,3 +474,9 @@ def test_a_blank_figure_and_a_figure_above_its_whole_get_their_own_hint(audit):
     assert audit_hint(audit, HOSTILE, "mang-chuyen-dung").startswith("Đơn vị bỏ trống số liệu “Kết nối mạng")
     above = audit_hint(audit, HOSTILE, "may-tinh-can-bo")
     assert "“50”" in above and "lớn hơn “Tổng số cán bộ" in above
+
+
+def test_the_date_line_is_left_blank_unless_a_date_is_given(audit):
+    agency = audit.data.agencies[0]
+    assert build_form(audit, agency).place_date == "Cao Bằng, ngày …… tháng …… năm ……"
+    assert build_form(audit, agency, dated=dt.date(2018, 12, 5)).place_date == "Cao Bằng, ngày 05 tháng 12 năm 2018"

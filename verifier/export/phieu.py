@@ -24,6 +24,7 @@ import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from crawler.records import Verdict
+from verifier.errors import InputError
 from verifier.export import labels as L
 from verifier.export.audit import Audit
 from verifier.export.hints import audit_hint, error_words, kind_words, main_page, newest_date
@@ -277,9 +278,18 @@ def render_html(form: Form) -> str:
                                                      request=REQUEST)
 
 
+class PdfUnavailable(InputError):
+    """Cannot render PDF forms: WeasyPrint cannot load pango"""
+
+
 def write_form_pdf(form: Form, path: Path) -> Path:
-    """Render the form to PDF at `path` (written to path.tmp, then renamed)."""
-    from weasyprint import HTML  # imported here: loading pango costs a second that other exports need not pay
+    """Render the form to PDF at `path` (written to path.tmp, then renamed). Raises PdfUnavailable."""
+    try:
+        from weasyprint import HTML  # imported here: loading pango costs a second other exports need not pay
+    except OSError as exc:            # the system library is missing: not a disk problem
+        raise PdfUnavailable(str(exc).splitlines()[0][:200],
+                             hint="install pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+                                  "fonts-liberation2)") from None
 
     tmp = path.with_name(path.name + ".tmp")
     HTML(string=render_html(form)).write_pdf(tmp)
