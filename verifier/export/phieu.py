@@ -170,11 +170,14 @@ def _row(audit: Audit, agency_id: str, criterion, verdict: Verdict | None, numbe
 
 def _needs_hint(criterion, verdict: Verdict, cp) -> bool:
     """A criterion not passed says why and how to fix; so does a pass short of full points on the portal
-    (too few posts) and a figure that earned nothing; a figure scored part of its points does not."""
+    (too few posts) and a figure that earned nothing; a figure scored part of its points does not. Where a
+    reviewer failed what the machine passed, the reviewer's note (in the found text) is the reason."""
     if cp.status == "exempt":
         return False
-    if cp.status != "pass" or cp.overridden:
-        return cp.status != "pass"
+    if cp.overridden:
+        return cp.status != "pass" and verdict.status not in ("pass", "exempt")
+    if cp.status != "pass":
+        return True
     if cp.points >= criterion.points:
         return False
     return not criterion.is_reported or cp.points <= 0
