@@ -22,8 +22,8 @@ from verifier.export.safe_text import SafeConsole as Console  # no markup, no es
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 DEFAULT_DB = Path("portal-evidence.db")     # every command's --db default (sqlite_utils is imported late)
-FORMATS = ("json", "xlsx", "html", "warc", "wacz")
-DEFAULT_FORMATS = ("json", "xlsx", "html", "warc")
+FORMATS = ("json", "xlsx", "html", "warc", "wacz", "pdf")
+DEFAULT_FORMATS = ("json", "xlsx", "html", "warc")   # wacz and pdf (phieu/: each agency's form, seconds each) when asked
 ATTENTION_REASONS = frozenset({"unreachable"})
 
 out = Console(highlight=False, soft_wrap=True)
@@ -266,7 +266,7 @@ def register(app: typer.Typer) -> None:
     def report(
         out_dir: Path = typer.Option(..., "--out", file_okay=False, help="Folder the report is written to."),
         formats: str = typer.Option(",".join(DEFAULT_FORMATS), "--format",
-                                    help="Comma-separated: json, xlsx, html, warc, wacz."),
+                                    help="Comma-separated: json, xlsx, html, warc, wacz, pdf."),
         db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
         run: int | None = typer.Option(None, "--run", help="Run id (default: the latest run)."),
         rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False,
@@ -276,7 +276,8 @@ def register(app: typer.Typer) -> None:
         now: str | None = typer.Option(None, "--now", hidden=True),
     ) -> None:
         """Write the audit report of a run: report.json, report.xlsx, html/ and warc/ (with index.cdxj);
-        evidence.wacz too with --format wacz (the WARCs, index and pages in one file for replay tools).
+        evidence.wacz too with --format wacz (the WARCs, index and pages in one file for replay tools);
+        with pdf, phieu/<agency>.pdf and phieu/<agency>.xlsx, the form each agency confirms (A4).
 
         The XLSX holds a ranking sheet per group, the verdicts with evidence links and one
         confirmation sheet per agency; the HTML report links every claim to the archived page.
@@ -372,6 +373,7 @@ def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path],
     (WARC problems are warnings, not failures). Raises CannotWriteReport (disk full, a read-only folder)."""
     from verifier.export.html import write_html
     from verifier.export.json import write_json
+    from verifier.export.phieu import write_phieu
     from verifier.export.warc import write_warc
     from verifier.export.xlsx import write_xlsx
 
@@ -384,6 +386,8 @@ def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path],
             written.append(write_xlsx(audit, out_dir, link_html="html" in wanted))
         if "html" in wanted:
             written.append(write_html(audit, out_dir))
+        if "pdf" in wanted:
+            written.extend(write_phieu(audit, out_dir))
         if "warc" in wanted:
             export = write_warc(audit, out_dir)
             for name in export.missing:

@@ -670,6 +670,7 @@ class AgencyInfo:
     agency_id: str
     agency_name: str
     group: str
+    portal: str = ""       # as registered: the forms name it when a link leaves it
 
 
 @dataclass(frozen=True)
@@ -761,7 +762,8 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
     try:
         run = pick_run(db, run_id)
         rid = run["id"]
-        agencies = tuple(AgencyInfo(r["agency_id"], r["agency_name"] or "", r["agency_group"] or "")
+        agencies = tuple(AgencyInfo(r["agency_id"], r["agency_name"] or "", r["agency_group"] or "",
+                                    r.get("portal") or "")
                          for r in db.query("select * from agencies where run_id = ? order by rowid", [rid]))
         reports = tuple(report_from_row(r) for r in db.query(
             "select * from reports where run_id = ? order by rowid", [rid]))
