@@ -23,7 +23,7 @@ from verifier.export.safe_text import SafeConsole as Console  # no markup, no es
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
 DEFAULT_DB = Path("portal-evidence.db")     # every command's --db default (sqlite_utils is imported late)
 FORMATS = ("json", "xlsx", "html", "warc", "wacz", "pdf")
-DEFAULT_FORMATS = ("json", "xlsx", "html", "warc")   # wacz and pdf (phieu/: each agency's form, seconds each) when asked
+DEFAULT_FORMATS = ("json", "xlsx", "html", "warc")   # wacz, and pdf (phieu/: a form per agency), when asked
 ATTENTION_REASONS = frozenset({"unreachable"})
 
 out = Console(highlight=False, soft_wrap=True)
