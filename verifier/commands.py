@@ -302,6 +302,7 @@ def register(app: typer.Typer) -> None:
             audit = build_audit(handle, generated_at=clock if now else None, data=data)
             _store_scores(handle, data, list(audit.scores), clock)
             written, damaged = _write_formats(audit, out_dir, wanted)
+            written.append(_datasette_metadata(db, out_dir))
         except InputError as exc:
             _fail(exc)
         for path in written:
@@ -366,6 +367,17 @@ def register(app: typer.Typer) -> None:
 
 class CannotWriteReport(InputError):
     """Cannot write the report"""
+
+
+def _datasette_metadata(db: Path, out_dir: Path) -> Path:
+    """DIR/metadata.yaml: Datasette's descriptions of the database's tables and columns, so that
+    `datasette <db> -m DIR/metadata.yaml` shows them. Raises InputError when it cannot be written."""
+    from verifier.store import write_datasette_metadata
+
+    try:
+        return write_datasette_metadata(db, Path(out_dir) / "metadata.yaml")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", file=str(Path(out_dir) / "metadata.yaml")) from None
 
 
 def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path], bool]:
