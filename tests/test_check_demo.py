@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, truth_tuple
-from demo.server import PortalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,12 +33,6 @@ def one_link_per_verdict_row() -> list[tuple]:
 
 
 CASES = one_link_per_verdict_row()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with PortalServer() as srv:
-        yield srv
 
 
 def test_the_demo_reports_a_link_for_every_fetched_verdict_row():

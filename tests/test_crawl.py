@@ -51,12 +51,6 @@ def rows(db: Path, sql: str, *args) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def server():
-    with PortalServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def crawled(server, tmp_path_factory):
     """One uninterrupted crawl of the whole demo; the server's request log is kept for the tests."""
     db = tmp_path_factory.mktemp("crawl") / "evidence.db"

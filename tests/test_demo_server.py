@@ -20,12 +20,6 @@ from demo.server import PortalServer, SiteConfigError
 from verifier.rulebook import load_rulebook
 
 
-@pytest.fixture(scope="module")
-def server():
-    with PortalServer() as srv:
-        yield srv
-
-
 def get(server, url: str, **kw) -> httpx.Response:
     with httpx.Client(proxy=server.proxy_url, trust_env=False, follow_redirects=False, timeout=10) as client:
         return client.request(kw.pop("method", "GET"), url, **kw)

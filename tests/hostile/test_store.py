@@ -82,12 +82,6 @@ def in_namespace(script: str, *args: str, proxy: str | None = None, timeout: flo
 
 
 @pytest.fixture(scope="module")
-def server():
-    with PortalServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def crawl_2019(server, tmp_path_factory):
     """A demo crawl for the period 2019, started at once and left running beside the other crawls."""
     db = tmp_path_factory.mktemp("crawl-2019") / "evidence.db"

@@ -23,7 +23,6 @@ from crawler.records import PageVisit, Post
 from crawler.settings import RunOptions
 from crawler.spotcheck import spot_check
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS, proxy_env
-from demo.server import PortalServer
 from tests.verifier.builders import T_CHECK, add_run, page, website
 from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 from verifier.store import (
@@ -51,12 +50,6 @@ def _subset(source: Path, target: Path, agencies) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return target
-
-
-@pytest.fixture(scope="module")
-def server():
-    with PortalServer() as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

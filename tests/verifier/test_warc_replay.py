@@ -69,12 +69,6 @@ def demo_subset(folder: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def server():
-    with PortalServer() as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def evidence(server, tmp_path_factory):
     """The crawl of three demo agencies, a spot-check's WARC, and the run exported as warc/ and WACZ twice."""
     folder = tmp_path_factory.mktemp("evidence")
