@@ -223,3 +223,35 @@ def test_the_runtime_needs_no_fcntl(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     count, blocked = result.stdout.split()
     assert int(count) > 50 and blocked == "True"
+
+
+def test_demo_into_a_file_is_a_clear_error(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "demo", "--out", str(taken)], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and str(taken) in result.stderr and "--out" in result.stderr
+
+
+# A plain checkout on PYTHONPATH (as tests/lab/eval is run): no install maps rules/ and data/demo/ into the
+# packages, so the bundled files are read where they sit. The editable install's finder is taken away to see it.
+PLAIN_CHECKOUT = """
+import importlib.util, sys
+sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+from demo.pipeline import DEMO_DIR
+from demo.server import DEFAULT_ROOT
+from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
+print(importlib.util.find_spec("verifier.rulebooks") is None, DEFAULT_RULEBOOK, DEMO_DIR, DEFAULT_ROOT)
+print(load_rulebook().title)
+"""
+
+
+def test_a_plain_checkout_reads_the_files_where_they_sit():
+    result = subprocess.run([sys.executable, "-c", PLAIN_CHECKOUT], capture_output=True, text=True, timeout=60,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, title = result.stdout.splitlines()
+    assert first.split() == ["True", str(ROOT / "rules" / "caobang-2018.yaml"), str(ROOT / "data" / "demo"),
+                             str(ROOT / "data" / "demo")]
+    assert title

@@ -268,7 +268,12 @@ def demo(
     """
     from demo.pipeline import run_demo
 
-    ok = run_demo(out_dir, out=out, err=err)
+    try:
+        ok = run_demo(out_dir, out=out, err=err)
+    except InputError as exc:            # a broken bundled file, a database it cannot write: said, not a traceback
+        _fail(exc)
+    except OSError as exc:               # --out names a file, or a folder it may not write
+        _fail(InputError(exc.strerror or str(exc), file=exc.filename or str(out_dir), column="--out"))
     raise typer.Exit(EXIT_OK if ok else EXIT_ATTENTION)
 
 
