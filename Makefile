@@ -43,4 +43,4 @@ lock:
 	    pyproject.toml -o $(LOCK)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) build *.egg-info .pytest_cache demo-output
+	rm -rf $(VENV) .venv-* build *.egg-info .pytest_cache demo-output
