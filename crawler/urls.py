@@ -111,9 +111,13 @@ def canonical_host(host: str) -> str:
         raise BadURL("no host name")
     if ":" in name:
         try:
-            return str(ipaddress.IPv6Address(name))
+            addr = ipaddress.IPv6Address(name)
         except ValueError:
             raise BadURL(f"invalid IPv6 address {host!r}") from None
+        if addr.ipv4_mapped is not None:      # in hex, as URLs write it (Python 3.13's str() writes ::ffff:1.2.3.4)
+            high, low = int.from_bytes(addr.packed[12:14], "big"), int.from_bytes(addr.packed[14:], "big")
+            return f"::ffff:{high:x}:{low:x}"
+        return str(addr)
     try:
         name = name.encode("idna").decode("ascii").lower()
     except UnicodeError:

@@ -13,9 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from crawler.settings import Limits, RunOptions
+from verifier.resources import bundled
 from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+# The bundled demo: data/demo of the repository, installed as the package data of demo.data.
+DEMO_DIR = bundled("demo.data", "data/demo")
 # The demo's slow route sleeps longer than this, so it ends as `unreachable` in seconds, not minutes.
 DEMO_LIMITS = Limits(read_timeout=2.0, connect_timeout=2.0, retries=1, retry_backoff=0.2)
 

@@ -68,6 +68,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
+from verifier.resources import bundled
+
 try:  # the C loader is much faster; fall back to the pure-Python one
     _YamlLoader = yaml.CSafeLoader  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover
@@ -89,7 +91,8 @@ __all__ = [
     "main",
 ]
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "demo"
+# The bundled demo portals: data/demo of the repository, installed as the package data of demo.data.
+DEFAULT_ROOT = bundled("demo.data", "data/demo")
 
 #: Query parameters a real application ignores (campaign tracking, share links).
 TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|zarsrc|zalo_.*|_ga|mc_[a-z]+)$", re.I)

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from verifier.cli import app
 
 runner = CliRunner()
 

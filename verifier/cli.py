@@ -32,6 +32,29 @@ app = typer.Typer(
 )
 
 
+def version_text() -> str:
+    """The tool and its version, and the commit it runs from when that is a checkout."""
+    from crawler import __version__
+    from verifier.provenance import TOOL, git_revision
+
+    revision = git_revision()
+    return f"{TOOL} {__version__}" + (f" (git {revision})" if revision else "")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(Text(version_text()))
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version (and the git revision of a checkout) and exit."),
+) -> None:
+    """Verify agencies' e-government website links, score and rank them, keep the evidence."""
+
+
 def resolve_period(rulebook, year: int | None, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
     """The evaluation period: the rulebook's, or the named year, narrowed by --period-start/--period-end."""
     if year is not None:
@@ -246,7 +269,12 @@ def demo(
     """
     from demo.pipeline import run_demo
 
-    ok = run_demo(out_dir, out=out, err=err)
+    try:
+        ok = run_demo(out_dir, out=out, err=err)
+    except InputError as exc:            # a broken bundled file, a database it cannot write: said, not a traceback
+        _fail(exc)
+    except OSError as exc:               # --out names a file, or a folder it may not write
+        _fail(InputError(exc.strerror or str(exc), file=exc.filename or str(out_dir), column="--out"))
     raise typer.Exit(EXIT_OK if ok else EXIT_ATTENTION)
 
 
@@ -261,7 +289,7 @@ _register_more_commands()
 
 
 def main() -> None:
-    app()
+    app(prog_name="portal-evidence")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from verifier.errors import RulebookError, UnknownCriterion
+from verifier.resources import CHECKOUT, bundled
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+# The bundled rulebooks: rules/ of the repository, installed as the package verifier.rulebooks.
+RULES_DIR = bundled("verifier.rulebooks", "rules")
 DEFAULT_RULEBOOK = RULES_DIR / "caobang-2018.yaml"
 # libyaml's safe loader when PyYAML was built with it (ten times faster: the spot-check loads the rulebook
 # on every call), else the pure-Python one; both are safe loaders.
@@ -181,7 +183,7 @@ class Rulebook(_Strict):
             return self.by_id[criterion_id]
         except KeyError:
             known = ", ".join(self.by_id)
-            raise UnknownCriterion(f"{criterion_id!r} (known: {known})", file=self.source) from None
+            raise UnknownCriterion(f"{criterion_id!r} (known: {known})", file=rulebook_name(self.source)) from None
 
     def website_criteria(self) -> list[Criterion]:
         return [c for c in self.criteria if c.kind == "website"]
@@ -193,24 +195,41 @@ class Rulebook(_Strict):
         return sum(c.points for c in self.criteria_for(group))
 
 
+def rulebook_name(path: Path | str) -> str:
+    """A rulebook as messages and exports name it: a bundled one as rules/<file>, where it sits in the repository
+    (the same name from a checkout and from an installed package); one inside the checkout relative to it;
+    any other as given."""
+    path = Path(path)
+    try:
+        where = path.resolve()
+    except OSError:
+        return str(path)
+    if where.parent == RULES_DIR.resolve():
+        return f"rules/{where.name}"
+    if (CHECKOUT / "pyproject.toml").is_file() and where.is_relative_to(CHECKOUT):
+        return where.relative_to(CHECKOUT).as_posix()
+    return str(path)
+
+
 def load_rulebook(path: Path | str = DEFAULT_RULEBOOK) -> Rulebook:
     """Read and validate a rulebook; raises RulebookError naming the file and the key."""
     path = Path(path)
+    name = rulebook_name(path)
     try:
         data = path.read_bytes()
         raw = yaml.load(data.decode("utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
-        raise RulebookError("file not found", file=str(path)) from None
+        raise RulebookError("file not found", file=name) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RulebookError(f"not valid YAML ({exc})", file=str(path)) from None
+        raise RulebookError(f"not valid YAML ({exc})", file=name) from None
     if not isinstance(raw, dict):
-        raise RulebookError("expected a mapping at the top level", file=str(path))
+        raise RulebookError("expected a mapping at the top level", file=name)
     try:
         return Rulebook.model_validate({**raw, "source": str(path), "sha256": hashlib.sha256(data).hexdigest()})
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(_key_name(raw, first["loc"]))
-        raise RulebookError(f"{first['msg']}", file=str(path), column=key or None,
+        raise RulebookError(f"{first['msg']}", file=name, column=key or None,
                             hint="see rules/caobang-2018.yaml for the expected shape") from None
 
 

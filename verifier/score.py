@@ -31,7 +31,7 @@ from verifier.reported import (
     reported_points,
     score_reported,
 )
-from verifier.rulebook import DEFAULT_RULEBOOK, RULES_DIR, Criterion, Rulebook, load_rulebook
+from verifier.rulebook import DEFAULT_RULEBOOK, RULES_DIR, Criterion, Rulebook, load_rulebook, rulebook_name
 from verifier.store import AgencyInfo, StoredRun, iso
 from verifier.verdict import COUNTED, EXEMPT, FAIL, REVIEW, judge_posts
 
@@ -272,12 +272,9 @@ def resolve_rulebook(run: dict | None, rules: Path | str | None = None) -> Ruleb
 
 
 def rulebook_label(rulebook: Rulebook) -> str:
-    """The rulebook as exports name it: a path relative to the project when it lives there."""
-    source = Path(rulebook.source)
-    try:
-        return source.resolve().relative_to(RULES_DIR.parent).as_posix()
-    except ValueError:
-        return str(source)
+    """The rulebook as exports name it: rules/<file> when bundled, a path relative to the project when it lives
+    there (installed or not)."""
+    return rulebook_name(rulebook.source)
 
 
 def run_data(stored: StoredRun, *, rulebook: Rulebook | None = None,

@@ -50,7 +50,7 @@ class _Portal(BaseHTTPRequestHandler):
 def main() -> None:
     from typer.testing import CliRunner
 
-    from cli import app
+    from verifier.cli import app
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
     threading.Thread(target=server.serve_forever, daemon=True).start()

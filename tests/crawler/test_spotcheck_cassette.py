@@ -5,9 +5,9 @@ import json
 import vcr
 from typer.testing import CliRunner
 
-from cli import app
 from tests.cassettes.record import CASSETTE, LISTING
 from tests.crawler.fixture_eval import load_expectations
+from verifier.cli import app
 
 
 def _posts_2018(*names):

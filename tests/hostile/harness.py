@@ -491,7 +491,7 @@ def run_check(server: AttackServer, case: Case, *, allow_private: bool = False, 
     if in_process:
         from typer.testing import CliRunner
 
-        from cli import app
+        from verifier.cli import app
 
         started = time.monotonic()
         result = CliRunner().invoke(app, args, env=server.env())

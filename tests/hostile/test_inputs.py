@@ -26,7 +26,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from cli import app
+from verifier.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

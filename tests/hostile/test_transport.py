@@ -214,7 +214,7 @@ def _request_records(path: Path, url: str) -> list[dict[str, str]]:
 def test_both_paths_write_the_same_warc_request_record(attack, tmp_path):
     from typer.testing import CliRunner
 
-    from cli import app
+    from verifier.cli import app
 
     host = host_of("warc", "both")
     attack.portal(host, {"/robots.txt": robots(), f"/{CRITERION}": LISTING})

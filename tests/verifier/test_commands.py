@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from cli import app
+from verifier.cli import app
 from verifier.export.audit import load_run
 from verifier.store import open_db, save_verdict
 

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli import app
+from verifier.cli import app
 from verifier.forms import read_form
 from verifier.intake import load_registry, load_reports
 from verifier.rulebook import load_rulebook
