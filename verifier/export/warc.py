@@ -115,6 +115,39 @@ class _TolerantIndexer(CDXJIndexer):
                                 f"{self._records} record(s) before it indexed")
 
 
+def gzip_damage(path: Path, chunk: int = 1 << 20) -> tuple[int, str] | None:
+    """(offset of the first gzip member that does not decompress whole, why), or None for a sound file.
+
+    Every record of our WARC files is a gzip member of its own. warcio reads past some damage,
+    printing a message and going on, so its iterator alone cannot be trusted to notice: each member
+    is decompressed here (its output dropped, a bounded piece at a time) with its checksum verified,
+    and a member cut short (a torn file) counts."""
+    member_start, in_member, decoder = 0, False, None
+    position = 0                                  # the file offset of the next byte read
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            base, data = position, block          # base: the file offset of data[0]
+            position += len(block)
+            while data:
+                if not in_member:
+                    member_start, in_member = base, True
+                    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                try:
+                    decoder.decompress(data, 1 << 16)
+                    while decoder.unconsumed_tail and not decoder.eof:
+                        decoder.decompress(decoder.unconsumed_tail, 1 << 16)
+                except zlib.error as exc:
+                    return member_start, f"zlib: {exc}"
+                if not decoder.eof:
+                    break
+                rest = decoder.unused_data
+                base += len(data) - len(rest)
+                data, in_member = rest, False
+    if in_member:
+        return member_start, "the last record is cut short"
+    return None
+
+
 def write_warc(audit, out_dir: Path | str) -> WarcExport:
     """Copy the run's WARC files to DIR/warc/ and index them in DIR/warc/index.cdxj.
 
@@ -141,4 +174,12 @@ def write_warc(audit, out_dir: Path | str) -> WarcExport:
         tmp.replace(index)
     finally:
         tmp.unlink(missing_ok=True)
-    return WarcExport(copied, index, missing, indexer.damaged)
+    damaged = list(indexer.damaged)
+    for path in copied:
+        if any(line.startswith(f"{path.name}:") for line in damaged):
+            continue
+        found = gzip_damage(path)
+        if found is not None:
+            damaged.append(f"{path.name}: unreadable record at offset {found[0]} ({found[1]}); "
+                           f"the records before it indexed")
+    return WarcExport(copied, index, missing, damaged)
