@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
@@ -154,7 +155,10 @@ def test_report_writes_every_format(province, tmp_path):
     assert result.exit_code == 1                         # so-tu-phap's thanh-tra awaits a reviewer
     written = {Path(line).relative_to(out).as_posix() for line in result.stdout.splitlines()}
     assert written == {"report.json", "report.xlsx", "html/index.html", "warc/run-1-20181128-1.warc.gz",
-                       "warc/index.cdxj"}
+                       "warc/index.cdxj", "metadata.yaml"}
+    # Datasette's descriptions of the database the report came from, keyed by its name
+    described = yaml.safe_load((out / "metadata.yaml").read_text(encoding="utf-8"))
+    assert "verdicts" in described["databases"][Path(province).stem]["tables"]
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["generated_at"] == NOW
     book = load_workbook(out / "report.xlsx")
