@@ -59,10 +59,10 @@ DATE_SOURCE = {            # where a post's date was read (crawler.records.Post.
     "jsonld": "dữ liệu có cấu trúc của trang",
     "page": "nội dung trang",
 }
-PAGE_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 24), ("Mục đích", 12), ("HTTP / lỗi", 12), ("Loại trang", 15),
-                ("Chuyên mục nhận diện", 20), ("Tên chuyên mục trên trang", 22), ("Số bài", 6), ("URL", 40),
+PAGE_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Mục đích", 12), ("HTTP / lỗi", 12), ("Loại trang", 15),
+                ("Chuyên mục nhận diện", 26), ("Tên chuyên mục trên trang", 22), ("Số bài", 6), ("URL", 36),
                 (L.CHECKED_AT, 14), (WARC, 34)]
-POST_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 24), ("Tiêu đề", 44), ("URL", 44), ("Ngày đăng", 11),
+POST_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Tiêu đề", 40), ("URL", 40), ("Ngày đăng", 11),
                 ("Ngày cập nhật", 11), ("Nguồn ngày", 19), ("Trong kỳ", 7)]
 
 

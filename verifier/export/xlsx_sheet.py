@@ -21,8 +21,10 @@ MAX_LINKS = 65000           # Excel's hyperlinks per worksheet (65 530)
 LINE_PT = 12.75             # one line of Arial 10
 MAX_ROW_PT = 409            # Excel's tallest row
 # phieu.wrapped_lines reckons a column holds 1.1 letters per width unit, which suits the form's bordered cells;
-# LibreOffice and Excel fit about 1.35 Vietnamese letters per unit of Arial 10: a row sized with 1.25 is snug
-WIDTH_SLACK = 1.15
+# LibreOffice fits about 1.36 Vietnamese letters per unit of Arial 10: reckoned at 1.375 less one a line, a row
+# is snug
+WIDTH_SLACK = 1.25
+URL_SLACK = 0.85
 PORTRAIT_WIDTH = 95         # the widest table (in widths of "0") that prints portrait at a readable scale
 LOCAL = dt.timezone(dt.timedelta(hours=7))
 PAPER_A4 = 9
@@ -127,7 +129,9 @@ class Table:
         return self._links < MAX_LINKS
 
     def _fit(self, text: str, col: int, *, bold: bool = False) -> None:
-        self._lines = max(self._lines, wrapped_lines(text, self.widths[col] * WIDTH_SLACK, bold=bold))
+        # a text without spaces (a URL as reported) breaks only at its punctuation: more lines than its letters say
+        slack = WIDTH_SLACK if " " in text.strip() else URL_SLACK
+        self._lines = max(self._lines, wrapped_lines(text, self.widths[col] * slack, bold=bold))
 
     # ------------------------------------------------------------------------------------------ rows
 
