@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from verifier.export.audit import build_audit, load_run
 from verifier.export.json import report_dict, write_json
-from verifier.export.xlsx import write_xlsx
+from verifier.export.xlsx import date_source_words, write_xlsx
 from verifier.overrides import new_override
 from verifier.rulebook import load_rulebook
 from verifier.store import open_db, save_override
@@ -220,6 +220,14 @@ def test_pages_and_posts_sheets_show_what_a_verdict_rests_on(report):
         ("Kế hoạch công tác", dt.datetime(2018, 6, 12), "danh sách bài viết", "Có"),
         ("Thông báo cũ", dt.datetime(2016, 1, 4), "danh sách bài viết", None)]
     assert posts[0]["Ngày đăng"].number_format == "dd/mm/yyyy"
+
+
+@pytest.mark.parametrize("source,words", [
+    ("listing", "danh sách bài viết"), ("time", "thẻ thời gian của trang"), ("article:article", "trang bài viết"),
+    ("article:page", "trang bài viết"), ("article:meta", "trang bài viết (thông tin mô tả của trang)"),
+    ("listing+article:updated", "danh sách bài viết; ngày cập nhật trên trang bài viết"), (None, "")])
+def test_where_a_date_was_read_is_said_in_words(source, words):
+    assert date_source_words(source) == words
 
 
 def test_the_review_queue_says_why_in_words(report):

@@ -59,11 +59,27 @@ DATE_SOURCE = {            # where a post's date was read (crawler.records.Post.
     "jsonld": "dữ liệu có cấu trúc của trang",
     "page": "nội dung trang",
 }
+DATE_SOURCE_ARTICLE_UPDATED = "ngày cập nhật trên trang bài viết"
 PAGE_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Mục đích", 12), ("HTTP / lỗi", 12), ("Loại trang", 15),
                 ("Chuyên mục nhận diện", 26), ("Tên chuyên mục trên trang", 22), ("Số bài", 6), ("URL", 36),
                 (L.CHECKED_AT, 14), (WARC, 34)]
 POST_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Tiêu đề", 40), ("URL", 40), ("Ngày đăng", 11),
                 ("Ngày cập nhật", 11), ("Nguồn ngày", 19), ("Trong kỳ", 7)]
+
+
+def date_source_words(source: str | None) -> str:
+    """Where a post's date was read, in words. The crawl writes "listing", "time", "feed", "article:<how the
+    article page gave it>" and "<source>+article:updated" (the update date read on the article page)."""
+    parts = []
+    for part in (source or "").split("+"):
+        where, _, how = part.partition(":")
+        if where == "article" and how == "updated":
+            parts.append(DATE_SOURCE_ARTICLE_UPDATED)
+        elif where == "article" and how not in ("", "article", "page"):
+            parts.append(f"{DATE_SOURCE['article']} ({DATE_SOURCE.get(how, how)})")
+        elif part:
+            parts.append(DATE_SOURCE.get(where if where == "article" else part, part))
+    return "; ".join(parts)
 
 
 def _sheet_name(base: str, used: set[str]) -> str:
@@ -251,7 +267,7 @@ def _posts_sheet(audit: Audit, sh: Table) -> None:
             sh.link(3, post.url)
             sh.date(4, post.published)
             sh.date(5, post.updated)
-            sh.text(6, DATE_SOURCE.get(post.date_source or "", post.date_source or ""))
+            sh.text(6, date_source_words(post.date_source))
             sh.text(7, L.YES if any(start <= d <= end for d in post.dates) else "")
             sh.next()
     sh.close()
