@@ -62,7 +62,7 @@ DATE_SOURCE = {            # where a post's date was read (crawler.records.Post.
 DATE_SOURCE_ARTICLE_UPDATED = "ngày cập nhật trên trang bài viết"
 PAGE_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Mục đích", 12), ("HTTP / lỗi", 12), ("Loại trang", 15),
                 ("Chuyên mục nhận diện", 26), ("Tên chuyên mục trên trang", 22), ("Số bài", 6), ("URL", 36),
-                (L.CHECKED_AT, 14), (WARC, 34)]
+                (L.CHECKED_AT, 14), (WARC, 44)]
 POST_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Tiêu đề", 40), ("URL", 40), ("Ngày đăng", 11),
                 ("Ngày cập nhật", 11), ("Nguồn ngày", 19), ("Trong kỳ", 7)]
 
@@ -249,7 +249,7 @@ def _pages_sheet(audit: Audit, sh: Table) -> None:
             sh.number(7, page.posts, sh.f["int"])
             sh.link(8, page.final_url or page.url)
             sh.moment(9, page.fetched_at)
-            sh.text(10, page.warc_record or "")
+            sh.text(10, page.warc_record or "", wrap=False)
             sh.next()
     sh.close()
 

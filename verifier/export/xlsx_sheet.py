@@ -36,6 +36,7 @@ def formats(wb) -> dict:
     base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
     props = {
         "cell": {**base, "text_wrap": True},
+        "line": {**base},
         "num": {**base},                                       # General: 2, 3.75, 130.05
         "int": {**base, "num_format": "0"},
         "date": {**base, "num_format": "dd/mm/yyyy", "align": "left"},
@@ -75,15 +76,17 @@ class Table:
 
     # ------------------------------------------------------------------------------------------ cells
 
-    def text(self, col: int, value, fmt=None) -> None:
-        text, fmt = cell_text(value, limit=MAX_CELL), fmt or self.f["cell"]
+    def text(self, col: int, value, fmt=None, *, wrap: bool = True) -> None:
+        """A text cell; without wrap, one line (a code such as a WARC record's place, cut at the column's edge)."""
+        text, fmt = cell_text(value, limit=MAX_CELL), fmt or self.f["cell" if wrap else "line"]
         if not text:                    # a blank cell, not an empty text: the filter lists it as "(Blanks)"
             self.ws.write_blank(self.row, col, None, fmt)
             return
         if formula_like(text):
             fmt = self.f["quoted"][id(fmt)]
         self.ws.write_string(self.row, col, text, fmt)
-        self._fit(text, col, bold=fmt is self.f["head"])
+        if wrap:
+            self._fit(text, col, bold=fmt is self.f["head"])
 
     def number(self, col: int, value, fmt=None) -> None:
         if value is None:
