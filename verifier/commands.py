@@ -276,11 +276,11 @@ def register(app: typer.Typer) -> None:
         now: str | None = typer.Option(None, "--now", hidden=True),
     ) -> None:
         """Write the audit report of a run: report.json, report.xlsx, html/ and warc/ (with index.cdxj);
-        evidence.wacz too with --format wacz (the WARCs, index and pages in one file for replay tools);
-        with pdf, phieu/<agency>.pdf and phieu/<agency>.xlsx, the form each agency confirms (A4).
+        evidence.wacz too with --format wacz (the WARCs, index and pages in one file for replay tools).
+        With xlsx, phieu/<agency>.xlsx, the form each agency confirms (A4); with pdf, phieu/<agency>.pdf too.
 
-        The XLSX holds a ranking sheet per group, the verdicts with evidence links and one
-        confirmation sheet per agency; the HTML report links every claim to the archived page.
+        The XLSX holds a ranking sheet per group, the verdicts with why and how to fix and evidence
+        links, the pages and posts read; the HTML report links every claim to the archived page.
         Every file states the run's provenance, and the same stored run gives the same bytes
         (the report's time is the run's end, or a later override's).
 
@@ -398,8 +398,8 @@ def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path],
             written.append(write_xlsx(audit, out_dir, link_html="html" in wanted))
         if "html" in wanted:
             written.append(write_html(audit, out_dir))
-        if "pdf" in wanted:
-            written.extend(write_phieu(audit, out_dir))
+        if "xlsx" in wanted or "pdf" in wanted:     # the forms: XLSX with the workbook, PDF too when asked
+            written.extend(write_phieu(audit, out_dir, pdf="pdf" in wanted))
         if "warc" in wanted:
             export = write_warc(audit, out_dir)
             for name in export.missing:

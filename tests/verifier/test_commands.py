@@ -17,7 +17,7 @@ from verifier.cli import app
 from verifier.export.audit import load_run
 from verifier.store import open_db, save_verdict
 
-from .builders import build_province
+from .builders import HUYEN, SO, build_province
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2018-12-01T03:00:00Z"
@@ -155,14 +155,14 @@ def test_report_writes_every_format(province, tmp_path):
     assert result.exit_code == 1                         # so-tu-phap's thanh-tra awaits a reviewer
     written = {Path(line).relative_to(out).as_posix() for line in result.stdout.splitlines()}
     assert written == {"report.json", "report.xlsx", "html/index.html", "warc/run-1-20181128-1.warc.gz",
-                       "warc/index.cdxj", "metadata.yaml"}
+                       "warc/index.cdxj", "metadata.yaml"} | {f"phieu/{a}.xlsx" for a, _ in SO + HUYEN}
     # Datasette's descriptions of the database the report came from, keyed by its name
     described = yaml.safe_load((out / "metadata.yaml").read_text(encoding="utf-8"))
     assert "verdicts" in described["databases"][Path(province).stem]["tables"]
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["generated_at"] == NOW
     book = load_workbook(out / "report.xlsx")
-    assert "PXN so-tu-phap" in book.sheetnames
+    assert "Kết quả kiểm tra" in book.sheetnames              # the agencies' forms are phieu/<agency>.xlsx
     assert (out / "html" / "agency" / "so-tu-phap.html").is_file()
     assert open_db(province)["scores"].count == 6
 

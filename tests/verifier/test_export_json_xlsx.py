@@ -1,20 +1,24 @@
-"""report.json in the SPEC.md §5 schema, and the XLSX workbook read back with openpyxl holding the same numbers;
-crawled text that looks like a formula stays text."""
+"""report.json in the SPEC.md §5 schema (with `hint`, why and how to fix, where there is something to fix), and
+the XLSX workbook read back with openpyxl holding the same numbers, in Vietnamese words; crawled text that looks
+like a formula stays text. The workbook's print set-up and LibreOffice's printing of it: test_xlsx_print.py."""
 
+import datetime as dt
 import json
 
 import pytest
 from openpyxl import load_workbook
 
 from verifier.export.audit import build_audit, load_run
-from verifier.export.json import write_json
-from verifier.export.xlsx import write_xlsx
+from verifier.export.json import report_dict, write_json
+from verifier.export.xlsx import date_source_words, write_xlsx
 from verifier.overrides import new_override
+from verifier.rulebook import load_rulebook
 from verifier.store import open_db, save_override
 from verifier.verdict import NO_POSTS_READ
 
 from .builders import EVIL_TITLE, GENERATED, SCRIPT_TITLE, build_province
 
+PROVINCE = dt.timezone(dt.timedelta(hours=7))
 FORMULA_NOTE = "+SUM(A1:A9) xem lại"        # a reviewer's note that starts like a formula
 
 
@@ -33,6 +37,10 @@ def report(tmp_path_factory):
     return data, book
 
 
+SO, HUYEN = "Xếp hạng Sở, ban, ngành", "Xếp hạng UBND huyện, thành phố"
+CHI_DAO = "Thông tin chỉ đạo, điều hành"
+
+
 # ------------------------------------------------------------------------------------------------ report.json
 
 AGENCY_KEYS = {"agency_id": str, "agency_name": str, "group": str, "late": bool, "ranked": bool,
@@ -40,7 +48,8 @@ AGENCY_KEYS = {"agency_id": str, "agency_name": str, "group": str, "late": bool,
                "level": (str, type(None))}
 VERDICT_KEYS = {"agency_id": str, "criterion": str, "url": (str, type(None)), "checked_url": (str, type(None)),
                 "status": str, "reason": str, "posts_in_year": (int, type(None)), "discovered": bool,
-                "points": (int, float, type(None)), "override": (dict, type(None)), "evidence": dict}
+                "points": (int, float, type(None)), "override": (dict, type(None)), "hint": (str, type(None)),
+                "evidence": dict}
 
 
 def test_report_json_has_exactly_the_spec_keys_and_types(report):
@@ -54,7 +63,7 @@ def test_report_json_has_exactly_the_spec_keys_and_types(report):
         assert all(isinstance(agency[k], t) for k, t in AGENCY_KEYS.items()), agency
     assert len(data["verdicts"]) == 5 * 34          # every criterion of every agency with a form
     for verdict in data["verdicts"]:
-        assert set(verdict) == set(VERDICT_KEYS)
+        assert list(verdict) == list(VERDICT_KEYS)
         assert all(isinstance(verdict[k], t) for k, t in VERDICT_KEYS.items()), verdict
         assert verdict["status"] in ("pass", "fail", "review", "exempt")
         assert list(verdict["evidence"]) == ["pages", "posts", "fetched_at"]
@@ -106,6 +115,34 @@ def test_an_override_sits_beside_the_machine_verdict_in_json(report):
     v = next(v for v in data["verdicts"] if (v["agency_id"], v["criterion"]) == ("so-tu-phap", "thanh-tra"))
     assert (v["status"], v["reason"], v["points"]) == ("review", "undated", 3.0)
     assert v["override"]["status"] == "pass" and v["override"]["note"] == FORMULA_NOTE
+    assert v["hint"] is None                 # passed by the reviewer: nothing left to fix
+
+
+def test_a_verdict_not_passed_says_why_and_how_to_fix_and_a_full_pass_says_nothing(report):
+    data, _ = report
+    by_key = {(v["agency_id"], v["criterion"]): v for v in data["verdicts"]}
+    maximum = {c.id: c.points for c in load_rulebook().criteria}
+    for v in data["verdicts"]:
+        if v["status"] in ("fail", "review") and v["override"] is None:
+            assert v["hint"] and v["hint"].startswith(tuple("ĐCTSKNLQ")), v        # Vietnamese words, not a code
+        if v["status"] == "exempt" or (v["status"] == "pass" and v["points"] == maximum[v["criterion"]]):
+            assert v["hint"] is None, v
+    assert "bài mới nhất đăng ngày 09/01/2017" in by_key[("so-tttt", "ngan-sach")]["hint"]
+    assert "không phải chuyên mục Hệ thống văn bản quy phạm pháp luật" in by_key[("ubnd-hoa-an",
+                                                                               "van-ban-phap-luat")]["hint"]
+    short = by_key[("so-tu-phap", "tin-tuc-su-kien")]        # 8 posts: half points, what full points take
+    assert short["status"] == "pass" and "cần từ 12 bài trở lên" in short["hint"]
+
+
+def test_a_reviewer_who_fails_a_passed_criterion_gives_the_hint_in_their_note(tmp_path):
+    db_path, run_id = build_province(tmp_path, with_warc=False)
+    db = open_db(db_path)
+    key = ("so-tttt", "hoi-dap")
+    machine = load_run(db, run_id).verdict_map()[key]
+    note = "Chuyên mục chỉ đăng lại câu hỏi cũ, không có trả lời"
+    save_override(db, new_override(*key, "fail", note, "Nguyễn Văn A", at=GENERATED, run_id=run_id, machine=machine))
+    entry = next(v for v in report_dict(build_audit(db, run_id))["verdicts"] if (v["agency_id"], v["criterion"]) == key)
+    assert (entry["status"], entry["points"], entry["hint"]) == ("pass", 0.0, note)
 
 
 # ------------------------------------------------------------------------------------------------ XLSX
@@ -120,68 +157,91 @@ def _table(ws, header_first: str):
 
 def test_one_ranking_sheet_per_group_with_the_json_numbers(report):
     data, book = report
-    assert book.sheetnames[:2] == ["Xếp hạng so", "Xếp hạng huyen"]
-    for sheet, group in (("Xếp hạng so", "so"), ("Xếp hạng huyen", "huyen")):
+    assert book.sheetnames[:2] == [SO, HUYEN]
+    for sheet, group in ((SO, "so"), (HUYEN, "huyen")):
         got = [(r["Mã đơn vị"].value, r["Xếp hạng"].value, r["Điểm"].value, r["Điểm tối đa"].value,
                 r["Xếp loại"].value or None) for r in _table(book[sheet], "Xếp hạng")]
         want = [(a["agency_id"], a["rank"], a["score"], a["max_score"], a["level"])
                 for a in data["agencies"] if a["group"] == group]
         assert got == want
-    notes = {r["Mã đơn vị"].value: r["Ghi chú"].value for r in _table(book["Xếp hạng so"], "Xếp hạng")}
-    assert "Nộp phiếu sau thời hạn" in notes["so-xay-dung"] and "30/11/2018" in notes["so-xay-dung"]
-    assert "Không nộp phiếu" in notes["so-y-te"]
+    rows = {r["Mã đơn vị"].value: r for r in _table(book[SO], "Xếp hạng")}
+    assert "Nộp phiếu sau thời hạn" in rows["so-xay-dung"]["Ghi chú"].value
+    assert "30/11/2018" in rows["so-xay-dung"]["Ghi chú"].value
+    assert rows["so-xay-dung"]["Ngày nộp phiếu"].value == dt.datetime(2018, 11, 30)
+    assert "Không nộp phiếu" in rows["so-y-te"]["Ghi chú"].value
+    heading = " ".join(str(c.value) for row in book[SO].iter_rows(max_row=4) for c in row if c.value)
+    assert "Bộ tiêu chí: " + load_rulebook().title in heading and "rules/" not in heading
+    assert "Tốt: từ 85% trở lên" in heading and "phieu/" in heading
 
 
-def test_the_verdict_sheet_holds_the_json_points_and_links_the_evidence(report):
+def test_the_verdict_sheet_holds_the_json_points_in_words_and_links_the_evidence(report):
     data, book = report
-    rows = {(r["Mã đơn vị"].value, r["Mã tiêu chí"].value): r for r in _table(book["Kết quả kiểm tra"], "Mã đơn vị")}
+    names = {c.id: c.name for c in load_rulebook().criteria}
+    rows = {(r["Mã đơn vị"].value, r["Tiêu chí"].value): r for r in _table(book["Kết quả kiểm tra"], "Mã đơn vị")}
     assert len(rows) == len(data["verdicts"])
     for v in data["verdicts"]:
-        row = rows[(v["agency_id"], v["criterion"])]
+        row = rows[(v["agency_id"], names[v["criterion"]])]
         assert row["Điểm"].value == pytest.approx(v["points"])
         assert row["Bài viết trong năm"].value == v["posts_in_year"]
+        assert (row["Lý do và cách khắc phục"].value or None) == v["hint"]
+        checked = dt.datetime.fromisoformat(v["evidence"]["fetched_at"]).astimezone(PROVINCE).replace(tzinfo=None)
+        assert row["Thời điểm kiểm tra"].value == checked                    # a date cell, in +07:00
         if v["checked_url"]:
             assert row["Đường dẫn đã kiểm tra"].hyperlink.target == v["checked_url"]
-    chi_dao = rows[("so-tu-phap", "chi-dao-dieu-hanh")]
+    chi_dao = rows[("so-tu-phap", CHI_DAO)]
+    assert (chi_dao["Kết quả"].value, chi_dao["Lý do"].value) == ("Đạt", "Đúng chuyên mục, có bài viết trong kỳ "
+                                                                          "đánh giá")
     link = chi_dao["Bằng chứng"].hyperlink
     assert link.target.replace("\\", "/") == "html/agency/so-tu-phap.html" and link.location == "chi-dao-dieu-hanh"
-    assert "run-1-20181128-1.warc.gz#0+" in chi_dao["Bản lưu (WARC)"].value
-    assert "[" not in rows[("so-tu-phap", "thanh-tra")]["Điều chỉnh của người thẩm định"].value   # not flagged
-    assert FORMULA_NOTE in rows[("so-tu-phap", "thanh-tra")]["Điều chỉnh của người thẩm định"].value
+    reviewed = rows[("so-tu-phap", names["thanh-tra"])]
+    assert reviewed["Kết quả"].value == "Đạt"                         # the reviewer's decision is what scored
+    assert "[" not in reviewed["Điều chỉnh của người thẩm định"].value   # not flagged
+    assert FORMULA_NOTE in reviewed["Điều chỉnh của người thẩm định"].value
+    assert reviewed["Thời điểm điều chỉnh"].value == dt.datetime(2018, 12, 1, 10, 0)
+    wrong = rows[("ubnd-hoa-an", names["van-ban-phap-luat"])]
+    assert (wrong["Kết quả"].value, wrong["Lý do"].value) == ("Không đạt", "Không đúng chuyên mục")
 
 
 def test_pages_and_posts_sheets_show_what_a_verdict_rests_on(report):
     _, book = report
-    pages = [r for r in _table(book["Trang đã kiểm tra"], "Mã đơn vị") if r["Mã tiêu chí"].value == "chi-dao-dieu-hanh"]
+    pages = [r for r in _table(book["Trang đã kiểm tra"], "Mã đơn vị") if r["Tiêu chí"].value == CHI_DAO
+             and r["Mã đơn vị"].value == "so-tu-phap"]
     assert [r["Mục đích"].value for r in pages] == ["Trang chuyên mục", "Bài viết"]
+    assert [r["Loại trang"].value for r in pages] == ["trang chuyên mục", "một bài viết đơn lẻ"]
+    assert pages[0]["Chuyên mục nhận diện"].value == CHI_DAO
     assert pages[0]["Tên chuyên mục trên trang"].value == SCRIPT_TITLE
     assert pages[0]["URL"].hyperlink.target == "https://so-tu-phap.caobang.gov.vn/chi-dao-dieu-hanh"
+    assert pages[0]["Bản lưu (WARC)"].value.startswith("run-1-20181128-1.warc.gz#0+")
     posts = [r for r in _table(book["Bài viết đã đọc"], "Mã đơn vị")
-             if (r["Mã đơn vị"].value, r["Mã tiêu chí"].value) == ("so-tu-phap", "chi-dao-dieu-hanh")]
-    assert [(r["Tiêu đề"].value, r["Ngày đăng"].value, r["Trong kỳ"].value) for r in posts] == [
-        (EVIL_TITLE, "05/03/2018", "Có"), ("Kế hoạch công tác", "12/06/2018", "Có"),
-        ("Thông báo cũ", "04/01/2016", "")]
+             if (r["Mã đơn vị"].value, r["Tiêu chí"].value) == ("so-tu-phap", CHI_DAO)]
+    assert [(r["Tiêu đề"].value, r["Ngày đăng"].value, r["Nguồn ngày"].value, r["Trong kỳ"].value)
+            for r in posts] == [
+        (EVIL_TITLE, dt.datetime(2018, 3, 5), "trang bài viết", "Có"),
+        ("Kế hoạch công tác", dt.datetime(2018, 6, 12), "danh sách bài viết", "Có"),
+        ("Thông báo cũ", dt.datetime(2016, 1, 4), "danh sách bài viết", None)]
+    assert posts[0]["Ngày đăng"].number_format == "dd/mm/yyyy"
 
 
-def test_one_confirmation_sheet_per_agency_with_its_points(report):
-    data, book = report
-    sheets = [n for n in book.sheetnames if n.startswith("PXN ")]
-    assert sheets == [f"PXN {a}" for a in ("so-tu-phap", "so-tttt", "so-xay-dung", "so-y-te", "ubnd-hoa-an",
-                                           "ubnd-bao-lac")]
-    for agency in data["agencies"]:
-        ws = book[f"PXN {agency['agency_id']}"]
-        assert ws["A1"].value.startswith("PHIẾU XÁC NHẬN")
-        values = [[c.value for c in r] for r in ws.iter_rows()]
-        total = next(r for r in values if r[1] == "Tổng cộng")
-        if agency["ranked"]:
-            assert total[5] == pytest.approx(agency["score"])
-        assert total[6] == agency["max_score"]
-    tu_phap = {r[1]: r for r in ([c.value for c in row] for row in book["PXN so-tu-phap"].iter_rows())}
-    assert tu_phap["Thông tin chỉ đạo, điều hành"][4:7] == ["Đạt", 2, 5]
-    summary = next(k for k in tu_phap if isinstance(k, str) and k.startswith("Điểm: "))
-    assert summary.startswith("Điểm: 130,05/150 (86,7%); Xếp loại: Tốt; Xếp hạng: 2")
-    late = [c.value for row in book["PXN so-xay-dung"].iter_rows() for c in row if c.value]
-    assert any("Không xếp hạng: Nộp phiếu sau thời hạn" in str(v) for v in late)
+@pytest.mark.parametrize("source,words", [
+    ("listing", "danh sách bài viết"), ("time", "thẻ thời gian của trang"), ("article:article", "trang bài viết"),
+    ("article:page", "trang bài viết"), ("article:meta", "trang bài viết (thông tin mô tả của trang)"),
+    ("listing+article:updated", "danh sách bài viết; ngày cập nhật trên trang bài viết"), (None, "")])
+def test_where_a_date_was_read_is_said_in_words(source, words):
+    assert date_source_words(source) == words
+
+
+def test_the_review_queue_says_why_in_words(report):
+    _, book = report
+    queue = _table(book["Danh sách cần xem xét"], "Mã đơn vị")
+    assert [(r["Mã đơn vị"].value, r["Tiêu chí"].value) for r in queue] == []     # thanh-tra was decided
+    assert book["Danh sách cần xem xét"].auto_filter.ref
+
+
+def test_the_agencies_forms_are_their_own_workbooks_not_sheets_of_this_one(report):
+    _, book = report
+    assert not [n for n in book.sheetnames if n.startswith("PXN")]
+    assert book.sheetnames == [SO, HUYEN, "Kết quả kiểm tra", "Trang đã kiểm tra", "Bài viết đã đọc",
+                               "Danh sách cần xem xét", "Thông tin lần chạy"]
 
 
 def test_crawled_text_that_looks_like_a_formula_stays_text(report):
@@ -193,4 +253,4 @@ def test_crawled_text_that_looks_like_a_formula_stays_text(report):
         assert hits, text
         assert all(c.data_type == "s" for c in hits)
     evil = next(c for c in cells if c.value == EVIL_TITLE)
-    assert evil.hyperlink is None
+    assert evil.hyperlink is None and evil.quotePrefix

@@ -118,8 +118,11 @@ def test_a_recrawl_whose_machine_verdict_changed_flags_the_override(province, tm
     section = page.split('id="thanh-tra"')[1].split("</section>")[0]
     assert MACHINE_CHANGED in section and "Sở không có chức năng thanh tra" in section
     book = load_workbook(write_xlsx(audit, tmp_path / "out"))
-    row = next(r for r in book["Kết quả kiểm tra"].iter_rows(values_only=True) if r[:3:2] == KEY)
-    assert f"[{MACHINE_CHANGED}]" in row[12] and row[10] == 3
+    rows = list(book["Kết quả kiểm tra"].iter_rows(values_only=True))
+    head = next(r for r in rows if r[0] == "Mã đơn vị")
+    name = audit.rulebook.by_id[KEY[1]].name
+    row = dict(zip(head, next(r for r in rows if (r[0], r[2]) == (KEY[0], name))))
+    assert f"[{MACHINE_CHANGED}]" in row["Điều chỉnh của người thẩm định"] and row["Điểm"] == 3
 
 
 def test_an_override_does_not_reach_another_year_nor_an_earlier_run(province):

@@ -91,6 +91,37 @@ def audit_hint(audit, agency_id: str, criterion_id: str, lang: str = DEFAULT_LAN
                 portal=portal, points=cp.points if cp else None, lang=lang)
 
 
+def needs_hint(criterion: Criterion, verdict: Verdict, cp) -> bool:
+    """A criterion not passed says why and how to fix; so does a pass short of full points on the portal
+    (too few posts) and a figure that earned nothing; a figure scored part of its points does not. Where a
+    reviewer failed what the machine passed, the reviewer's note (in the found text) is the reason."""
+    if cp.status == "exempt":
+        return False
+    if cp.overridden:
+        return cp.status != "pass" and verdict.status not in ("pass", "exempt")
+    if cp.status != "pass":
+        return True
+    if cp.points >= criterion.points:
+        return False
+    return not criterion.is_reported or cp.points <= 0
+
+
+def shown_hint(audit, verdict: Verdict, lang: str = DEFAULT_LANG) -> str | None:
+    """The "why and how to fix" the reports show beside a verdict (report.json's `hint`, the workbook's column):
+    None where there is nothing to fix (full points, exempt, a figure scored part of its points, see
+    needs_hint); where a reviewer failed what the check passed, the reviewer's note."""
+    criterion = audit.rulebook.by_id.get(verdict.criterion)
+    cp = audit.points(verdict.agency_id, verdict.criterion)
+    if cp is None or criterion is None:        # not scored: the machine verdict alone says whether to fix
+        wanted = verdict.status not in ("pass", "exempt")
+    else:
+        wanted = needs_hint(criterion, verdict, cp)
+        view = audit.override(verdict.agency_id, verdict.criterion)
+        if not wanted and cp.overridden and cp.status not in ("pass", "exempt") and view is not None:
+            return view.override.note
+    return (audit_hint(audit, verdict.agency_id, verdict.criterion, lang) or None) if wanted else None
+
+
 # ------------------------------------------------------------------------------------------------ what was seen
 
 def main_page(verdict: Verdict):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from crawler.records import Verdict
 from verifier.export.audit import Audit
+from verifier.export.hints import shown_hint
 from verifier.overrides import override_dict
 from verifier.score import rulebook_label
 from verifier.serialize import verdict_dict
@@ -22,9 +23,22 @@ def agency_dict(score) -> dict:
 
 
 def verdict_entry(audit: Audit, verdict: Verdict) -> dict:
+    """One verdict of report.json; `hint` (after `override`) is why and how to fix, in Vietnamese, or null
+    where there is nothing to fix (verifier.export.hints.shown_hint)."""
     cp = audit.points(verdict.agency_id, verdict.criterion)
-    return verdict_dict(verdict, period=audit.period, points=cp.points if cp else None,
-                        override=override_dict(audit.override(verdict.agency_id, verdict.criterion)), detail=False)
+    entry = verdict_dict(verdict, period=audit.period, points=cp.points if cp else None,
+                         override=override_dict(audit.override(verdict.agency_id, verdict.criterion)), detail=False)
+    return _insert_after(entry, "override", "hint", shown_hint(audit, verdict))
+
+
+def _insert_after(entry: dict, key: str, new_key: str, value) -> dict:
+    """The dict with new_key right after key, as the schema lists them."""
+    out = {}
+    for k, v in entry.items():
+        out[k] = v
+        if k == key:
+            out[new_key] = value
+    return out
 
 
 def run_dict(audit: Audit) -> dict:

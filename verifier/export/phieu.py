@@ -27,7 +27,7 @@ from crawler.records import Verdict
 from verifier.errors import InputError
 from verifier.export import labels as L
 from verifier.export.audit import Audit
-from verifier.export.hints import audit_hint, error_words, kind_words, main_page, newest_date
+from verifier.export.hints import audit_hint, error_words, kind_words, main_page, needs_hint, newest_date
 from verifier.export.names import safe_name
 from verifier.export.safe_text import cell_text, formula_like, show_invisible
 
@@ -165,22 +165,7 @@ def _row(audit: Audit, agency_id: str, criterion, verdict: Verdict | None, numbe
         result = RESULT["pass"] if cp.points > 0 or not criterion.points else RESULT["fail"]
     return FormRow(number, name, audit.reported_text(agency_id, criterion.id), found_words(audit, verdict),
                    result, cp.points, criterion.points,
-                   audit_hint(audit, agency_id, criterion.id) if _needs_hint(criterion, verdict, cp) else "")
-
-
-def _needs_hint(criterion, verdict: Verdict, cp) -> bool:
-    """A criterion not passed says why and how to fix; so does a pass short of full points on the portal
-    (too few posts) and a figure that earned nothing; a figure scored part of its points does not. Where a
-    reviewer failed what the machine passed, the reviewer's note (in the found text) is the reason."""
-    if cp.status == "exempt":
-        return False
-    if cp.overridden:
-        return cp.status != "pass" and verdict.status not in ("pass", "exempt")
-    if cp.status != "pass":
-        return True
-    if cp.points >= criterion.points:
-        return False
-    return not criterion.is_reported or cp.points <= 0
+                   audit_hint(audit, agency_id, criterion.id) if needs_hint(criterion, verdict, cp) else "")
 
 
 def found_words(audit: Audit, verdict: Verdict) -> str:

@@ -1,6 +1,12 @@
-"""The XLSX workbook sent back to agencies (in Vietnamese): a ranking sheet per group, the verdict sheet
-with evidence links, the pages checked and the posts read (what each verdict rests on), the review queue,
-one confirmation sheet ("Phiếu xác nhận") per agency, and the run's provenance ("Thông tin lần chạy").
+"""The Department's workbook (in Vietnamese): a ranking sheet per group, the verdict sheet with its "why and
+how to fix" column and evidence links, the pages checked and the posts read (what each verdict rests on), the
+review queue, and the run's provenance ("Thông tin lần chạy"). Each agency's confirmation form is its own
+workbook (verifier.export.phieu: phieu/<agency>.xlsx), not a sheet of this one.
+
+Criteria, statuses, reasons and page kinds are named in words, never by their codes; the rulebook by its
+title. Dates and times are date cells, in the province's time (+07:00, stated once in each sheet's heading).
+Every table sheet has an autofilter and a frozen header row, and prints on A4, one page wide, with its
+header row on every page (verifier.export.xlsx_sheet); a group's ranking prints on one page.
 
 The same stored run gives the same bytes: the document's dates are the report's time (from the run), and
 the workbook is assembled in memory, so XlsxWriter stamps every zip entry 1980-01-01.
@@ -22,89 +28,58 @@ import xlsxwriter
 from crawler.records import Verdict
 from verifier.export import labels as L
 from verifier.export.audit import Audit
+from verifier.export.hints import error_words, kind_words, shown_hint
 from verifier.export.names import agency_page
 from verifier.export.run_info import run_facts
-from verifier.export.safe_text import cell_text, formula_like, safe_href
-from verifier.score import rulebook_label
+from verifier.export.safe_text import cell_text
+from verifier.export.xlsx_sheet import Table, formats, page_setup
 
-MAX_CELL = 32000            # Excel holds 32767 characters per cell
-MAX_URL = 2000              # Excel refuses longer hyperlinks
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
-
-def _s(value) -> str:
-    return cell_text(value, limit=MAX_CELL)
-
-
-class _Sheet:
-    """A worksheet written row by row; every text goes through write_string."""
-
-    def __init__(self, wb, ws, formats):
-        self.wb, self.ws, self.f = wb, ws, formats
-        self.row = 0
-
-    def text(self, col, value, fmt=None, row=None):
-        text, fmt = _s(value), fmt or self.f["cell"]
-        if formula_like(text):
-            fmt = self.f["quoted"][id(fmt)]
-        self.ws.write_string(self.row if row is None else row, col, text, fmt)
-
-    def number(self, col, value, fmt=None):
-        if value is None:
-            self.ws.write_blank(self.row, col, None, fmt or self.f["cell"])
-        else:
-            self.ws.write_number(self.row, col, value, fmt or self.f["num"])
-
-    def link(self, col, url, display=None, fmt=None):
-        """A hyperlink for http(s) URLs only; anything else is written as text."""
-        url = url or ""
-        href = safe_href(url)
-        if href is not None and len(href) <= MAX_URL and self.wb_links_left():
-            self.ws.write_url(self.row, col, href, fmt or self.f["link"], string=_s(display or url))
-        else:
-            self.text(col, display if display is not None else url, fmt)
-
-    def local_link(self, col, path, display, fmt=None):
-        """A link to a file of the report folder (e.g. the HTML evidence page)."""
-        if self.wb_links_left():
-            self.ws.write_url(self.row, col, f"external:{path}", fmt or self.f["link"], string=_s(display))
-        else:
-            self.text(col, display, fmt)
-
-    def wb_links_left(self) -> bool:
-        self._links = getattr(self, "_links", 0) + 1
-        return self._links < 65000
-
-    def header(self, names, widths=None):
-        for i, name in enumerate(names):
-            self.text(i, name, self.f["head"])
-            if widths:
-                self.ws.set_column(i, i, widths[i])
-        self.ws.freeze_panes(self.row + 1, 0)
-        self.row += 1
-
-    def next(self, n=1):
-        self.row += n
+# Wording this workbook needs that verifier.export.labels does not hold (yet).
+VERDICTS = "Kết quả kiểm tra"
+VERDICTS_TITLE = "Kết quả kiểm tra từng tiêu chí"
+HINT = "Lý do và cách khắc phục"
+OVERRIDE_AT = "Thời điểm điều chỉnh"
+SUBMITTED = "Ngày nộp phiếu"
+PENDING = "Cần xem xét"
+WARC = "Bản lưu (WARC)"
+SHOW_EVIDENCE = "Xem bằng chứng"
+LOCAL_TIME = "Mọi thời gian trong tệp theo giờ Việt Nam (UTC+07:00)."
+LINKS_NOTE = ("Các liên kết chứng cứ trỏ tới thư mục báo cáo; giữ tệp này trong thư mục đó (bên cạnh thư mục "
+              "html/), nếu gửi đi thì gửi cả thư mục.")
+FORMS_NOTE = "Phiếu xác nhận của từng đơn vị: thư mục phieu/ bên cạnh tệp này (phieu/<mã đơn vị>.xlsx)."
+LEVELS = "Mức xếp loại"
+DATE_SOURCE = {            # where a post's date was read (crawler.records.Post.date_source)
+    "listing": "danh sách bài viết",
+    "time": "thẻ thời gian của trang",
+    "article": "trang bài viết",
+    "feed": "RSS/Atom",
+    "meta": "thông tin mô tả của trang",
+    "jsonld": "dữ liệu có cấu trúc của trang",
+    "page": "nội dung trang",
+}
+DATE_SOURCE_ARTICLE_UPDATED = "ngày cập nhật trên trang bài viết"
+PAGE_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Mục đích", 12), ("HTTP / lỗi", 12), ("Loại trang", 15),
+                ("Chuyên mục nhận diện", 26), ("Tên chuyên mục trên trang", 22), ("Số bài", 6), ("URL", 36),
+                (L.CHECKED_AT, 14), (WARC, 44)]
+POST_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Tiêu đề", 40), ("URL", 40), ("Ngày đăng", 11),
+                ("Ngày cập nhật", 11), ("Nguồn ngày", 19), ("Trong kỳ", 7)]
 
 
-def _formats(wb) -> dict:
-    """The workbook's formats by name, and under "quoted" each one's twin with Excel's quote prefix (by id)."""
-    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
-    props = {
-        "cell": {**base, "text_wrap": True},
-        "num": {**base, "num_format": "0.00"},
-        "int": {**base, "num_format": "0"},
-        "head": {**base, "bold": True, "text_wrap": True, "bg_color": "#DDE7F0", "border": 1},
-        "title": {**base, "bold": True, "font_size": 13},
-        "bold": {**base, "bold": True, "text_wrap": True},
-        "boldnum": {**base, "bold": True, "num_format": "0.00"},
-        "section": {**base, "bold": True, "italic": True, "bg_color": "#F2F2F2"},
-        "link": {**base, "font_color": "blue", "underline": 1, "text_wrap": True},
-        "italic": {**base, "italic": True, "text_wrap": True},
-    }
-    formats = {name: wb.add_format(p) for name, p in props.items()}
-    formats["quoted"] = {id(formats[name]): wb.add_format({**p, "quote_prefix": True}) for name, p in props.items()}
-    return formats
+def date_source_words(source: str | None) -> str:
+    """Where a post's date was read, in words. The crawl writes "listing", "time", "feed", "article:<how the
+    article page gave it>" and "<source>+article:updated" (the update date read on the article page)."""
+    parts = []
+    for part in (source or "").split("+"):
+        where, _, how = part.partition(":")
+        if where == "article" and how == "updated":
+            parts.append(DATE_SOURCE_ARTICLE_UPDATED)
+        elif where == "article" and how not in ("", "article", "page"):
+            parts.append(f"{DATE_SOURCE['article']} ({DATE_SOURCE.get(how, how)})")
+        elif part:
+            parts.append(DATE_SOURCE.get(where if where == "article" else part, part))
+    return "; ".join(parts)
 
 
 def _sheet_name(base: str, used: set[str]) -> str:
@@ -118,24 +93,6 @@ def _sheet_name(base: str, used: set[str]) -> str:
     return candidate
 
 
-def found_text(audit: Audit, verdict: Verdict) -> str:
-    """What the check found, in Vietnamese, for the agency to confirm."""
-    parts = [L.reason_label(verdict.reason)]
-    if verdict.posts_in_year is not None:
-        parts.append(f"{verdict.posts_in_year} bài viết trong kỳ đánh giá")
-    if verdict.discovered:
-        parts.append("chuyên mục tìm thấy qua menu của cổng")
-    if verdict.checked_url:
-        parts.append(f"đã kiểm tra: {verdict.checked_url}")
-    if verdict.reason == "logic_check" and verdict.detail:
-        parts.append(verdict.detail)
-    view = audit.override(verdict.agency_id, verdict.criterion)
-    if view is not None:
-        o = view.override
-        parts.append(f"điều chỉnh: {L.status_label(o.status)} ({o.by}, {L.vn_datetime(o.at)}): {o.note}")
-    return "; ".join(parts)
-
-
 def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) -> Path:
     """Write DIR/report.xlsx; with link_html, evidence cells link to the HTML report beside it."""
     out_dir = Path(out_dir)
@@ -147,40 +104,64 @@ def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) ->
     # XlsxWriter writes `created` as UTC ("...Z"), from the fields of the datetime it is given
     created = audit.generated_at.astimezone(dt.UTC).replace(tzinfo=None)
     wb.set_properties({"title": L.TITLE, "created": created,
-                       "comments": f"{rulebook_label(audit.rulebook)}, run {audit.run_id}"})
-    formats = _formats(wb)
+                       "comments": cell_text(f"{audit.rulebook.title}; {L.RUN} {audit.run_id}")})
+    fmt = formats(wb)
     used: set[str] = set()
-    for gid, gname, members in audit.groups():
-        _ranking_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(f"{L.RANKING} {gid}", used)), formats),
-                       gname, members)
-    _verdict_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name("Kết quả kiểm tra", used)), formats), link_html)
-    _pages_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.PAGES, used)), formats))
-    _posts_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.POSTS_LIST, used)), formats))
-    _queue_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.REVIEW_QUEUE, used)), formats))
-    for agency in audit.data.agencies:
-        name = _sheet_name(f"PXN {agency.agency_id}", used)
-        _confirmation_sheet(audit, _Sheet(wb, wb.add_worksheet(name), formats), agency)
-    _run_sheet(audit, _Sheet(wb, wb.add_worksheet(_sheet_name(L.RUN_INFO, used)), formats))
+
+    def table(name: str, title: str, columns, **kw) -> Table:
+        return Table(wb, wb.add_worksheet(_sheet_name(name, used)), fmt, title, columns, **kw)
+
+    for _gid, gname, members in audit.groups():
+        _ranking_sheet(audit, table(f"{L.RANKING} {gname}", f"{L.RANKING} – {gname}", RANKING_COLUMNS,
+                                    one_page=True), members)
+    _verdict_sheet(audit, table(VERDICTS, VERDICTS_TITLE, VERDICT_COLUMNS), link_html)
+    _pages_sheet(audit, table(L.PAGES, L.PAGES, PAGE_COLUMNS))
+    _posts_sheet(audit, table(L.POSTS_LIST, L.POSTS_LIST, POST_COLUMNS))
+    _queue_sheet(audit, table(L.REVIEW_QUEUE, L.REVIEW_QUEUE, QUEUE_COLUMNS))
+    _run_sheet(audit, table(L.RUN_INFO, L.RUN_INFO, [(L.RUN_INFO, 26), ("", 100)]))
     wb.close()
     tmp.replace(path)
     return path
 
 
-def _heading(audit: Audit, sh: _Sheet, title: str) -> None:
-    sh.text(0, title, sh.f["title"])
-    sh.next()
+def _about(audit: Audit) -> str:
+    """The heading line of every sheet: the rulebook by its title, the period, the report's time and run."""
     start, end = audit.period
-    sh.text(0, f"{L.RULEBOOK}: {audit.rulebook.province} {audit.rulebook.year} ({rulebook_label(audit.rulebook)}); "
-               f"{L.PERIOD}: {L.vn_date(start)} – {L.vn_date(end)}; {L.GENERATED}: {L.vn_moment(audit.generated_at)}; "
-               f"{L.RUN} {audit.run_id} (xem trang tính “{L.RUN_INFO}”)",
-            sh.f["italic"])
-    sh.next(2)
+    return (f"{L.RULEBOOK}: {audit.rulebook.title}; {L.PERIOD}: {L.vn_date(start)} – {L.vn_date(end)}; "
+            f"{L.GENERATED}: {L.vn_moment(audit.generated_at)}; {L.RUN} {audit.run_id} (xem trang tính "
+            f"“{L.RUN_INFO}”). {LOCAL_TIME}")
 
 
-def _ranking_sheet(audit: Audit, sh: _Sheet, group_name: str, members) -> None:
-    _heading(audit, sh, f"{L.RANKING} – {group_name}")
-    sh.header([L.RANKING, L.AGENCY_ID, L.AGENCY, L.SCORE, L.MAX_SCORE, L.PERCENT, L.LEVEL, "Cần xem xét", L.NOTE],
-              [9, 16, 40, 9, 11, 10, 13, 11, 45])
+def _criterion_name(audit: Audit, criterion_id: str | None) -> str:
+    criterion = audit.rulebook.by_id.get(criterion_id or "")
+    return criterion.name if criterion else (criterion_id or "")
+
+
+def _override_text(audit: Audit, verdict: Verdict) -> tuple[str, dt.datetime | None]:
+    """The reviewer's decision in words (result, who, note) and when it was made."""
+    view = audit.override(verdict.agency_id, verdict.criterion)
+    if view is None:
+        return "", None
+    o = view.override
+    flag = f" [{L.MACHINE_CHANGED}]" if view.machine_changed else ""
+    return f"{L.status_label(o.status)} – {o.by}: {o.note}{flag}", o.at
+
+
+def _result(audit: Audit, verdict: Verdict) -> str:
+    """The result that scored (a reviewer's where there is one), in words."""
+    cp = audit.points(verdict.agency_id, verdict.criterion)
+    return L.status_label(cp.status if cp else verdict.status, verdict.reason)
+
+
+# ------------------------------------------------------------------------------------------------ ranking
+
+RANKING_COLUMNS = [(L.RANKING, 8), (L.AGENCY_ID, 10), (L.AGENCY, 34), (L.SCORE, 7), (L.MAX_SCORE, 7),
+                   (L.PERCENT, 7), (L.LEVEL, 10), (SUBMITTED, 11), (PENDING, 8), (L.NOTE, 34)]
+
+
+def _ranking_sheet(audit: Audit, sh: Table, members) -> None:
+    sh.heading([_about(audit), f"{LEVELS}: {_legend(audit)}", FORMS_NOTE])
+    sh.header()
     for s in members:
         sh.number(0, s.rank, sh.f["int"])
         sh.text(1, s.agency_id)
@@ -189,177 +170,140 @@ def _ranking_sheet(audit: Audit, sh: _Sheet, group_name: str, members) -> None:
         sh.number(4, s.max_score)
         sh.number(5, s.percent)
         sh.text(6, s.level or "")
-        sh.number(7, s.pending, sh.f["int"])
-        sh.text(8, "" if s.ranked else f"{L.NOT_RANKED_HEAD}: {L.not_ranked_label(s, audit.rulebook.deadline)}")
+        sh.date(7, s.submitted_at)
+        sh.number(8, s.pending, sh.f["int"])
+        sh.text(9, "" if s.ranked else f"{L.NOT_RANKED_HEAD}: {L.not_ranked_label(s, audit.rulebook.deadline)}")
         sh.next()
+    sh.close()
 
 
-def _verdict_sheet(audit: Audit, sh: _Sheet, link_html: bool) -> None:
-    _heading(audit, sh, "Kết quả kiểm tra từng tiêu chí")
-    sh.header([L.AGENCY_ID, L.AGENCY, L.CRITERION_ID, L.CRITERION, L.REPORTED, L.CHECKED_URL, L.RESULT,
-               L.REASON_HEAD, L.POSTS, L.DISCOVERED, L.SCORE, L.MAX_SCORE, L.OVERRIDE, L.CHECKED_AT,
-               L.EVIDENCE, "Bản lưu (WARC)", L.DETAIL],
-              [14, 28, 20, 36, 36, 36, 14, 30, 10, 10, 8, 8, 36, 16, 22, 30, 40])
+def _legend(audit: Audit) -> str:
+    """Each level with its threshold in percent of the group's maximum: "Tốt: từ 85%; Khá: từ 70% …"."""
+    levels = sorted(audit.rulebook.levels, key=lambda lv: -lv.min)
+    parts, upper = [], None
+    for lv in levels:
+        if upper is None:
+            parts.append(f"{lv.name}: từ {L.vn_number(lv.min)}% trở lên")
+        elif lv.min <= 0:
+            parts.append(f"{lv.name}: dưới {L.vn_number(upper)}%")
+        else:
+            parts.append(f"{lv.name}: từ {L.vn_number(lv.min)}% đến dưới {L.vn_number(upper)}%")
+        upper = lv.min
+    return "; ".join(parts) + "."
+
+
+# ------------------------------------------------------------------------------------------------ verdicts
+
+VERDICT_COLUMNS = [(L.AGENCY_ID, 9), (L.AGENCY, 18), (L.CRITERION, 22), (L.REPORTED, 22), (L.CHECKED_URL, 22),
+                   (L.RESULT, 10), (L.REASON_HEAD, 18), (L.POSTS, 8), (L.DISCOVERED, 7), (L.SCORE, 6),
+                   (L.MAX_SCORE, 7), (HINT, 42), (L.OVERRIDE, 22), (OVERRIDE_AT, 14), (L.CHECKED_AT, 14),
+                   (L.EVIDENCE, 10)]
+
+
+def _verdict_sheet(audit: Audit, sh: Table, link_html: bool) -> None:
+    sh.heading([_about(audit), *([LINKS_NOTE] if link_html else [])])
+    sh.header()
     names = {a.agency_id: a.agency_name for a in audit.data.agencies}
     for v in audit.verdicts:
-        criterion = audit.rulebook.by_id.get(v.criterion)
         cp = audit.points(v.agency_id, v.criterion)
-        view = audit.override(v.agency_id, v.criterion)
+        override, override_at = _override_text(audit, v)
         sh.text(0, v.agency_id)
         sh.text(1, names.get(v.agency_id, ""))
-        sh.text(2, v.criterion)
-        sh.text(3, criterion.name if criterion else "")
-        sh.text(4, audit.reported_text(v.agency_id, v.criterion))
-        sh.link(5, v.checked_url)
-        sh.text(6, L.status_label(v.status, v.reason))
-        sh.text(7, L.reason_label(v.reason))
-        sh.number(8, v.posts_in_year, sh.f["int"])
-        sh.text(9, L.YES if v.discovered else "")
-        sh.number(10, cp.points if cp else None)
-        sh.number(11, cp.max_points if cp else None)
-        if view is not None:
-            o = view.override
-            flag = f" [{L.MACHINE_CHANGED}]" if view.machine_changed else ""
-            sh.text(12, f"{L.status_label(o.status)} – {o.by}, {L.vn_datetime(o.at)}: {o.note}{flag}")
-        sh.text(13, L.vn_datetime(v.checked_at))
+        sh.text(2, _criterion_name(audit, v.criterion))
+        sh.text(3, audit.reported_text(v.agency_id, v.criterion))
+        sh.link(4, v.checked_url)
+        sh.text(5, _result(audit, v))
+        sh.text(6, L.reason_label(v.reason))
+        sh.number(7, v.posts_in_year, sh.f["int"])
+        sh.text(8, L.YES if v.discovered else "")
+        sh.number(9, cp.points if cp else None)
+        sh.number(10, cp.max_points if cp else None)
+        sh.text(11, shown_hint(audit, v) or "")
+        sh.text(12, override)
+        sh.moment(13, override_at)
+        sh.moment(14, v.checked_at)
         if link_html and (v.pages or v.posts or v.detail):
-            sh.local_link(14, f"html/{agency_page(v.agency_id)}#{v.criterion}", "Xem bằng chứng")
-        sh.text(15, "\n".join(p.warc_record for p in v.pages if p.warc_record))
-        sh.text(16, v.detail)
+            sh.local_link(15, f"html/{agency_page(v.agency_id)}#{v.criterion}", SHOW_EVIDENCE)
         sh.next()
+    sh.close()
 
 
-def _pages_sheet(audit: Audit, sh: _Sheet) -> None:
+# ------------------------------------------------------------------------------------------------ evidence
+
+def _pages_sheet(audit: Audit, sh: Table) -> None:
     """Every page fetched for a verdict: what it was, what category it showed, and its WARC record."""
-    _heading(audit, sh, L.PAGES)
-    sh.header([L.AGENCY_ID, L.CRITERION_ID, "Mục đích", "HTTP", "Loại trang", "Chuyên mục nhận diện",
-               "Tên chuyên mục trên trang", "Số bài", "URL", L.CHECKED_AT, "Bản lưu (WARC)"],
-              [14, 20, 14, 8, 10, 20, 36, 8, 50, 16, 34])
+    sh.heading([_about(audit)])
+    sh.header()
     for v in audit.verdicts:
         for page in v.pages:
             sh.text(0, v.agency_id)
-            sh.text(1, v.criterion)
+            sh.text(1, _criterion_name(audit, v.criterion))
             sh.text(2, L.PURPOSE.get(page.purpose, page.purpose))
             if page.status is None:
-                sh.text(3, page.error or "")
+                sh.text(3, error_words(page.error) if page.error else "")
             else:
                 sh.number(3, page.status, sh.f["int"])
-            sh.text(4, page.kind or "")
-            sh.text(5, page.category or "")
+            sh.text(4, kind_words(page.kind) or page.kind or "")
+            sh.text(5, _criterion_name(audit, page.category) if page.category else "")
             sh.text(6, page.category_label or "")
             sh.number(7, page.posts, sh.f["int"])
             sh.link(8, page.final_url or page.url)
-            sh.text(9, L.vn_datetime(page.fetched_at))
-            sh.text(10, page.warc_record or "")
+            sh.moment(9, page.fetched_at)
+            sh.text(10, page.warc_record or "", wrap=False)
             sh.next()
+    sh.close()
 
 
-def _posts_sheet(audit: Audit, sh: _Sheet) -> None:
+def _posts_sheet(audit: Audit, sh: Table) -> None:
     """Every post a verdict read, with its dates and whether it counts in the period."""
-    _heading(audit, sh, L.POSTS_LIST)
-    sh.header([L.AGENCY_ID, L.CRITERION_ID, "Tiêu đề", "URL", "Ngày đăng", "Ngày cập nhật", "Nguồn ngày",
-               "Trong kỳ"], [14, 20, 50, 50, 12, 12, 10, 9])
+    sh.heading([_about(audit)])
+    sh.header()
     start, end = audit.period
     for v in audit.verdicts:
         for post in v.posts:
             sh.text(0, v.agency_id)
-            sh.text(1, v.criterion)
+            sh.text(1, _criterion_name(audit, v.criterion))
             sh.text(2, post.title)
             sh.link(3, post.url)
-            sh.text(4, L.vn_date(post.published))
-            sh.text(5, L.vn_date(post.updated))
-            sh.text(6, post.date_source or "")
+            sh.date(4, post.published)
+            sh.date(5, post.updated)
+            sh.text(6, date_source_words(post.date_source))
             sh.text(7, L.YES if any(start <= d <= end for d in post.dates) else "")
             sh.next()
+    sh.close()
 
 
-def _queue_sheet(audit: Audit, sh: _Sheet) -> None:
-    _heading(audit, sh, L.REVIEW_QUEUE)
-    sh.header([L.AGENCY_ID, L.CRITERION_ID, L.RESULT, L.REASON_HEAD, L.OVERRIDE, L.DETAIL],
-              [14, 22, 14, 36, 40, 60])
+QUEUE_COLUMNS = [(L.AGENCY_ID, 9), (L.AGENCY, 18), (L.CRITERION, 22), (L.RESULT, 10), (L.REASON_HEAD, 20),
+                 (HINT, 44), (L.OVERRIDE, 28), (OVERRIDE_AT, 14)]
+
+
+def _queue_sheet(audit: Audit, sh: Table) -> None:
+    sh.heading([_about(audit)])
+    sh.header()
+    names = {a.agency_id: a.agency_name for a in audit.data.agencies}
     for v, _cp in audit.review_queue():
-        view = audit.override(v.agency_id, v.criterion)
+        override, override_at = _override_text(audit, v)
         sh.text(0, v.agency_id)
-        sh.text(1, v.criterion)
-        sh.text(2, L.status_label(v.status, v.reason))
-        sh.text(3, L.reason_label(v.reason))
-        if view is not None:
-            o = view.override
-            sh.text(4, f"{L.status_label(o.status)} – {o.by}, {L.vn_datetime(o.at)}: {o.note}"
-                       + (f" [{L.MACHINE_CHANGED}]" if view.machine_changed else ""))
-        sh.text(5, v.detail)
+        sh.text(1, names.get(v.agency_id, ""))
+        sh.text(2, _criterion_name(audit, v.criterion))
+        sh.text(3, _result(audit, v))
+        sh.text(4, L.reason_label(v.reason))
+        sh.text(5, shown_hint(audit, v) or "")
+        sh.text(6, override)
+        sh.moment(7, override_at)
         sh.next()
+    sh.close()
 
 
-def _confirmation_sheet(audit: Audit, sh: _Sheet, agency) -> None:
-    rb = audit.rulebook
-    score = audit.score(agency.agency_id)
-    sh.ws.set_landscape()
-    sh.ws.fit_to_pages(1, 0)
-    sh.ws.repeat_rows(7)
-    sh.text(0, f"{L.CONFIRMATION.upper()} KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ ỨNG DỤNG CNTT NĂM {rb.year}", sh.f["title"])
-    sh.next(2)
-    start, end = audit.period
-    rows = [
-        (L.AGENCY, f"{agency.agency_name} ({agency.agency_id})"),
-        (L.GROUP, rb.groups.get(agency.group, agency.group)),
-        (L.PERIOD, f"{L.vn_date(start)} – {L.vn_date(end)}"),
-        ("Ngày nộp phiếu", L.vn_date(score.submitted_at) if score else ""),
-    ]
-    for label, value in rows:
-        sh.text(0, label, sh.f["bold"])
-        sh.text(1, value)
-        sh.next()
-    sh.next()
-    sh.header(["STT", L.CRITERION, L.REPORTED, L.FOUND, L.RESULT, L.SCORE, L.MAX_SCORE],
-              [6, 46, 34, 52, 16, 9, 11])
-    section = None
-    vmap = {v.criterion: v for v in audit.verdicts_of(agency.agency_id)}
-    for i, criterion in enumerate(rb.criteria_for(agency.group), start=1):
-        this_section = criterion.section or (L.WEBSITE_SECTION if criterion.kind == "website" else L.KIND["reported"])
-        if this_section and this_section != section:
-            sh.text(1, this_section, sh.f["section"])
-            sh.next()
-            section = this_section
-        v = vmap.get(criterion.id)
-        cp = audit.points(agency.agency_id, criterion.id)
-        sh.number(0, i, sh.f["int"])
-        sh.text(1, criterion.name + (f" ({criterion.unit})" if criterion.unit else ""))
-        sh.text(2, audit.reported_text(agency.agency_id, criterion.id))
-        sh.text(3, found_text(audit, v) if v else "")
-        sh.text(4, L.status_label(cp.status, v.reason if v else None) if cp else "")
-        sh.number(5, cp.points if cp else None)
-        sh.number(6, criterion.points)
-        sh.next()
-    sh.text(1, L.TOTAL, sh.f["bold"])
-    sh.number(5, score.total if score else None, sh.f["boldnum"])
-    sh.number(6, score.max_score if score else None, sh.f["boldnum"])
-    sh.next(2)
-    if score is not None:
-        if score.ranked:
-            summary = (f"{L.SCORE}: {L.vn_number(score.score)}/{L.vn_number(score.max_score)} "
-                       f"({L.vn_number(score.percent)}%); {L.LEVEL}: {score.level}; "
-                       f"{L.RANKING}: {score.rank}")
-        else:
-            summary = f"{L.NOT_RANKED_HEAD}: {L.not_ranked_label(score, rb.deadline)}"
-        if score.pending:
-            summary += f"; {score.pending} tiêu chí đang chờ thẩm định (chưa tính điểm)"
-        sh.text(1, summary, sh.f["bold"])
-        sh.next(2)
-    sh.text(1, "Đề nghị đơn vị kiểm tra, xác nhận kết quả và gửi lại ý kiến (nếu có) cho Sở Thông tin và "
-               "Truyền thông.", sh.f["italic"])
-    sh.next(2)
-    sh.text(1, "ĐẠI DIỆN ĐƠN VỊ\n(Ký, ghi rõ họ tên, đóng dấu)", sh.f["bold"])
-    sh.text(3, "SỞ THÔNG TIN VÀ TRUYỀN THÔNG", sh.f["bold"])
+# ------------------------------------------------------------------------------------------------ the run
 
-
-def _run_sheet(audit: Audit, sh: _Sheet) -> None:
+def _run_sheet(audit: Audit, sh: Table) -> None:
     """How the run was made: tool, version, command line, User-Agent, rulebook and its sha256, period, proxy,
-    robots policy, start and end (+07:00)."""
-    _heading(audit, sh, L.RUN_INFO)
-    sh.ws.set_column(0, 0, 26)
-    sh.ws.set_column(1, 1, 100)
+    robots policy, start and end (+07:00). Label and value pairs, not a table: no filter."""
+    sh.heading([_about(audit)])
     for label, value in run_facts(audit):
         sh.text(0, label, sh.f["bold"])
         sh.text(1, value)
         sh.next()
+    sh.ws.print_area(0, 0, sh.row - 1, 1)
+    page_setup(sh.ws, sh.title, landscape=True)
