@@ -45,7 +45,8 @@ def pages(root: Path) -> list[Path]:
 
 def test_one_page_per_agency_and_per_fetch(site):
     names = {p.relative_to(site).as_posix() for p in pages(site)}
-    assert names == {"index.html", "evidence/1.html", "evidence/2.html"} | {
+    assert names == {"index.html", "ranking.html", "evidence/1.html", "evidence/2.html", "evidence/1-raw.html",
+                     "evidence/2-raw.html"} | {
         f"agency/{a}.html" for a in ("so-tu-phap", "so-tttt", "so-xay-dung", "so-y-te", "ubnd-hoa-an", "ubnd-bao-lac")}
 
 
@@ -62,9 +63,14 @@ def test_crawled_text_is_shown_as_text(site):
     agency = soup(site / "agency/so-tu-phap.html")
     assert EVIL_TITLE in [a.get_text() for a in agency.select("table.posts a")]
     assert SCRIPT_TITLE in [td.get_text() for td in agency.select("table.pages td")]
-    evidence = soup(site / "evidence/1.html")
-    body = evidence.find("pre", id="body").get_text()
+    raw = soup(site / "evidence/1-raw.html")
+    body = raw.find("pre", id="body").get_text()
     assert "<script>alert(2)</script>" in body and SCRIPT_TITLE in body     # the archived page, as text
+    frame = soup(site / "evidence/1.html").find("iframe", id="archived")
+    assert "sandbox" in frame.attrs and not frame["sandbox"] and "allow" not in str(frame.attrs)  # nothing allowed
+    assert frame["srcdoc"].startswith('<!DOCTYPE html><meta http-equiv="Content-Security-Policy" '
+                                      "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+    assert "<script>alert(2)</script>" in frame["srcdoc"]                   # the page itself, its script inert
     tttt = soup(site / "agency/so-tttt.html")
     assert "</td><script>alert(5)</script>" in [a.get_text() for a in tttt.select("table.posts td")]
 
@@ -115,7 +121,7 @@ def test_agency_page_links_each_criterion_to_its_evidence(site):
     rows = page.select("#criteria tbody tr")
     assert len(rows) == 34
     chi_dao = page.find("section", id="chi-dao-dieu-hanh")
-    assert "2/5" in chi_dao.get_text() and "2 post(s), grade from 1" in chi_dao.get_text()
+    assert "2/5" in chi_dao.get_text() and "2 post(s), grade from 1" in chi_dao.select_one("details.tech").get_text()
     archived = [a["href"] for a in chi_dao.select("table.pages a.evidence")]
     assert archived == ["../evidence/1.html", "../evidence/2.html"]
     post_evidence = [tr.find_all("td")[-1].a["href"] for tr in chi_dao.select("table.posts tbody tr")]

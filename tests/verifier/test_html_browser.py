@@ -97,8 +97,8 @@ def test_agency_page_opens_with_its_evidence_links(browser, report, tmp_path):
     screenshot(browser, page, "report-agency-so-tu-phap.png", tmp_path / "profile")
 
 
-def test_evidence_page_shows_the_archived_page_as_text(browser, report, tmp_path):
-    dom = rendered(browser, report / "evidence" / "1.html", tmp_path / "profile")
+def test_raw_evidence_page_shows_the_archived_page_as_text(browser, report, tmp_path):
+    dom = rendered(browser, report / "evidence" / "1-raw.html", tmp_path / "profile")
     assert dom.find_all("script") == []
     body = dom.find("pre", id="body").get_text()
     assert "<script>alert(2)</script>" in body and EVIL_TITLE in body

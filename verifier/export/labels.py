@@ -40,6 +40,25 @@ WEBSITE_SECTION = "Cổng/Trang thông tin điện tử"
 
 PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ"}
 
+# What a page was taken for (crawler.records.PageReading.kind), as the reports name it.
+PAGE_KIND = {
+    "listing": "Trang danh sách bài viết",
+    "article": "Bài viết",
+    "home": "Trang chủ",
+    "error": "Trang lỗi",
+    "page": "Trang nội dung",
+}
+# Where a post's date was read (crawler.records.Post.date_source).
+DATE_SOURCE = {
+    "listing": "Danh sách bài viết",
+    "time": "Thẻ thời gian của trang",
+    "article": "Trang bài viết",
+    "feed": "RSS/Atom",
+    "meta": "Thông tin mô tả của trang",
+    "jsonld": "Dữ liệu có cấu trúc của trang",
+    "page": "Nội dung trang",
+}
+
 TITLE = "Kết quả đánh giá mức độ ứng dụng công nghệ thông tin"
 RANKING = "Xếp hạng"
 AGENCY = "Đơn vị"
@@ -72,6 +91,13 @@ GENERATED = "Lập lúc"
 RULEBOOK = "Bộ tiêu chí"
 GROUP = "Nhóm"
 DETAIL = "Chi tiết kỹ thuật"
+HINT = "Lý do và cách khắc phục"
+TO_FIX = "Các tiêu chí cần khắc phục"
+TIME_NOTE = "Giờ Việt Nam, UTC+07:00"
+LEVELS = "Thang xếp loại"
+RANKING_PAGE = "Bảng xếp hạng (in trên khổ A4)"
+IN_PERIOD = "Trong kỳ"
+PRINT_EVIDENCE = "Bằng chứng chi tiết của từng tiêu chí (trang đã lưu, bài viết đọc được): xem bản điện tử của báo cáo."
 MACHINE_CHANGED = "Kết quả kiểm tra tự động đã thay đổi kể từ khi điều chỉnh"
 YES, NO = "Có", "Không"
 
@@ -101,6 +127,39 @@ def status_label(status: str, reason: str | None = None) -> str:
 
 def reason_label(reason: str | None) -> str:
     return REASON.get(reason or "", reason or "")
+
+
+def kind_label(kind: str | None) -> str:
+    """A page kind in words ('' when none was read)."""
+    return PAGE_KIND.get(kind or "", kind or "")
+
+
+def date_source_label(source: str | None) -> str:
+    return DATE_SOURCE.get(source or "", source or "")
+
+
+def error_label(error: str | None) -> str:
+    """A fetch error code ("timeout", "dns", ...) in words, from the hint texts (verifier/export/hints)."""
+    from verifier.export.hints import error_words  # hints reads this module: imported when first asked
+    return error_words(error)
+
+
+def level_legend(levels, maximum: float | None = None) -> list[tuple[str, str]]:
+    """(level, its threshold in words) from the highest level down: "từ 85% trở lên", "từ 70% đến dưới 85%",
+    "dưới 50%"; with the points of `maximum` when given."""
+    out, upper = [], None
+    for level in sorted(levels, key=lambda lv: -lv.min):
+        low = f"{vn_number(level.min)}%"
+        if maximum is not None:
+            low += f" ({vn_number(maximum * level.min / 100)} điểm)"
+        if upper is None:
+            out.append((level.name, f"từ {low} trở lên"))
+        elif level.min <= 0:
+            out.append((level.name, f"dưới {vn_number(upper)}%"))
+        else:
+            out.append((level.name, f"từ {low} đến dưới {vn_number(upper)}%"))
+        upper = level.min
+    return out
 
 
 def not_ranked_label(score, deadline) -> str:

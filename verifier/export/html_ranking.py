@@ -1,0 +1,81 @@
+"""The ranking page of the HTML report: one A4 landscape page per group, its table beside a bar chart of the
+scores drawn here as inline SVG (no script), the levels' thresholds marked, and the agencies not ranked with
+their reason in words."""
+
+from __future__ import annotations
+
+from verifier.export import labels as L
+from verifier.export.audit import Audit
+from verifier.export.html_base import document, e, footer, legend, local_link, num, table
+from verifier.export.names import agency_page
+
+LANDSCAPE = "@page{size:A4 landscape;margin:10mm}"
+CHART_WIDTH = 560
+LABEL_WIDTH = 190          # the agency names left of the bars
+BAR_AREA = CHART_WIDTH - LABEL_WIDTH - 50
+MAX_CHART_HEIGHT = 420     # a big group gets thinner bars, so the page stays one page
+LEVEL_COLOURS = ("#2e7d32", "#1565c0", "#ef8f00", "#c62828", "#6d6d6d")
+
+
+def _short(name: str, limit: int = 30) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def bar_chart(audit: Audit, members) -> str:
+    """The ranked agencies' percentages as horizontal bars, the levels' thresholds as dashed lines."""
+    ranked = [s for s in members if s.ranked]
+    if not ranked:
+        return ""
+    bar = max(10, min(26, (MAX_CHART_HEIGHT - 40) // len(ranked) - 6))
+    step = bar + 6
+    height = 30 + step * len(ranked) + 10
+    levels = sorted(audit.rulebook.levels, key=lambda lv: -lv.min)
+    colour = {lv.name: LEVEL_COLOURS[min(i, len(LEVEL_COLOURS) - 1)] for i, lv in enumerate(levels)}
+    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_WIDTH} {height}" '
+             f'role="img" aria-label="{e(L.SCORE)} ({e(L.PERCENT)})">']
+    for lv in levels:
+        x = LABEL_WIDTH + BAR_AREA * lv.min / 100
+        parts.append(f'<line x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{height - 6}" stroke="#999" '
+                     'stroke-dasharray="3 3"/>')
+        parts.append(f'<text x="{x:.1f}" y="12" font-size="10" text-anchor="middle" fill="#555">'
+                     f'{e(lv.name)} {e(L.vn_number(lv.min))}%</text>')
+    for i, s in enumerate(ranked):
+        y = 26 + i * step
+        width = BAR_AREA * max(0.0, min(100.0, s.percent or 0)) / 100
+        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + bar * 0.72:.1f}" font-size="11" text-anchor="end">'
+                     f'{e(s.rank)}. {e(_short(s.agency_name or s.agency_id))}</text>')
+        parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{bar}" '
+                     f'fill="{colour.get(s.level, LEVEL_COLOURS[-1])}"/>')
+        parts.append(f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + bar * 0.72:.1f}" font-size="11">'
+                     f'{e(L.vn_number(s.percent))}%</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def ranking_html(audit: Audit) -> str:
+    rb = audit.rulebook
+    start, end = audit.period
+    sections = []
+    for gid, gname, members in audit.groups():
+        rows, unranked = [], []
+        for s in members:
+            link = local_link(agency_page(s.agency_id), s.agency_name or s.agency_id)
+            if s.ranked:
+                rows.append(f'<tr><td class="num">{e(s.rank)}</td><td>{link}</td>'
+                            f'<td class="num">{num(s.score)}/{num(s.max_score)}</td>'
+                            f'<td class="num">{num(s.percent)}</td><td>{e(s.level)}</td></tr>')
+            else:
+                unranked.append(f"<li>{link}: {e(L.not_ranked_label(s, rb.deadline))}</li>")
+        not_ranked = (f'<h3>{e(L.NOT_RANKED_HEAD)}</h3><ul class="not-ranked" id="not-ranked-{e(gid)}">'
+                      f'{"".join(unranked)}</ul>' if unranked else "")
+        sections.append(
+            f'<section class="group" id="group-{e(gid)}"><h1>{e(L.RANKING)} năm {e(rb.year)} – {e(gname)}</h1>'
+            f'<p class="meta">{e(rb.title)} · {e(L.PERIOD)}: {e(L.vn_date(start))} – {e(L.vn_date(end))} · '
+            f'{e(L.GENERATED)}: {e(L.vn_datetime(audit.generated_at))} ({e(L.TIME_NOTE)})</p>'
+            f'<div class="ranking-page"><div>'
+            + table([L.RANKING, L.AGENCY, L.SCORE, L.PERCENT, L.LEVEL], rows, cls="ranking",
+                    ident=f"ranking-{gid}", num_cols=(0, 2, 3))
+            + f"{not_ranked}{legend(audit)}</div><div>{bar_chart(audit, members)}</div></div></section>")
+    body = "\n".join(sections) or f"<p>{e('Chưa có đơn vị nào được chấm điểm.')}</p>"
+    page = document(f"{L.RANKING} {rb.year}", body, root="", foot=footer(audit), cls="ranking-doc")
+    return page.replace("</style>", LANDSCAPE + "</style>", 1)
