@@ -11,42 +11,58 @@ from verifier.export.names import agency_page
 
 LANDSCAPE = "@page{size:A4 landscape;margin:10mm}"
 CHART_WIDTH = 560
-LABEL_WIDTH = 190          # the agency names left of the bars
-BAR_AREA = CHART_WIDTH - LABEL_WIDTH - 50
-MAX_CHART_HEIGHT = 420     # a big group gets thinner bars, so the page stays one page
-LEVEL_COLOURS = ("#2e7d32", "#1565c0", "#ef8f00", "#c62828", "#6d6d6d")
+LABEL_WIDTH = 215          # the agency names left of the bars
+BAR_AREA = CHART_WIDTH - LABEL_WIDTH - 45
+MAX_CHART_HEIGHT = 440     # a big group gets thinner bars, so the page stays one page
+TOP = 22                   # the levels' names above the bars
+# a level's band behind the bars, and its bars, from the highest level down
+LEVEL_COLOURS = (("#e3f2e5", "#2e7d32"), ("#e3edf9", "#1565c0"), ("#fdf0dc", "#d97a00"), ("#fbe4e4", "#c62828"))
 
 
-def _short(name: str, limit: int = 30) -> str:
+def _short(name: str, limit: int = 32) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+def _x(percent: float) -> float:
+    return LABEL_WIDTH + BAR_AREA * max(0.0, min(100.0, percent)) / 100
+
+
 def bar_chart(audit: Audit, members) -> str:
-    """The ranked agencies' percentages as horizontal bars, the levels' thresholds as dashed lines."""
+    """The ranked agencies' percentages as horizontal bars over the levels' bands (name above, threshold
+    below), drawn as inline SVG: no script, and printed as it is shown."""
     ranked = [s for s in members if s.ranked]
     if not ranked:
         return ""
-    bar = max(10, min(26, (MAX_CHART_HEIGHT - 40) // len(ranked) - 6))
+    bar = max(8, min(24, (MAX_CHART_HEIGHT - TOP - 24) // len(ranked) - 6))
     step = bar + 6
-    height = 30 + step * len(ranked) + 10
+    bottom = TOP + step * len(ranked) + 4
+    height = bottom + 16
     levels = sorted(audit.rulebook.levels, key=lambda lv: -lv.min)
-    colour = {lv.name: LEVEL_COLOURS[min(i, len(LEVEL_COLOURS) - 1)] for i, lv in enumerate(levels)}
+    colours = {lv.name: LEVEL_COLOURS[min(i, len(LEVEL_COLOURS) - 1)] for i, lv in enumerate(levels)}
     parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_WIDTH} {height}" '
              f'role="img" aria-label="{e(L.SCORE)} ({e(L.PERCENT)})">']
+    upper = 100.0
     for lv in levels:
-        x = LABEL_WIDTH + BAR_AREA * lv.min / 100
-        parts.append(f'<line x1="{x:.1f}" y1="18" x2="{x:.1f}" y2="{height - 6}" stroke="#999" '
-                     'stroke-dasharray="3 3"/>')
-        parts.append(f'<text x="{x:.1f}" y="12" font-size="10" text-anchor="middle" fill="#555">'
-                     f'{e(lv.name)} {e(L.vn_number(lv.min))}%</text>')
+        left, right = _x(lv.min), _x(upper)
+        band, _ = colours[lv.name]
+        parts.append(f'<rect x="{left:.1f}" y="{TOP - 4}" width="{right - left:.1f}" height="{bottom - TOP + 4}" '
+                     f'fill="{band}"/>')
+        parts.append(f'<text x="{(left + right) / 2:.1f}" y="{TOP - 8}" font-size="10" text-anchor="middle" '
+                     f'fill="#444">{e(lv.name)}</text>')
+        parts.append(f'<text x="{left:.1f}" y="{bottom + 12}" font-size="9" text-anchor="middle" fill="#555">'
+                     f'{e(L.vn_number(lv.min))}%</text>')
+        upper = lv.min
+    parts.append(f'<text x="{_x(100):.1f}" y="{bottom + 12}" font-size="9" text-anchor="middle" '
+                 'fill="#555">100%</text>')
     for i, s in enumerate(ranked):
-        y = 26 + i * step
-        width = BAR_AREA * max(0.0, min(100.0, s.percent or 0)) / 100
-        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + bar * 0.72:.1f}" font-size="11" text-anchor="end">'
+        y = TOP + i * step
+        width = _x(s.percent or 0) - LABEL_WIDTH
+        _, fill = colours.get(s.level, LEVEL_COLOURS[-1])
+        baseline = y + bar * 0.5 + 4
+        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{baseline:.1f}" font-size="11" text-anchor="end">'
                      f'{e(s.rank)}. {e(_short(s.agency_name or s.agency_id))}</text>')
-        parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{bar}" '
-                     f'fill="{colour.get(s.level, LEVEL_COLOURS[-1])}"/>')
-        parts.append(f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + bar * 0.72:.1f}" font-size="11">'
+        parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{bar}" fill="{fill}"/>')
+        parts.append(f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{baseline:.1f}" font-size="11">'
                      f'{e(L.vn_number(s.percent))}%</text>')
     parts.append("</svg>")
     return "".join(parts)
