@@ -100,7 +100,7 @@ def footer(audit: Audit) -> str:
     """The footer of every page: when the report's data stands, and how the run was made (its provenance)."""
     facts = "".join(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in _facts(audit))
     return (f'<footer class="meta" id="provenance"><p>{e(L.GENERATED)}: {e(L.vn_datetime(audit.generated_at))} '
-            f'({e(L.TIME_NOTE)}) · portal-evidence</p>\n'
+            f'· portal-evidence</p>\n'
             f'<details class="tech noprint"><summary>{e(L.RUN_INFO)}</summary><dl class="kv">{facts}</dl></details>'
             "</footer>")
 

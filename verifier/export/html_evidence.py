@@ -253,7 +253,7 @@ def raw_html(audit: Audit, fid: int, fetch: dict) -> str:
     """The archived record as text: status line, headers and the source of the page, all escaped."""
     _, record = _record(audit, fetch)
     parts = [f"<h1>{e(L.EVIDENCE)}: bản lưu gốc (mã nguồn)</h1>",
-             f"<p>{local_link(str(int(fid)) + '.html', 'Quay lại trang bằng chứng')}</p>"]
+             f"<p>{local_link(str(int(fid)) + '.html', 'Quay lại trang bằng chứng')} · {e(L.TIME_NOTE)}</p>"]
     if record is None:
         parts.append(f'<p class="flag">{e("Không đọc được bản lưu trong tệp WARC.")}</p>')
     else:

@@ -61,7 +61,8 @@ def bar_chart(audit: Audit, members) -> str:
         baseline = y + bar * 0.5 + 4
         parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{baseline:.1f}" font-size="11" text-anchor="end">'
                      f'{e(s.rank)}. {e(_short(s.agency_name or s.agency_id))}</text>')
-        parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{bar}" fill="{fill}"/>')
+        parts.append(f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{bar}" '
+                     f'fill="{fill}"/>')
         parts.append(f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{baseline:.1f}" font-size="11">'
                      f'{e(L.vn_number(s.percent))}%</text>')
     parts.append("</svg>")

@@ -51,13 +51,16 @@ PAGE_KIND = {
 # Where a post's date was read (crawler.records.Post.date_source).
 DATE_SOURCE = {
     "listing": "Danh sách bài viết",
-    "time": "Thẻ thời gian của trang",
+    "time": "Danh sách bài viết (thẻ thời gian)",
     "article": "Trang bài viết",
     "feed": "RSS/Atom",
     "meta": "Thông tin mô tả của trang",
     "jsonld": "Dữ liệu có cấu trúc của trang",
     "page": "Nội dung trang",
 }
+# How it was read there, after the colon of a compound source ("article:meta": the article page's meta tags).
+DATE_HOW = {"meta": "thông tin mô tả", "jsonld": "dữ liệu có cấu trúc", "time": "thẻ thời gian",
+            "article": "nội dung bài", "page": "nội dung trang", "updated": "ngày cập nhật"}
 
 TITLE = "Kết quả đánh giá mức độ ứng dụng công nghệ thông tin"
 RANKING = "Xếp hạng"
@@ -135,7 +138,17 @@ def kind_label(kind: str | None) -> str:
 
 
 def date_source_label(source: str | None) -> str:
-    return DATE_SOURCE.get(source or "", source or "")
+    """Where a post's date was read, in words: "listing", "article:meta" (the article page, its meta tags),
+    "listing+article:updated" (the listing, and the update date from the article page)."""
+    out = []
+    for piece in (source or "").split("+"):
+        where, _, how = piece.partition(":")
+        text = DATE_SOURCE.get(where, where)
+        if how and how != where:
+            text += f" ({DATE_HOW.get(how, how)})"
+        if text and text not in out:
+            out.append(text)
+    return "; ".join(out)
 
 
 def error_label(error: str | None) -> str:
