@@ -143,3 +143,22 @@ def test_columns_hidden_on_a_phone_are_hidden_whole(site):
                 assert [i for i, td in enumerate(cells) if "wide" in td.get("class", [])] == head, (path, table.get("id"))
             tables += bool(head)
     assert tables > 10
+
+
+def test_ranking_page_draws_each_group_as_svg_with_names_as_text(tmp_path):
+    """The chart is drawn at build time (no script), and an agency's name in it stays text."""
+    db_path, run_id = build_province(tmp_path)
+    db = open_db(db_path)
+    db["agencies"].update((run_id, "so-tu-phap"), {"agency_name": SCRIPT_TITLE + " & <svg onload=alert(7)>"})
+    root = write_html(build_audit(db, run_id, generated_at=GENERATED), tmp_path / "out").parent
+    page = soup(root / "ranking.html")
+    assert page.find_all("script") == [] and len(page.select("svg.chart")) == 2
+    so = page.find("section", id="group-so")
+    labels = [t.get_text() for t in so.select("svg.chart text")]
+    assert any(t.startswith("2. " + SCRIPT_TITLE + " & <sv") for t in labels), labels   # text, not markup
+    assert len(so.find_all("svg")) == 1 and not so.select("svg svg")
+    assert [float(b["width"]) for b in so.select("rect.bar")] == sorted(
+        (float(b["width"]) for b in so.select("rect.bar")), reverse=True)
+    assert [li.get_text(" ", strip=True) for li in so.select("ul.not-ranked li")] == [
+        "Sở Xây dựng : Nộp phiếu sau thời hạn (nộp ngày 30/11/2018, hạn 26/11/2018)", "Sở Y tế : Không nộp phiếu"]
+    assert "@page{size:A4 landscape" in (root / "ranking.html").read_text(encoding="utf-8")
