@@ -45,7 +45,8 @@ def pages(root: Path) -> list[Path]:
 
 def test_one_page_per_agency_and_per_fetch(site):
     names = {p.relative_to(site).as_posix() for p in pages(site)}
-    assert names == {"index.html", "evidence/1.html", "evidence/2.html"} | {
+    assert names == {"index.html", "ranking.html", "evidence/1.html", "evidence/2.html", "evidence/1-raw.html",
+                     "evidence/2-raw.html"} | {
         f"agency/{a}.html" for a in ("so-tu-phap", "so-tttt", "so-xay-dung", "so-y-te", "ubnd-hoa-an", "ubnd-bao-lac")}
 
 
@@ -62,9 +63,14 @@ def test_crawled_text_is_shown_as_text(site):
     agency = soup(site / "agency/so-tu-phap.html")
     assert EVIL_TITLE in [a.get_text() for a in agency.select("table.posts a")]
     assert SCRIPT_TITLE in [td.get_text() for td in agency.select("table.pages td")]
-    evidence = soup(site / "evidence/1.html")
-    body = evidence.find("pre", id="body").get_text()
+    raw = soup(site / "evidence/1-raw.html")
+    body = raw.find("pre", id="body").get_text()
     assert "<script>alert(2)</script>" in body and SCRIPT_TITLE in body     # the archived page, as text
+    frame = soup(site / "evidence/1.html").find("iframe", id="archived")
+    assert "sandbox" in frame.attrs and not frame["sandbox"] and "allow" not in str(frame.attrs)  # nothing allowed
+    assert frame["srcdoc"].startswith('<!DOCTYPE html><meta http-equiv="Content-Security-Policy" '
+                                      "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+    assert "<script>alert(2)</script>" in frame["srcdoc"]                   # the page itself, its script inert
     tttt = soup(site / "agency/so-tttt.html")
     assert "</td><script>alert(5)</script>" in [a.get_text() for a in tttt.select("table.posts td")]
 
@@ -115,7 +121,7 @@ def test_agency_page_links_each_criterion_to_its_evidence(site):
     rows = page.select("#criteria tbody tr")
     assert len(rows) == 34
     chi_dao = page.find("section", id="chi-dao-dieu-hanh")
-    assert "2/5" in chi_dao.get_text() and "2 post(s), grade from 1" in chi_dao.get_text()
+    assert "2/5" in chi_dao.get_text() and "2 post(s), grade from 1" in chi_dao.select_one("details.tech").get_text()
     archived = [a["href"] for a in chi_dao.select("table.pages a.evidence")]
     assert archived == ["../evidence/1.html", "../evidence/2.html"]
     post_evidence = [tr.find_all("td")[-1].a["href"] for tr in chi_dao.select("table.posts tbody tr")]
@@ -137,3 +143,22 @@ def test_columns_hidden_on_a_phone_are_hidden_whole(site):
                 assert [i for i, td in enumerate(cells) if "wide" in td.get("class", [])] == head, (path, table.get("id"))
             tables += bool(head)
     assert tables > 10
+
+
+def test_ranking_page_draws_each_group_as_svg_with_names_as_text(tmp_path):
+    """The chart is drawn at build time (no script), and an agency's name in it stays text."""
+    db_path, run_id = build_province(tmp_path)
+    db = open_db(db_path)
+    db["agencies"].update((run_id, "so-tu-phap"), {"agency_name": SCRIPT_TITLE + " & <svg onload=alert(7)>"})
+    root = write_html(build_audit(db, run_id, generated_at=GENERATED), tmp_path / "out").parent
+    page = soup(root / "ranking.html")
+    assert page.find_all("script") == [] and len(page.select("svg.chart")) == 2
+    so = page.find("section", id="group-so")
+    labels = [t.get_text() for t in so.select("svg.chart text")]
+    assert any(t.startswith("2. " + SCRIPT_TITLE + " & <sv") for t in labels), labels   # text, not markup
+    assert len(so.find_all("svg")) == 1 and not so.select("svg svg")
+    assert [float(b["width"]) for b in so.select("rect.bar")] == sorted(
+        (float(b["width"]) for b in so.select("rect.bar")), reverse=True)
+    assert [li.get_text(" ", strip=True) for li in so.select("ul.not-ranked li")] == [
+        "Sở Xây dựng : Nộp phiếu sau thời hạn (nộp ngày 30/11/2018, hạn 26/11/2018)", "Sở Y tế : Không nộp phiếu"]
+    assert "@page{size:A4 landscape" in (root / "ranking.html").read_text(encoding="utf-8")

@@ -40,6 +40,28 @@ WEBSITE_SECTION = "Cổng/Trang thông tin điện tử"
 
 PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ"}
 
+# What a page was taken for (crawler.records.PageReading.kind), as the reports name it.
+PAGE_KIND = {
+    "listing": "Trang danh sách bài viết",
+    "article": "Bài viết",
+    "home": "Trang chủ",
+    "error": "Trang lỗi",
+    "page": "Trang nội dung",
+}
+# Where a post's date was read (crawler.records.Post.date_source).
+DATE_SOURCE = {
+    "listing": "Danh sách bài viết",
+    "time": "Danh sách bài viết (thẻ thời gian)",
+    "article": "Trang bài viết",
+    "feed": "RSS/Atom",
+    "meta": "Thông tin mô tả của trang",
+    "jsonld": "Dữ liệu có cấu trúc của trang",
+    "page": "Nội dung trang",
+}
+# How it was read there, after the colon of a compound source ("article:meta": the article page's meta tags).
+DATE_HOW = {"meta": "thông tin mô tả", "jsonld": "dữ liệu có cấu trúc", "time": "thẻ thời gian",
+            "article": "nội dung bài", "page": "nội dung trang", "updated": "ngày cập nhật"}
+
 TITLE = "Kết quả đánh giá mức độ ứng dụng công nghệ thông tin"
 RANKING = "Xếp hạng"
 AGENCY = "Đơn vị"
@@ -72,6 +94,13 @@ GENERATED = "Lập lúc"
 RULEBOOK = "Bộ tiêu chí"
 GROUP = "Nhóm"
 DETAIL = "Chi tiết kỹ thuật"
+HINT = "Lý do và cách khắc phục"
+TO_FIX = "Các tiêu chí cần khắc phục"
+TIME_NOTE = "Giờ Việt Nam, UTC+07:00"
+LEVELS = "Thang xếp loại"
+RANKING_PAGE = "Bảng xếp hạng (in trên khổ A4)"
+IN_PERIOD = "Trong kỳ"
+PRINT_EVIDENCE = "Bằng chứng chi tiết của từng tiêu chí (trang đã lưu, bài viết đọc được): xem bản điện tử của báo cáo."
 MACHINE_CHANGED = "Kết quả kiểm tra tự động đã thay đổi kể từ khi điều chỉnh"
 YES, NO = "Có", "Không"
 
@@ -101,6 +130,49 @@ def status_label(status: str, reason: str | None = None) -> str:
 
 def reason_label(reason: str | None) -> str:
     return REASON.get(reason or "", reason or "")
+
+
+def kind_label(kind: str | None) -> str:
+    """A page kind in words ('' when none was read)."""
+    return PAGE_KIND.get(kind or "", kind or "")
+
+
+def date_source_label(source: str | None) -> str:
+    """Where a post's date was read, in words: "listing", "article:meta" (the article page, its meta tags),
+    "listing+article:updated" (the listing, and the update date from the article page)."""
+    out = []
+    for piece in (source or "").split("+"):
+        where, _, how = piece.partition(":")
+        text = DATE_SOURCE.get(where, where)
+        if how and how != where:
+            text += f" ({DATE_HOW.get(how, how)})"
+        if text and text not in out:
+            out.append(text)
+    return "; ".join(out)
+
+
+def error_label(error: str | None) -> str:
+    """A fetch error code ("timeout", "dns", ...) in words, from the hint texts (verifier/export/hints)."""
+    from verifier.export.hints import error_words  # hints reads this module: imported when first asked
+    return error_words(error)
+
+
+def level_legend(levels, maximum: float | None = None) -> list[tuple[str, str]]:
+    """(level, its threshold in words) from the highest level down: "từ 85% trở lên", "từ 70% đến dưới 85%",
+    "dưới 50%"; with the points of `maximum` when given."""
+    out, upper = [], None
+    for level in sorted(levels, key=lambda lv: -lv.min):
+        low = f"{vn_number(level.min)}%"
+        if maximum is not None:
+            low += f" ({vn_number(maximum * level.min / 100)} điểm)"
+        if upper is None:
+            out.append((level.name, f"từ {low} trở lên"))
+        elif level.min <= 0:
+            out.append((level.name, f"dưới {vn_number(upper)}%"))
+        else:
+            out.append((level.name, f"từ {low} đến dưới {vn_number(upper)}%"))
+        upper = level.min
+    return out
 
 
 def not_ranked_label(score, deadline) -> str:

@@ -24,3 +24,11 @@ def agency_page(agency_id: str) -> str:
 def evidence_page(fetch_id: int) -> str:
     """The page showing one archived response, relative to the HTML report's root."""
     return f"evidence/{int(fetch_id)}.html"
+
+
+def raw_page(fetch_id: int) -> str:
+    """The page showing one archived record as text (status line, headers, source), relative to the root."""
+    return f"evidence/{int(fetch_id)}-raw.html"
+
+
+RANKING_PAGE = "ranking.html"
