@@ -156,8 +156,8 @@ def _print_scores(data, scores, console: Console = out) -> None:
         members = ranking_order(s for s in scores if s.group == gid)
         if not members:
             continue
-        table = Table(title=f"{gname} ({gid}) – max {rb.max_points(gid):g}")
-        for col in ("rank", "agency", "score", "%", "level", "pending", "note"):
+        table = Table(title=f"{gname} – tối đa {rb.max_points(gid):g} điểm")
+        for col in ("Hạng", "Đơn vị", "Điểm", "%", "Mức", "Chờ xem xét", "Ghi chú"):
             table.add_column(col)
         for s in members:
             if s.ranked:
@@ -165,7 +165,7 @@ def _print_scores(data, scores, console: Console = out) -> None:
                               f"{s.percent:g}", Text(s.level or ""), str(s.pending or ""), "")
             else:
                 table.add_row("—", Text(s.agency_name or s.agency_id), "", "", "", str(s.pending or ""),
-                              Text(f"not ranked: {s.not_ranked_reason} ({not_ranked_label(s, rb.deadline)})"))
+                              Text(f"không xếp hạng: {not_ranked_label(s, rb.deadline)}"))
         console.print(table)
 
 
