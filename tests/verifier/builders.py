@@ -240,3 +240,27 @@ def _province_verdict(agency_id: str, criterion: str, refs: dict) -> Verdict:
     if agency_id == "so-tu-phap" and criterion == "tin-tuc-su-kien":
         n = 8          # below the 12 posts of full points: half of 12
     return website(agency_id, criterion, "pass", "ok", posts=posts_in(n, base=f"{base}/{criterion}"))
+
+
+def crawl_demo(folder: Path) -> Path:
+    """The whole demo crawled as a reviewer crawls it (a process of its own, the demo portals as its proxy)
+    into folder/evidence.db and folder/warc; returns the database's path."""
+    import os
+    import subprocess
+    import sys
+
+    from demo.pipeline import DEMO_DIR, DEMO_LIMITS
+    from demo.server import PortalServer
+
+    db_path = folder / "evidence.db"
+    with PortalServer() as server:
+        proxy = server.proxy_url
+        env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}
+        result = subprocess.run([sys.executable, "-m", "verifier", "crawl", "--agencies",
+                                 str(DEMO_DIR / "agencies.csv"), "--reports", str(DEMO_DIR / "reports.csv"),
+                                 "--db", str(db_path), "--warc-dir", str(folder / "warc"),
+                                 "--timeout", str(DEMO_LIMITS.read_timeout)],
+                                env=env, capture_output=True, text=True, timeout=300,
+                                cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    return db_path

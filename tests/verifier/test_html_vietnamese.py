@@ -9,8 +9,6 @@ screenshot checks need Chromium (skipped without it, unless PORTAL_EVIDENCE_REQU
 
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +16,6 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from demo.pipeline import DEMO_DIR, DEMO_LIMITS
-from demo.server import PortalServer
 from verifier.export import labels as L
 from verifier.export.audit import build_audit
 from verifier.export.hints import audit_hint
@@ -27,7 +23,7 @@ from verifier.export.html import needs_hint, write_html
 from verifier.export.names import agency_page, evidence_page
 from verifier.store import open_db
 
-from .builders import GENERATED
+from .builders import GENERATED, crawl_demo
 from .test_html_browser import ARTIFACTS, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,16 +41,7 @@ _URL_LIKE = re.compile(r"://|^/|[a-z0-9-]\.[a-z]{2,}(/|$)|\.html\b")     # a URL
 def demo(tmp_path_factory):
     """The demo crawled and its HTML report written; the time the report took is printed."""
     tmp = tmp_path_factory.mktemp("demo-html")
-    db_path = tmp / "evidence.db"
-    with PortalServer() as server:
-        proxy = server.proxy_url
-        env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}
-        result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies",
-                                 str(DEMO_DIR / "agencies.csv"), "--reports", str(DEMO_DIR / "reports.csv"),
-                                 "--db", str(db_path), "--warc-dir", str(tmp / "warc"),
-                                 "--timeout", str(DEMO_LIMITS.read_timeout)],
-                                env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert result.returncode in (0, 1), result.stderr[-3000:]
+    db_path = crawl_demo(tmp)
     audit = build_audit(open_db(db_path), generated_at=GENERATED)
     started = time.monotonic()
     root = write_html(audit, tmp / "out").parent

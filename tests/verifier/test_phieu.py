@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from html import unescape
 from pathlib import Path
@@ -30,11 +29,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from cli import app
 from crawler.records import Post
-from demo.pipeline import DEMO_DIR, DEMO_LIMITS
-from demo.server import PortalServer
 from verifier import reported, score, verdict
+from verifier.cli import app
 from verifier.export.audit import build_audit
 from verifier.export.hints import hint, hint_texts, reasons_with_hints
 from verifier.export.phieu import (
@@ -57,6 +54,7 @@ from .builders import (
     add_agency,
     add_report,
     build_province,
+    crawl_demo,
     page,
     website,
 )
@@ -154,16 +152,7 @@ def demo(tmp_path_factory):
     """The demo crawled as a reviewer crawls it (a whole process, the demo server as its proxy), then every
     agency's form written; the render time per form and in all is printed."""
     tmp = tmp_path_factory.mktemp("demo")
-    db_path = tmp / "evidence.db"
-    with PortalServer() as server:
-        proxy = server.proxy_url
-        env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}
-        result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies",
-                                 str(DEMO_DIR / "agencies.csv"), "--reports", str(DEMO_DIR / "reports.csv"),
-                                 "--db", str(db_path), "--warc-dir", str(tmp / "warc"),
-                                 "--timeout", str(DEMO_LIMITS.read_timeout)],
-                                env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert result.returncode in (0, 1), result.stderr[-3000:]
+    db_path = crawl_demo(tmp)
     audit = build_audit(open_db(db_path), generated_at=GENERATED)
     times = []
     for agency in audit.data.agencies:

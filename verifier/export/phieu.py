@@ -129,7 +129,8 @@ def build_form(audit: Audit, agency, *, dated: dt.date | None = None) -> Form:
         max_score=rb.max_points(agency.group), percent=score.percent if score else None,
         level=score.level if score else None, rank=score.rank if score else None,
         ranked_in_group=len(group_members), standing=_standing(audit, score, len(group_members)),
-        legend=tuple(_legend(rb, rb.max_points(agency.group))), generated_at=audit.generated_at,
+        legend=tuple(f"{name}: {words}" for name, words in L.level_legend(rb.levels, rb.max_points(agency.group))),
+        generated_at=audit.generated_at,
         rulebook_title=rb.title)
 
 
@@ -223,22 +224,6 @@ def _standing(audit: Audit, score, in_group: int) -> str:
     if score.pending:
         text += f" ({score.pending} tiêu chí đang chờ thẩm định, chưa tính điểm)"
     return text
-
-
-def _legend(rb, maximum: float) -> list[str]:
-    """Each level with its thresholds, in percent of the group's maximum and in points."""
-    levels = sorted(rb.levels, key=lambda lv: -lv.min)
-    out, upper = [], None
-    for lv in levels:
-        low = f"{L.vn_number(lv.min)}% ({L.vn_number(maximum * lv.min / 100)} điểm)"
-        if upper is None:
-            out.append(f"{lv.name}: từ {low} trở lên")
-        elif lv.min <= 0:
-            out.append(f"{lv.name}: dưới {L.vn_number(upper)}%")
-        else:
-            out.append(f"{lv.name}: từ {low} đến dưới {L.vn_number(upper)}%")
-        upper = lv.min
-    return out
 
 
 def points_text(points: float | None, maximum: float) -> str:

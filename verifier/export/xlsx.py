@@ -178,18 +178,8 @@ def _ranking_sheet(audit: Audit, sh: Table, members) -> None:
 
 
 def _legend(audit: Audit) -> str:
-    """Each level with its threshold in percent of the group's maximum: "Tốt: từ 85%; Khá: từ 70% …"."""
-    levels = sorted(audit.rulebook.levels, key=lambda lv: -lv.min)
-    parts, upper = [], None
-    for lv in levels:
-        if upper is None:
-            parts.append(f"{lv.name}: từ {L.vn_number(lv.min)}% trở lên")
-        elif lv.min <= 0:
-            parts.append(f"{lv.name}: dưới {L.vn_number(upper)}%")
-        else:
-            parts.append(f"{lv.name}: từ {L.vn_number(lv.min)}% đến dưới {L.vn_number(upper)}%")
-        upper = lv.min
-    return "; ".join(parts) + "."
+    """Each level with its threshold in percent of the group's maximum: "Tốt: từ 85% trở lên; Khá: từ 70% …"."""
+    return "; ".join(f"{name}: {words}" for name, words in L.level_legend(audit.rulebook.levels)) + "."
 
 
 # ------------------------------------------------------------------------------------------------ verdicts
