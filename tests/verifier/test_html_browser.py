@@ -8,7 +8,6 @@ PORTAL_EVIDENCE_REQUIRE_BROWSER is set (CI sets it), where a missing browser is 
 import dataclasses
 import http.server
 import os
-import shutil
 import struct
 import subprocess
 import threading
@@ -19,13 +18,13 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.tools import required_tool
 from verifier.export.audit import build_audit, load_run
 from verifier.export.html import write_html
 from verifier.store import open_db, save_verdict
 
 from .builders import EVIL_TITLE, GENERATED, SCRIPT_TITLE, WarcMaker, build_province, page
 
-CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHONE = (412, 915)
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,13 +34,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None:
-        if os.environ.get("PORTAL_EVIDENCE_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed but PORTAL_EVIDENCE_REQUIRE_BROWSER is set (install: apt-get "
-                        "install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); set PORTAL_EVIDENCE_REQUIRE_BROWSER "
-                    "to make this a failure")
-    return CHROMIUM
+    return required_tool("chromium")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ The demo is crawled once, as a reviewer crawls it (a whole process, the demo ser
 screenshot checks need Chromium (skipped without it, unless PORTAL_EVIDENCE_REQUIRE_BROWSER is set).
 """
 
-import os
 import re
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
+from tests.tools import required_tool
 from verifier.export import labels as L
 from verifier.export.audit import build_audit
 from verifier.export.hints import audit_hint
@@ -27,7 +27,6 @@ from .builders import GENERATED, crawl_demo
 from .test_html_browser import ARTIFACTS, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_REQUIRED = bool(os.environ.get("PORTAL_EVIDENCE_REQUIRE_BROWSER"))
 A4_PORTRAIT, A4_LANDSCAPE = (595, 842), (842, 595)
 # English words of the machine that must not reach an agency's reader
 FORBIDDEN = {"article", "articles", "listing", "listings", "post", "posts", "post(s)", "pass", "passed", "fail",
@@ -197,12 +196,7 @@ def test_the_ranking_page_has_a_table_a_chart_and_the_unranked_with_their_reason
 
 @pytest.fixture(scope="module")
 def browser():
-    from .test_html_browser import CHROMIUM
-    if CHROMIUM is None:
-        if CHROMIUM_REQUIRED:
-            pytest.fail("chromium is not installed but PORTAL_EVIDENCE_REQUIRE_BROWSER is set")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return CHROMIUM
+    return required_tool("chromium")
 
 
 def print_pdf(browser, page: Path, pdf: Path, profile: Path) -> PdfReader:

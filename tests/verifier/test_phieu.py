@@ -16,9 +16,7 @@ are skipped, unless PORTAL_EVIDENCE_REQUIRE_BROWSER is set (CI sets it), where t
 import ast
 import dataclasses
 import datetime as dt
-import os
 import re
-import shutil
 import subprocess
 import time
 from html import unescape
@@ -30,6 +28,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from crawler.records import Post
+from tests.tools import required_tool
 from verifier import reported, score, verdict
 from verifier.cli import app
 from verifier.export.audit import build_audit
@@ -68,18 +67,6 @@ HOSTILE_NAME = f"{EVIL_TITLE} {SCRIPT_TITLE}"
 FORBIDDEN = ("article", "articles", "listing", "listings", "wrong_category", "no_posts_in_year", "undated",
              "not_found", "off_site", "unreachable", "post", "posts", "post(s)", "pass", "fail", "review",
              "pending", "exempt", "scored", "blank", "category", "page", "points", "reason", "none", "null")
-
-
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        package = {"soffice": "libreoffice-calc"}.get(name, "poppler-utils")
-        if os.environ.get("PORTAL_EVIDENCE_REQUIRE_BROWSER"):
-            pytest.fail(f"{name} is not installed but PORTAL_EVIDENCE_REQUIRE_BROWSER is set "
-                        f"(install: apt-get install {package})")
-        pytest.skip(f"{name} is not installed (apt-get install {package}); set PORTAL_EVIDENCE_REQUIRE_BROWSER "
-                    "to make this a failure")
-    return found
 
 
 def _add_hostile_agency(db, run_id: int, rulebook) -> None:
@@ -165,7 +152,7 @@ def demo(tmp_path_factory):
 
 def pdf_text(path: Path) -> str:
     """pdftotext's reading of the PDF, whitespace collapsed (a cell's text wraps over lines)."""
-    text = subprocess.run([_tool("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
+    text = subprocess.run([required_tool("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
                           timeout=60).stdout.decode("utf-8")
     return " ".join(text.split())
 
@@ -178,7 +165,7 @@ def column_text(path: Path, head: str, next_head: str | None = None) -> str:
     column starts at its header's first word and ends where the next header starts (the header row is the
     one that starts with "STT"). pdftotext's reading order joins side-by-side cells into one line; read by
     position, a cell's lines stay together."""
-    bbox = subprocess.run([_tool("pdftotext"), "-bbox", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+    bbox = subprocess.run([required_tool("pdftotext"), "-bbox", "-enc", "UTF-8", str(path), "-"], capture_output=True,
                           check=True, timeout=60).stdout.decode("utf-8")
     words = []
     for number, page_xml in enumerate(bbox.split("<page ")[1:]):
@@ -321,7 +308,7 @@ def test_hostile_text_stays_text_in_the_pdf(forms, audit):
 def test_first_page_is_kept_as_a_picture(forms):
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / "phieu-so-tu-phap-1"
-    subprocess.run([_tool("pdftoppm"), "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+    subprocess.run([required_tool("pdftoppm"), "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
                     str(forms / "so-tu-phap.pdf"), str(target)], check=True, timeout=60)
     png = target.with_suffix(".png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -364,7 +351,7 @@ def test_xlsx_hostile_text_is_a_string_never_a_formula(forms):
 
 
 def test_libreoffice_prints_each_xlsx_form_on_a4_within_three_pages(forms, demo, tmp_path):
-    soffice = _tool("soffice")
+    soffice = required_tool("soffice")
     out = tmp_path / "pdf"
     sheets = sorted(forms.glob("*.xlsx")) + sorted(demo[1].glob("*.xlsx"))
     assert len({p.stem for p in sheets}) == len(sheets)          # the two runs' agency ids differ

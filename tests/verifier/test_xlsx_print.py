@@ -14,9 +14,7 @@ PORTAL_EVIDENCE_REQUIRE_BROWSER is set (CI sets it), where that is a failure.
 
 import datetime as dt
 import math
-import os
 import re
-import shutil
 import subprocess
 import time
 
@@ -25,6 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 from pypdf import PdfReader
 
+from tests.tools import required_tool
 from verifier.export import labels as L
 from verifier.export.audit import build_audit, load_run
 from verifier.export.xlsx import LINKS_NOTE, write_xlsx
@@ -193,17 +192,6 @@ def test_criteria_are_named_and_the_rulebook_by_its_title(run, book):
 
 # ------------------------------------------------------------------------------------------------ LibreOffice
 
-def _soffice() -> str:
-    found = shutil.which("soffice")
-    if found is None:
-        if os.environ.get("PORTAL_EVIDENCE_REQUIRE_BROWSER"):
-            pytest.fail("soffice is not installed but PORTAL_EVIDENCE_REQUIRE_BROWSER is set "
-                        "(install: apt-get install libreoffice-calc)")
-        pytest.skip("soffice is not installed (apt-get install libreoffice-calc); set PORTAL_EVIDENCE_REQUIRE_BROWSER "
-                    "to make this a failure")
-    return found
-
-
 def page_bound(audit) -> int:
     """The most pages the workbook may print as: a page per group's ranking, at least 10 verdicts, 20 pages
     fetched and 30 posts read on a page, a page for the review queue and one for the run."""
@@ -215,7 +203,7 @@ def page_bound(audit) -> int:
 
 def test_libreoffice_prints_the_workbook_on_a4_within_its_bound(run, tmp_path):
     audit, path = run
-    soffice = _soffice()
+    soffice = required_tool("soffice")
     started = time.monotonic()
     result = subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                              "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
