@@ -23,6 +23,10 @@ class BadOverride(InputError):
     """Cannot record the override"""
 
 
+class BadWithdrawal(BadOverride):
+    """Cannot withdraw the override"""
+
+
 @dataclass(frozen=True)
 class Override:
     id: int | None
@@ -35,6 +39,13 @@ class Override:
     run_id: int | None                 # the run whose verdict the reviewer looked at
     machine_status: str | None         # the machine verdict at that time
     machine_reason: str | None
+    withdrawn_at: dt.datetime | None = None   # a withdrawal is recorded on the row, never a deletion
+    withdrawn_by: str | None = None
+    withdraw_note: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,19 @@ def new_override(agency_id: str, criterion: str, status: str, note: str, by: str
                     machine.status if machine else None, machine.reason if machine else None)
 
 
+def check_withdrawal(override: Override | None, override_id: int, by: str, note: str) -> None:
+    """Raises BadWithdrawal unless the override exists, is in force, and the withdrawal says who and why."""
+    if override is None:
+        raise BadWithdrawal(f"override #{override_id} is not in the database", column="ID")
+    if override.withdrawn:
+        raise BadWithdrawal(f"override #{override_id} was already withdrawn by {override.withdrawn_by} "
+                          f"at {iso(override.withdrawn_at)}", column="ID")
+    if not (note or "").strip():
+        raise BadWithdrawal("a note saying why is required", column="--note")
+    if not (by or "").strip():
+        raise BadWithdrawal("the reviewer's name is required", column="--by")
+
+
 def overrides_for_run(overrides: Iterable[Override], run_years: Mapping[int, int | None], run: dict,
                       verdicts: Mapping[tuple[str, str], Verdict]) -> dict[tuple[str, str], OverrideView]:
     """The override in force per (agency, criterion) for this run: the latest one made on this run or an
@@ -74,6 +98,8 @@ def overrides_for_run(overrides: Iterable[Override], run_years: Mapping[int, int
     year of each run; `verdicts` the run's machine verdicts, to flag the changed ones. Pure."""
     history: dict[tuple[str, str], list[Override]] = {}
     for o in overrides:
+        if o.withdrawn:          # a withdrawn override is kept for the audit but never applied
+            continue
         if o.run_id is not None:
             if o.run_id > run["id"]:
                 continue

@@ -86,6 +86,7 @@ SCHEMA = {
     "overrides": dict(columns={
         "id": int, "agency_id": str, "criterion": str, "status": str, "note": str, "by": str, "at": str,
         "run_id": int, "machine_status": str, "machine_reason": str, "verdict_id": int,
+        "withdrawn_at": str, "withdrawn_by": str, "withdraw_note": str,
     }, pk="id", foreign_keys=[("verdict_id", "verdicts", "id")]),
     "scores": dict(columns={
         "run_id": int, "agency_id": str, "agency_group": str, "score": float, "max_score": float,
@@ -98,6 +99,13 @@ SCHEMA = {
     }, pk=("run_id", "agency_id", "criterion"), foreign_keys=[_RUN]),
     # The verdict reasons in words (Vietnamese), for the readable views.
     "reasons": dict(columns={"reason": str, "text": str}, pk="reason"),
+    # A reviewer's spot-check of one link (outside any run), kept to be offered as the verdict: its
+    # evidence is verifier.serialize's JSON (pages, posts), its WARC record the listing page's response.
+    "spot_checks": dict(columns={
+        "id": int, "at": str, "by": str, "url": str, "criterion": str, "agency_id": str, "status": str,
+        "reason": str, "posts_in_year": int, "checked_url": str, "detail": str, "period_start": str,
+        "period_end": str, "evidence": str, "warc_file": str, "warc_offset": int,
+    }, pk="id"),
     # One row while a crawl runs: who holds the database (see claim_lock).
     "crawl_lock": dict(columns={
         "id": int, "token": str, "pid": int, "pid_started": float, "host": str, "since": str, "beat": float,
@@ -126,7 +134,7 @@ left join criteria c on c.run_id = v.run_id and c.criterion = v.criterion
 left join reasons r on r.reason = v.reason
 left join overrides o on o.id = (
     select max(o2.id) from overrides o2 left join runs r2 on r2.id = o2.run_id
-    where o2.agency_id = v.agency_id and o2.criterion = v.criterion
+    where o2.agency_id = v.agency_id and o2.criterion = v.criterion and o2.withdrawn_at is null
       and (o2.run_id is null or (o2.run_id <= v.run_id and (r2.year is null or r2.year = runs.year))))
 """,
     "fetches_readable": """
@@ -281,9 +289,9 @@ def _upgrade(db) -> None:
                 table.create_index(list(cols), if_not_exists=True)
             if name in UNIQUE_INDEXES:
                 table.create_index(list(UNIQUE_INDEXES[name]), unique=True, if_not_exists=True)
-        for name, sql in VIEWS.items():
-            if not db[name].exists():
-                db.create_view(name, sql.strip())
+        for name, sql in VIEWS.items():      # a view of an older version (e.g. before withdrawals) replaced
+            if not db[name].exists() or db[name].schema != f"CREATE VIEW {name} AS {sql.strip()}":
+                db.create_view(name, sql.strip(), replace=True)
         _fill_reasons(db)
         if version != SCHEMA_VERSION:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -748,7 +756,8 @@ def override_from_row(row: dict) -> Override:
 
     at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.UTC)
     return Override(row["id"], row["agency_id"], row["criterion"], row["status"], row["note"] or "",
-                    row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"])
+                    row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"],
+                    _dt(row.get("withdrawn_at")), row.get("withdrawn_by"), row.get("withdraw_note"))
 
 
 def load_overrides(db) -> tuple[Override, ...]:
@@ -833,6 +842,47 @@ def save_override(db, override: Override) -> Override:
             row["verdict_id"] = known[0] if known else None
         pk = db["overrides"].insert(row).last_pk
     return replace(override, id=pk)
+
+
+def get_override(db, override_id: int) -> Override | None:
+    row = next(iter(db["overrides"].rows_where("id = ?", [override_id])), None)
+    return override_from_row(row) if row else None
+
+
+def withdraw_override(db, override_id: int, *, by: str, note: str, at: dt.datetime) -> Override:
+    """Mark the override withdrawn (who, when, why) on its row, only if it is still in force; returns it."""
+    with _writing(db, "withdraw the override"):
+        db.execute("update overrides set withdrawn_at = ?, withdrawn_by = ?, withdraw_note = ? "
+                   "where id = ? and withdrawn_at is null", [iso(at), by, note, override_id])
+    return get_override(db, override_id)
+
+
+def save_spot_check(db, row: dict) -> int:
+    """Keep a spot-check (the columns of `spot_checks` but id); returns its id."""
+    with _writing(db, "store the spot-check"):
+        return db["spot_checks"].insert(row).last_pk
+
+
+def get_spot_check(db, check_id: int) -> dict | None:
+    return next(iter(db["spot_checks"].rows_where("id = ?", [check_id])), None)
+
+
+def list_runs(db) -> list[dict]:
+    """Every run, newest first, with its verdict counts by status (`counts`: {status: n})."""
+    counts: dict[int, dict[str, int]] = {}
+    for row in db.query("select run_id, status, count(*) as n from verdicts group by run_id, status"):
+        counts.setdefault(row["run_id"], {})[row["status"]] = row["n"]
+    return [dict(run, counts=counts.get(run["id"], {})) for run in db["runs"].rows_where(order_by="id desc")]
+
+
+def verdict_pairs(db, run_a: int, run_b: int) -> list[tuple[dict | None, dict | None]]:
+    """The verdicts of two runs paired by (agency, criterion), in the order agency, criterion."""
+    cols = "agency_id, criterion, status, reason, posts_in_year, url, checked_url"
+    before = {(r["agency_id"], r["criterion"]): r
+              for r in db.query(f"select {cols} from verdicts where run_id = ?", [run_a])}
+    after = {(r["agency_id"], r["criterion"]): r
+             for r in db.query(f"select {cols} from verdicts where run_id = ?", [run_b])}
+    return [(before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]
 
 
 # ------------------------------------------------------------------------------------------- for Datasette
