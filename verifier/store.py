@@ -100,11 +100,11 @@ SCHEMA = {
     # The verdict reasons in words (Vietnamese), for the readable views.
     "reasons": dict(columns={"reason": str, "text": str}, pk="reason"),
     # A reviewer's spot-check of one link (outside any run), kept to be offered as the verdict: its
-    # evidence is verifier.serialize's JSON (pages, posts), its WARC record the listing page's response.
+    # evidence_json is verifier.serialize's JSON (pages, posts), its WARC record the listing page's response.
     "spot_checks": dict(columns={
         "id": int, "at": str, "by": str, "url": str, "criterion": str, "agency_id": str, "status": str,
         "reason": str, "posts_in_year": int, "checked_url": str, "detail": str, "period_start": str,
-        "period_end": str, "evidence": str, "warc_file": str, "warc_offset": int,
+        "period_end": str, "evidence_json": str, "warc_file": str, "warc_offset": int,
     }, pk="id"),
     # One row while a crawl runs: who holds the database (see claim_lock).
     "crawl_lock": dict(columns={
