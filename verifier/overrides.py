@@ -91,20 +91,27 @@ def check_withdrawal(override: Override | None, override_id: int, by: str, note:
         raise BadWithdrawal("the reviewer's name is required", column="--by")
 
 
+def _of_run(overrides: Iterable[Override], run_years: Mapping[int, int | None], run: dict) -> list[Override]:
+    """The overrides a run sees: made on it or an earlier run of the same year, or naming no run."""
+    return [o for o in overrides
+            if o.run_id is None or (o.run_id <= run["id"] and run_years.get(o.run_id) in (None, run.get("year")))]
+
+
+def withdrawn_for_run(overrides: Iterable[Override], run_years: Mapping[int, int | None],
+                      run: dict) -> tuple[Override, ...]:
+    """The withdrawn overrides the run would otherwise see, oldest first (the exports list them as withdrawn)."""
+    return tuple(o for o in _of_run(overrides, run_years, run) if o.withdrawn)
+
+
 def overrides_for_run(overrides: Iterable[Override], run_years: Mapping[int, int | None], run: dict,
                       verdicts: Mapping[tuple[str, str], Verdict]) -> dict[tuple[str, str], OverrideView]:
     """The override in force per (agency, criterion) for this run: the latest one made on this run or an
     earlier run of the same year. `overrides` are every override recorded, oldest first; `run_years` the
     year of each run; `verdicts` the run's machine verdicts, to flag the changed ones. Pure."""
     history: dict[tuple[str, str], list[Override]] = {}
-    for o in overrides:
+    for o in _of_run(overrides, run_years, run):
         if o.withdrawn:          # a withdrawn override is kept for the audit but never applied
             continue
-        if o.run_id is not None:
-            if o.run_id > run["id"]:
-                continue
-            if run_years.get(o.run_id) not in (None, run.get("year")):
-                continue
         history.setdefault((o.agency_id, o.criterion), []).append(o)
     views = {}
     for key, items in history.items():
@@ -112,6 +119,13 @@ def overrides_for_run(overrides: Iterable[Override], run_years: Mapping[int, int
         views[key] = OverrideView(items[-1], machine.status if machine else None,
                                   machine.reason if machine else None, tuple(items))
     return views
+
+
+def withdrawn_dict(o: Override) -> dict:
+    """A withdrawn override as report.json lists it."""
+    return {"id": o.id, "agency_id": o.agency_id, "criterion": o.criterion, "status": o.status, "note": o.note,
+            "by": o.by, "at": iso(o.at), "withdrawn_at": iso(o.withdrawn_at), "withdrawn_by": o.withdrawn_by,
+            "withdraw_note": o.withdraw_note}
 
 
 def override_dict(view: OverrideView | None) -> dict | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from crawler.records import Verdict
 from verifier.intake import Report
-from verifier.overrides import OverrideView, overrides_for_run
+from verifier.overrides import Override, OverrideView, overrides_for_run, withdrawn_for_run
 from verifier.reported import (
     BadFigure,
     decide_reported,
@@ -86,6 +86,7 @@ class RunData:
     page_fetch_ids: Mapping[tuple[str, str], tuple[int | None, ...]]
     computed: frozenset[tuple[str, str]]       # verdicts computed here (not stored by the crawl)
     overrides: Mapping[tuple[str, str], OverrideView]
+    withdrawn: tuple[Override, ...] = ()       # overrides withdrawn since: listed, never applied
 
     def verdict_map(self) -> dict[tuple[str, str], Verdict]:
         return {(v.agency_id, v.criterion): v for v in self.verdicts}
@@ -312,7 +313,8 @@ def run_data(stored: StoredRun, *, rulebook: Rulebook | None = None,
     verdicts.extend(stored_verdicts.values())   # verdicts of criteria the rulebook no longer lists: kept for the audit
     vmap = {(v.agency_id, v.criterion): v for v in verdicts}
     return RunData(run, rulebook, period, stored.agencies, stored.reports, tuple(verdicts), stored.page_fetch_ids,
-                   frozenset(computed), overrides_for_run(stored.overrides, stored.run_years, run, vmap))
+                   frozenset(computed), overrides_for_run(stored.overrides, stored.run_years, run, vmap),
+                   withdrawn_for_run(stored.overrides, stored.run_years, run))
 
 
 def score_run(data: RunData, *, checked_at: dt.datetime | None = None) -> list[AgencyScore]:

@@ -139,6 +139,7 @@ def report_time(data: RunData) -> dt.datetime:
     if moments[0] is None:
         moments = [v.checked_at for v in data.verdicts] + [_moment(data.run.get("started_at"))]
     moments += [o.at for view in data.overrides.values() for o in view.history]
+    moments += [o.withdrawn_at for o in data.withdrawn]
     known = [_utc(m) for m in moments if m is not None]
     return max(known) if known else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

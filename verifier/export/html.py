@@ -100,6 +100,16 @@ def index_page(audit: Audit) -> str:
                         f"<td>{e(o.note)}{flag}</td></tr>")
         parts.append(f"<h2 id=\"overrides\">{e(L.OVERRIDE)}</h2>")
         parts.append(table([f"{L.AGENCY} / {L.CRITERION}", L.RESULT, "Người điều chỉnh", "Thời điểm", "Lý do"], rows))
+    if audit.data.withdrawn:          # kept for the audit, not applied
+        names = {a.agency_id: a.agency_name for a in audit.data.agencies}
+        what = {o.id: f"{names.get(o.agency_id) or o.agency_id} / {_criterion_name(audit, o.criterion)}"
+                for o in audit.data.withdrawn}
+        rows = [f"<tr><td>{local_link(agency_page(o.agency_id) + '#' + o.criterion, what[o.id])}</td>"
+                f"<td>{badge(o.status)}</td><td>{e(o.by)}, {e(L.vn_datetime(o.at))}: {e(o.note)}</td>"
+                f"<td>{e(o.withdrawn_by)}, {e(L.vn_datetime(o.withdrawn_at))}: {e(o.withdraw_note)}</td></tr>"
+                for o in audit.data.withdrawn]
+        parts.append(f"<h2 id=\"withdrawn\">{e(WITHDRAWN)}</h2>")
+        parts.append(table([f"{L.AGENCY} / {L.CRITERION}", L.RESULT, "Điều chỉnh", "Rút lại"], rows))
     return document(f"{L.TITLE} {rb.year}", "\n".join(parts), root="", foot=footer(audit))
 
 
@@ -132,6 +142,9 @@ def _pages_table(verdict: Verdict, fetch_ids) -> str:
                     f"<td>{e(L.vn_datetime(page.fetched_at))}</td><td>{ev}</td></tr>")
     return table(["Mục đích", "HTTP", "Loại trang", "Chuyên mục nhận diện", "Số bài", "URL", L.CHECKED_AT,
                   L.EVIDENCE], rows, cls="pages noprint-table", num_cols=(4,), wide_cols=(2,))
+
+
+WITHDRAWN = "Điều chỉnh đã rút lại (không áp dụng)"
 
 
 def _override_block(audit: Audit, verdict: Verdict) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from crawler.records import Verdict
 from verifier.export.audit import Audit
 from verifier.export.hints import shown_hint
-from verifier.overrides import override_dict
+from verifier.overrides import override_dict, withdrawn_dict
 from verifier.score import rulebook_label
 from verifier.serialize import verdict_dict
 from verifier.store import iso
@@ -51,7 +51,7 @@ def report_dict(audit: Audit) -> dict:
     rulebook order)."""
     start, end = audit.period
     agencies = [agency_dict(s) for _, _, members in audit.groups() for s in members]
-    return {
+    report = {
         "rulebook": rulebook_label(audit.rulebook),
         "year": audit.rulebook.year,
         "period": [start.isoformat(), end.isoformat()],
@@ -60,6 +60,9 @@ def report_dict(audit: Audit) -> dict:
         "agencies": agencies,
         "verdicts": [verdict_entry(audit, v) for v in audit.verdicts],
     }
+    if audit.data.withdrawn:     # only when there are some: a report without withdrawals keeps its bytes
+        report["withdrawn_overrides"] = [withdrawn_dict(o) for o in audit.data.withdrawn]
+    return report
 
 
 def write_json(audit: Audit, out_dir: Path | str) -> Path:

@@ -137,11 +137,19 @@ def _criterion_name(audit: Audit, criterion_id: str | None) -> str:
     return criterion.name if criterion else (criterion_id or "")
 
 
+WITHDRAWN = "Đã rút lại, không áp dụng"
+
+
 def _override_text(audit: Audit, verdict: Verdict) -> tuple[str, dt.datetime | None]:
     """The reviewer's decision in words (result, who, note) and when it was made."""
     view = audit.override(verdict.agency_id, verdict.criterion)
-    if view is None:
-        return "", None
+    if view is None:          # no override in force: a withdrawn one is shown as withdrawn, not applied
+        gone = [o for o in audit.data.withdrawn if (o.agency_id, o.criterion) == (verdict.agency_id, verdict.criterion)]
+        if not gone:
+            return "", None
+        o = gone[-1]
+        return (f"[{WITHDRAWN}] {L.status_label(o.status)} – {o.by}: {o.note}; "
+                f"rút lại bởi {o.withdrawn_by}: {o.withdraw_note}"), o.withdrawn_at
     o = view.override
     flag = f" [{L.MACHINE_CHANGED}]" if view.machine_changed else ""
     return f"{L.status_label(o.status)} – {o.by}: {o.note}{flag}", o.at
