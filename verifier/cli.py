@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -11,17 +10,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from verifier import cli_options as opt
 from verifier.commands import (  # one console, one set of exit codes for every command
     ATTENTION_REASONS,
-    DEFAULT_DB,
     EXIT_ATTENTION,
     EXIT_OK,
     _fail,
     err,
-    option_day,
     out,
 )
-from verifier.errors import InputError, MalformedDate
+from verifier.errors import InputError
 
 app = typer.Typer(
     name="portal-evidence",
@@ -55,19 +53,6 @@ def _options(
     """Verify agencies' e-government website links, score and rank them, keep the evidence."""
 
 
-def resolve_period(rulebook, year: int | None, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
-    """The evaluation period: the rulebook's, or the named year, narrowed by --period-start/--period-end."""
-    if year is not None:
-        period = (dt.date(year, 1, 1), dt.date(year, 12, 31))
-    else:
-        period = tuple(rulebook.period)
-    first = option_day(start, "--period-start") or period[0]
-    last = option_day(end, "--period-end") or period[1]
-    if first > last:
-        raise MalformedDate(f"{first} is after {last}", column="--period-start/--period-end")
-    return first, last
-
-
 def needs_attention(verdicts) -> bool:
     return any(v.status == "review" or v.reason in ATTENTION_REASONS for v in verdicts)
 
@@ -77,17 +62,16 @@ def check(
     url: str = typer.Argument(..., help="The link to check, as the agency reported it."),
     criterion: str = typer.Option(..., "--criterion", "-c", help="Criterion id, e.g. chi-dao-dieu-hanh."),
     year: int | None = typer.Option(None, help="Evaluation year (default: the rulebook's)."),
-    period_start: str | None = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
-    period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+    period_start: str | None = opt.period_start(),
+    period_end: str | None = opt.period_end(),
     agency_portal: str | None = typer.Option(None, "--agency-portal",
                                                 help="The agency's registered portal URL(s); default: the link's own "
                                                      "site."),
-    rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+    rules: Path = opt.rules("Rulebook YAML."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    allow_private: bool = typer.Option(False, "--allow-private",
-                                       help="Allow loopback/private addresses (tests, demo)."),
+    allow_private: bool = opt.allow_private(),
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+    timeout: float | None = opt.timeout(),
     warc: Path | None = typer.Option(None, "--warc", dir_okay=False,
                                         help="Keep every request and response in this gzip WARC file (appended)."),
 ) -> None:
@@ -95,36 +79,16 @@ def check(
 
     Example: portal-evidence check sotuphap.caobang.gov.vn/chi-dao-dieu-hanh -c chi-dao-dieu-hanh --year 2018
     """
-    from crawler.categories import CategoryMatcher
-    from crawler.settings import Limits, RunOptions
-    from crawler.spotcheck import spot_check
-    from crawler.urls import BadURL
-    from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
+    from verifier.api import check_link
     from verifier.serialize import verdict_dict
-    from verifier.verdict import make_verdict
 
     try:
-        rulebook = load_rulebook(rules or DEFAULT_RULEBOOK)
-        spec = rulebook.criterion(criterion)
-        period = resolve_period(rulebook, year, period_start, period_end)
+        result = check_link(url, criterion, year=year, period_start=period_start, period_end=period_end,
+                            agency_portal=agency_portal, rules=rules, allow_private=allow_private,
+                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc)
     except InputError as exc:
         _fail(exc)
-    limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
-    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
-    info = None
-    if warc is not None:
-        from verifier import provenance
-
-        info = provenance.build(rulebook=rulebook, options=options, started_at=dt.datetime.now(dt.UTC),
-                                sample_url=url if "://" in url else f"http://{url}")
-    try:
-        inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
-                                     options=options, agency_portal=agency_portal, warc_path=warc,
-                                     provenance=info)
-    except BadURL as exc:
-        _fail(InputError(str(exc), column="URL"), hint="give the link as http(s)://host/path")
-    verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
-                           checked_at=checked_at)
+    verdict, period = result.verdict, result.period
     if as_json:
         data = verdict_dict(verdict, period=period)
         data.pop("agency_id")
@@ -184,23 +148,23 @@ def crawl(
     reports: Path = typer.Option(..., "--reports", exists=True, dir_okay=False, help="Agencies' reports (CSV/XLSX)."),
     rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False,
                                help="Rulebook YAML (default: rules/caobang-2018.yaml)."),
-    db: Path = typer.Option(DEFAULT_DB, "--db", dir_okay=False, help="Evidence database (SQLite)."),
-    period_start: str | None = typer.Option(None, "--period-start", help="First day counted (YYYY-MM-DD)."),
-    period_end: str | None = typer.Option(None, "--period-end", help="Last day counted (YYYY-MM-DD)."),
+    db: Path = opt.db(must_exist=False),
+    period_start: str | None = opt.period_start(),
+    period_end: str | None = opt.period_end(),
     warc_dir: Path | None = typer.Option(None, "--warc-dir", file_okay=False,
                                          help="Where WARC files go (default: beside the database)."),
     http_cache: Path | None = typer.Option(None, "--http-cache", file_okay=False,
                                            help="Reuse responses cached here (fast re-runs)."),
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt (recorded in the run)."),
-    allow_private: bool = typer.Option(False, "--allow-private",
-                                       help="Allow loopback/private addresses (tests, demo)."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one response."),
+    allow_private: bool = opt.allow_private(),
+    timeout: float | None = opt.timeout(),
 ) -> None:
     """Crawl every reported link, verify it, keep the evidence (SQLite + WARC). Re-run the same command to resume.
 
     Example: portal-evidence crawl --agencies agencies.csv --reports reports.csv --db evidence.db
     """
     from crawler.settings import Limits, RunOptions
+    from verifier.api import resolve_period
     from verifier.commands import exit_interrupted
     from verifier.crawl import CrawlInterrupted, run_crawl
     from verifier.progress import Progress, TerminalProgress

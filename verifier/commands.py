@@ -17,14 +17,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from verifier import cli_options as opt
+from verifier.api import ATTENTION_REASONS, DEFAULT_FORMATS, FORMATS  # noqa: F401  (the CLI's names)
+from verifier.cli_options import DEFAULT_DB  # noqa: F401  (the default --db, kept importable from here)
 from verifier.errors import InputError, MalformedDate
 from verifier.export.safe_text import SafeConsole as Console  # no markup, no escapes from crawled text
 
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
-DEFAULT_DB = Path("portal-evidence.db")     # every command's --db default (sqlite_utils is imported late)
-FORMATS = ("json", "xlsx", "html", "warc", "wacz", "pdf")
-DEFAULT_FORMATS = ("json", "xlsx", "html", "warc")   # wacz, and pdf (phieu/: a form per agency), when asked
-ATTENTION_REASONS = frozenset({"unreachable"})
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -50,63 +49,8 @@ def _now(text: str | None) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def option_day(value: str | None, option: str) -> dt.date | None:
-    """A day given on the command line (YYYY-MM-DD or dd/mm/yyyy), None when not given."""
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise MalformedDate(f"{value!r} (use YYYY-MM-DD or dd/mm/yyyy)", column=option)
-
-
-def _period(run: dict, rulebook, start: str | None, end: str | None):
-    """None (the run's period) unless --period-start/--period-end narrow or move it."""
-    if start is None and end is None:
-        return None
-    first = (option_day(start, "--period-start") or option_day(run.get("period_start"), "--period-start")
-             or rulebook.period[0])
-    last = option_day(end, "--period-end") or option_day(run.get("period_end"), "--period-end") or rulebook.period[1]
-    if first > last:
-        raise MalformedDate(f"{first} is after {last}", column="--period-start/--period-end")
-    return first, last
-
-
-def _open(db_path: Path, *, read_only: bool | None = False):
-    """The evidence database; read_only=None: read-only when it cannot be written (an archived copy)."""
-    from verifier.store import open_db
-
-    return open_db(db_path, read_only=read_only)
-
-
-def _load(db, run_id, rules, period_start, period_end):
-    from verifier.export.audit import load_run
-    from verifier.score import resolve_rulebook
-    from verifier.store import pick_run
-
-    run = pick_run(db, run_id)
-    rulebook = resolve_rulebook(run, rules)
-    period = _period(run, rulebook, period_start, period_end)
-    run_start = option_day(run.get("period_start"), "--period-start") or rulebook.period[0]
-    if period and period[0] < run_start:
-        err.print(Text(f"warning: run {run['id']} was crawled for a period from {run_start}: a listing read newest "
-                       f"first was not read past it, so posts before {run_start} may be missing from the count; "
-                       f"crawl again with --period-start {period[0]} for a complete count"))
-    return load_run(db, run["id"], rulebook=rulebook, period=period)
-
-
-def _store_scores(db, data, scores, scored_at) -> None:
-    """Keep the scores in the database; on a read-only (archived) database say they were not kept."""
-    from verifier.score import rulebook_label
-    from verifier.store import ReadOnlyDatabase, save_scores
-
-    try:
-        save_scores(db, data.run["id"], scores, rulebook=rulebook_label(data.rulebook), period=data.period,
-                    scored_at=scored_at)
-    except ReadOnlyDatabase:
-        err.print(Text(f"warning: {db.path} is read-only: the scores are shown but not stored"))
+def _warn(text: str) -> None:
+    err.print(Text(text))
 
 
 def resume_command(argv: list[str] | None = None) -> str:
@@ -140,11 +84,6 @@ def signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return str(signum)
-
-
-def _needs_attention(data, scores) -> bool:
-    return (any(s.pending for s in scores if s.ranked)
-            or any(v.reason in ATTENTION_REASONS for v in data.verdicts))
 
 
 def _print_scores(data, scores, console: Console = out) -> None:
@@ -190,17 +129,15 @@ def register(app: typer.Typer) -> None:
 
         Example: portal-evidence score --db portal-evidence.db
         """
+        from verifier.api import score_run
         from verifier.export.json import agency_dict
-        from verifier.score import score_run
 
         try:
-            clock = _now(now)
-            handle = _open(db, read_only=None)
-            data = _load(handle, run, rules, period_start, period_end)
-            scores = score_run(data)
-            _store_scores(handle, data, scores, clock)
+            result = score_run(db, run, rules=rules, period_start=period_start, period_end=period_end, now=_now(now),
+                               on_warning=_warn)
         except InputError as exc:
             _fail(exc)
+        data, scores = result.data, result.scores
         if as_json:
             out.print_json(json.dumps({"run": data.run["id"], "agencies": [agency_dict(s) for s in scores]},
                                       ensure_ascii=False))
@@ -209,7 +146,7 @@ def register(app: typer.Typer) -> None:
         pending = sum(s.pending for s in scores)
         err.print(Text(f"run {data.run['id']}: {len(scores)} agencies scored, "
                        f"{sum(s.ranked for s in scores)} ranked, {pending} verdict(s) pending review"))
-        raise typer.Exit(EXIT_ATTENTION if _needs_attention(data, scores) else EXIT_OK)
+        raise typer.Exit(EXIT_ATTENTION if result.attention else EXIT_OK)
 
     @app.command()
     def override(
@@ -217,49 +154,129 @@ def register(app: typer.Typer) -> None:
         criterion: str = typer.Argument(..., help="Criterion id."),
         status: str = typer.Option(..., "--status", help="pass, fail, exempt or review."),
         note: str = typer.Option(..., "--note", help="Why (kept for the audit)."),
-        by: str = typer.Option(..., "--by", help="The reviewer's name."),
-        db: Path = typer.Option(DEFAULT_DB, "--db", exists=True, dir_okay=False, help="Evidence database."),
-        run: int | None = typer.Option(None, "--run", help="Run whose verdict is overridden (default: latest)."),
-        now: str | None = typer.Option(None, "--now", hidden=True),
+        by: str = opt.by(),
+        db: Path = opt.db(),
+        run: int | None = opt.run("Run whose verdict is overridden (default: latest)."),
+        now: str | None = opt.now(),
     ) -> None:
         """Record a reviewer's decision on one verdict, beside the machine verdict (which is kept).
 
         The override stays in force for later runs of the same year, flagged when the machine
-        verdict changes; scores are recomputed at once.
+        verdict changes; scores are recomputed at once. `unoverride ID` withdraws it.
 
         Example:
           portal-evidence override so-tu-phap thanh-tra --status exempt --note "No inspection duty" --by "Nguyễn Văn A"
         """
-        from verifier.overrides import new_override
-        from verifier.score import score_run
-        from verifier.store import save_override
+        from verifier.api import apply_override
 
         try:
-            clock = _now(now)
-            handle = _open(db)
-            data = _load(handle, run, None, None, None)
-            info = next((a for a in data.agencies if a.agency_id == agency), None)
-            if info is None:
-                raise InputError(f"agency {agency!r} is not in run {data.run['id']}", column="AGENCY")
-            spec = data.rulebook.criterion(criterion)
-            if info.group not in spec.groups:
-                raise InputError(f"criterion {criterion!r} does not apply to group {info.group!r}",
-                                 column="CRITERION")
-            machine = data.verdict_map().get((agency, criterion))
-            record = new_override(agency, criterion, status, note, by, at=clock, run_id=data.run["id"],
-                                  machine=machine)
-            saved = save_override(handle, record)
-            data = _load(handle, data.run["id"], None, None, None)
-            scores = score_run(data)
-            _store_scores(handle, data, scores, clock)
+            result = apply_override(db, agency, criterion, status, note, by, run_id=run, now=_now(now))
         except InputError as exc:
             _fail(exc)
-        mine = next(s for s in scores if s.agency_id == agency)
+        record = result.override
+        mine = next(s for s in result.scores if s.agency_id == agency)
         machine_text = f"{record.machine_status}/{record.machine_reason}" if record.machine_status else "none"
-        out.print(Text(f"override #{saved.id}: {agency} {criterion}: machine {machine_text} -> {record.status} "
+        out.print(Text(f"override #{record.id}: {agency} {criterion}: machine {machine_text} -> {record.status} "
                        f"by {record.by}"))
-        total = f"{mine.score:g}/{mine.max_score:g}" if mine.ranked else f"not ranked ({mine.not_ranked_reason})"
-        out.print(Text(f"{agency}: {total}" + (f", rank {mine.rank}, {mine.level}" if mine.ranked else "")))
+        _print_agency_total(mine)
+        raise typer.Exit(EXIT_OK)
+
+    @app.command()
+    def unoverride(
+        override_id: int = typer.Argument(..., metavar="ID", help="Override id (as `override` printed it)."),
+        note: str = typer.Option(..., "--note", help="Why it is withdrawn (kept for the audit)."),
+        by: str = opt.by(),
+        db: Path = opt.db(),
+        now: str | None = opt.now(),
+    ) -> None:
+        """Withdraw a reviewer's override: it stays recorded, marked withdrawn (who, when, why), and is no
+        longer applied; the machine verdict counts again and scores are recomputed at once.
+
+        Example: portal-evidence unoverride 3 --note "Entered for the wrong agency" --by "Nguyễn Văn A"
+        """
+        from verifier.api import withdraw_override
+
+        try:
+            result = withdraw_override(db, override_id, by, note, now=_now(now))
+        except InputError as exc:
+            _fail(exc)
+        record = result.override
+        out.print(Text(f"override #{record.id}: {record.agency_id} {record.criterion}: {record.status} withdrawn "
+                       f"by {record.withdrawn_by}"))
+        mine = next((s for s in result.scores if s.agency_id == record.agency_id), None)
+        if mine is not None:
+            _print_agency_total(mine)
+        raise typer.Exit(EXIT_OK)
+
+    @app.command()
+    def runs(
+        db: Path = opt.db(),
+        as_json: bool = typer.Option(False, "--json", help="Print the runs as one JSON list."),
+    ) -> None:
+        """List the crawl runs, newest first: when, status, period, rulebook, verdicts by status, the command.
+
+        Example: portal-evidence runs --db portal-evidence.db
+        """
+        from dataclasses import asdict
+
+        from verifier.api import list_runs
+
+        try:
+            summaries = list_runs(db)
+        except InputError as exc:
+            _fail(exc)
+        if as_json:
+            out.print_json(json.dumps([asdict(r) for r in summaries], ensure_ascii=False))
+            raise typer.Exit(EXIT_OK)
+        table = Table(title="Runs (newest first; --json for every field)")
+        for col in ("run", "started", "status", "period"):
+            table.add_column(col, no_wrap=True)
+        for col in ("rulebook", "verdicts", "command"):
+            table.add_column(col, overflow="fold")
+        for r in summaries:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items()))
+            table.add_row(str(r.id), _minute(r.started_at), r.status, f"{r.period[0] or ''}..{r.period[1] or ''}",
+                          Text(r.rulebook or ""), counts, Text(r.command or ""))
+        out.print(table)
+        raise typer.Exit(EXIT_OK)
+
+    @app.command()
+    def diff(
+        run_a: int = typer.Argument(..., metavar="A", help="The earlier run id."),
+        run_b: int = typer.Argument(..., metavar="B", help="The later run id."),
+        db: Path = opt.db(),
+        as_json: bool = typer.Option(False, "--json", help="Print the changes as one JSON list."),
+    ) -> None:
+        """The verdicts that changed between two runs (status, reason or posts counted), with both readings.
+
+        Example: portal-evidence diff 1 2 --db portal-evidence.db
+        """
+        from dataclasses import asdict
+
+        from verifier.api import diff_runs
+
+        try:
+            changes = diff_runs(db, run_a, run_b)
+        except InputError as exc:
+            _fail(exc)
+        if as_json:
+            out.print_json(json.dumps([asdict(c) for c in changes], ensure_ascii=False))
+            raise typer.Exit(EXIT_OK)
+        table = Table(title=f"Changed from run {run_a} to run {run_b}")
+        for col in ("agency", "criterion", f"run {run_a}", f"run {run_b}"):
+            table.add_column(col)
+
+        def reading(status, reason, posts):
+            if status is None:
+                return "—"
+            return f"{status}/{reason}" + (f" ({posts} posts)" if posts is not None else "")
+
+        for c in changes:
+            table.add_row(Text(c.agency_id), Text(c.criterion),
+                          reading(c.status_before, c.reason_before, c.posts_before),
+                          reading(c.status_after, c.reason_after, c.posts_after))
+        out.print(table)
+        err.print(Text(f"{len(changes)} verdict(s) changed from run {run_a} to run {run_b}"))
         raise typer.Exit(EXIT_OK)
 
     @app.command()
@@ -286,30 +303,25 @@ def register(app: typer.Typer) -> None:
 
         Example: portal-evidence report --db portal-evidence.db --out report-2018 --format json,xlsx,html
         """
-        from verifier.export.audit import build_audit
+        from verifier.api import parse_formats, write_report
 
-        wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
-        unknown = [f for f in wanted if f not in FORMATS]
-        if unknown or not wanted:
-            _fail(InputError(f"unknown format(s) {', '.join(unknown) or '(none)'}; use {', '.join(FORMATS)}",
-                             column="--format"))
+        try:
+            wanted = parse_formats(formats)
+        except InputError as exc:
+            _fail(exc)
         started = time.monotonic()
         try:
             clock = _now(now)
-            handle = _open(db, read_only=None)     # an archived (read-only) database is reported as it is
-            data = _load(handle, run, rules, period_start, period_end)
             # the report states the run's time, not today's, so the same run gives the same files
-            audit = build_audit(handle, generated_at=clock if now else None, data=data)
-            _store_scores(handle, data, list(audit.scores), clock)
-            written, damaged = _write_formats(audit, out_dir, wanted)
-            written.append(_datasette_metadata(db, out_dir))
+            result = write_report(db, out_dir, wanted, run_id=run, rules=rules, period_start=period_start,
+                                  period_end=period_end, now=clock, generated_at=clock if now else None,
+                                  on_warning=_warn)
         except InputError as exc:
             _fail(exc)
-        for path in written:
+        for path in result.written:
             out.print(Text(str(path)))
-        err.print(Text(f"run {data.run['id']}: report written to {out_dir} in {time.monotonic() - started:.1f}s"))
-        attention = _needs_attention(data, audit.scores) or damaged
-        raise typer.Exit(EXIT_ATTENTION if attention else EXIT_OK)
+        err.print(Text(f"run {result.run_id}: report written to {out_dir} in {time.monotonic() - started:.1f}s"))
+        raise typer.Exit(EXIT_ATTENTION if result.attention else EXIT_OK)
 
     @app.command()
     def form(
@@ -365,90 +377,30 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_OK)
 
 
-class CannotWriteReport(InputError):
-    """Cannot write the report"""
+def _minute(text: str | None) -> str:
+    """An ISO time as 'YYYY-MM-DD HH:MM' (UTC as stored), for a table."""
+    return (text or "").replace("T", " ")[:16]
 
 
-def _datasette_metadata(db: Path, out_dir: Path) -> Path:
-    """DIR/metadata.yaml: Datasette's descriptions of the database's tables and columns, so that
-    `datasette <db> -m DIR/metadata.yaml` shows them. Raises InputError when it cannot be written."""
-    from verifier.store import write_datasette_metadata
-
-    try:
-        return write_datasette_metadata(db, Path(out_dir) / "metadata.yaml")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", file=str(Path(out_dir) / "metadata.yaml")) from None
-
-
-def _write_formats(audit, out_dir: Path, wanted: list[str]) -> tuple[list[Path], bool]:
-    """Write the asked formats; returns the paths written, and whether evidence was found damaged or missing
-    (WARC problems are warnings, not failures). Raises CannotWriteReport (disk full, a read-only folder)."""
-    from verifier.export.html import write_html
-    from verifier.export.json import write_json
-    from verifier.export.phieu import write_phieu
-    from verifier.export.warc import write_warc
-    from verifier.export.xlsx import write_xlsx
-
-    written, damaged = [], False
-    before = _temporary_files(out_dir)
-    try:
-        if "json" in wanted:
-            written.append(write_json(audit, out_dir))
-        if "xlsx" in wanted:
-            written.append(write_xlsx(audit, out_dir, link_html="html" in wanted))
-        if "html" in wanted:
-            written.append(write_html(audit, out_dir))
-        if "xlsx" in wanted or "pdf" in wanted:     # the forms: XLSX with the workbook, PDF too when asked
-            written.extend(write_phieu(audit, out_dir, pdf="pdf" in wanted))
-        if "warc" in wanted:
-            export = write_warc(audit, out_dir)
-            for name in export.missing:
-                err.print(Text(f"warning: WARC file {name} of run {audit.run_id} not found"))
-            for problem in export.damaged:
-                err.print(Text(f"warning: damaged WARC file {problem}"))
-            damaged = bool(export.missing or export.damaged)
-            if export.index is None:
-                err.print(Text(f"warning: run {audit.run_id} has no WARC file to copy"))
-            else:
-                written.extend(export.copied + [export.index])
-        if "wacz" in wanted:
-            from verifier.export.wacz import write_wacz
-
-            packed = write_wacz(audit, out_dir)
-            if "warc" not in wanted:       # said once when both are asked for
-                for name in packed.missing:
-                    err.print(Text(f"warning: WARC file {name} of run {audit.run_id} not found"))
-                for problem in packed.damaged:
-                    err.print(Text(f"warning: damaged WARC file {problem}"))
-            damaged = damaged or bool(packed.missing or packed.damaged)
-            if packed.path is None:
-                err.print(Text(f"warning: run {audit.run_id} has no WARC file to pack"))
-            else:
-                written.append(packed.path)
-    except OSError as exc:
-        for half_written in _temporary_files(out_dir) - before:   # each writer writes FILE.tmp, then renames it
-            half_written.unlink(missing_ok=True)
-        raise CannotWriteReport(exc.strerror or str(exc), file=exc.filename or str(out_dir),
-                                hint="free some disk space or choose another --out folder") from None
-    return written, damaged
-
-
-def _temporary_files(out_dir: Path) -> set[Path]:
-    return set(Path(out_dir).rglob("*.tmp")) if Path(out_dir).is_dir() else set()
+def _print_agency_total(mine) -> None:
+    total = f"{mine.score:g}/{mine.max_score:g}" if mine.ranked else f"not ranked ({mine.not_ranked_reason})"
+    out.print(Text(f"{mine.agency_id}: {total}" + (f", rank {mine.rank}, {mine.level}" if mine.ranked else "")))
 
 
 def demo_report(db_path: Path, run_id: int, out_dir: Path, console) -> Path:
     """The demo's last steps: score and rank the run, print the ranking, write every format to out_dir/report."""
-    from verifier.export.audit import build_audit, load_run
+    from verifier.api import load_scored_run, store_scores, write_formats
+    from verifier.export.audit import build_audit
+    from verifier.store import open_db
 
     started = time.monotonic()
-    handle = _open(db_path)
-    data = load_run(handle, run_id)
+    handle = open_db(db_path)
+    data = load_scored_run(handle, run_id, None, None, None, _warn)
     audit = build_audit(handle, data=data)
-    _store_scores(handle, data, list(audit.scores), _now(None))
+    store_scores(handle, data, list(audit.scores), _now(None), _warn)
     _print_scores(data, audit.scores, console)
     target = out_dir / "report"
-    _write_formats(audit, target, list(DEFAULT_FORMATS))
+    write_formats(audit, target, list(DEFAULT_FORMATS), _warn)
     console.print(Text(f"report written in {time.monotonic() - started:.1f}s: {target / 'html' / 'index.html'} "
                        f"(also report.json, report.xlsx, warc/)"))
     return target
