@@ -264,3 +264,22 @@ def crawl_demo(folder: Path) -> Path:
                                 cwd=Path(__file__).resolve().parents[2])
     assert result.returncode in (0, 1), result.stderr[-3000:]
     return db_path
+
+
+def copy_run(db, run_id: int, *, changes=None, started: dt.datetime = T_CHECK + dt.timedelta(days=1)) -> int:
+    """A later run of the same inputs: a new run with the old run's rows, some verdicts changed
+    (changes: {(agency, criterion): (status, reason, posts_in_year)})."""
+    old = db["runs"].get(run_id)
+    new = add_run(db, old["rulebook"], year=old["year"], period=(old["period_start"], old["period_end"]),
+                  started=started)
+    for table in ("agencies", "reports", "verdicts", "posts"):
+        cols = [c for c in db[table].columns_dict if c not in ("run_id", "id")]
+        names = ", ".join(f'"{c}"' for c in cols)
+        db.execute(f'insert into {table} (run_id, {names}) select ?, {names} from {table} where run_id = ?',
+                   [new, run_id])
+    for (agency, criterion), (status, reason, posts) in (changes or {}).items():
+        db.execute("update verdicts set status = ?, reason = ?, posts_in_year = ? "
+                   "where run_id = ? and agency_id = ? and criterion = ?", [status, reason, posts, new, agency,
+                                                                           criterion])
+    db.conn.commit()
+    return new
