@@ -62,10 +62,10 @@ class _Db:
         return False
 
 
-def _render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     context.update(request=request, user=request.scope.get("console_user"),
                    csrftoken=request.scope["csrftoken"]() if "csrftoken" in request.scope else "")
-    return HTMLResponse(_ENV.get_template(name).render(**context), status_code=status)
+    return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status)
 
 
 def _user(request: Request, roles=None) -> dict:
