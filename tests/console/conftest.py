@@ -57,3 +57,52 @@ def signed_in(app, name: str) -> TestClient:
 @pytest.fixture(scope="module")
 def clients(app):
     return {name: signed_in(app, name) for name in USERS}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """`portal-evidence serve` as a process on a loopback port, stopped on exit."""
+
+    def __init__(self, db_path):
+        self.db_path, self.port = db_path, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.process = subprocess.Popen([sys.executable, "-m", "verifier", "serve", "--db", str(self.db_path),
+                                         "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/login", timeout=1)
+                return self
+            except httpx.HTTPError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.stderr.read().decode()) from None
+                time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError("the console did not start")
+
+    def __exit__(self, *exc):
+        import subprocess
+
+        self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        self.stderr = err.decode(errors="replace")
+        return False
