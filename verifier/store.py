@@ -942,3 +942,11 @@ def console_setting(db, key: str) -> str | None:
 def set_console_setting(db, key: str, value: str) -> None:
     with _writing(db, "store the console's setting"):
         db.execute("insert or ignore into console_settings (key, value) values (?, ?)", [key, value])
+
+
+def verdict_history(db, agency_id: str, criterion: str) -> list[dict]:
+    """The verdict of (agency, criterion) in every run that has one, newest run first."""
+    return list(db.query(
+        "select r.id as run_id, r.started_at, v.status, v.reason, v.posts_in_year, v.checked_at "
+        "from verdicts v join runs r on r.id = v.run_id where v.agency_id = ? and v.criterion = ? "
+        "order by r.id desc", [agency_id, criterion]))

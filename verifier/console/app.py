@@ -21,8 +21,8 @@ from verifier.console import actions, auth
 from verifier.errors import InputError
 from verifier.export import labels as L
 from verifier.export.hints import audit_hint
-from verifier.export.html_evidence import _frame, _record
-from verifier.store import NoRun, append_audit, audit_entries, ensure_console_tables, get_user, open_db
+from verifier.export.html_evidence import _frame, _record, request_chain
+from verifier.store import NoRun, append_audit, audit_entries, ensure_console_tables, get_user, open_db, verdict_history
 
 SESSION_COOKIE = "pe_session"
 SESSION_AGE = 8 * 3600
@@ -170,7 +170,10 @@ def _verdict_context(request: Request, user: dict):
     fetch_ids = audit.fetch_ids(verdict)
     pages = list(zip(verdict.pages, fetch_ids))
     view = audit.override(agency_id, criterion_id)
-    return dict(audit=audit, info=info, verdict=verdict, criterion=audit.rulebook.by_id.get(criterion_id),
+    with _Db(request.app.state.db_path) as db:
+        runs = verdict_history(db, agency_id, criterion_id)
+    return dict(runs=runs, audit=audit, info=info, verdict=verdict,
+                criterion=audit.rulebook.by_id.get(criterion_id),
                 points=audit.points(agency_id, criterion_id), pages=pages, override=view,
                 history=view.history if view else (), hint=audit_hint(audit, agency_id, criterion_id),
                 reported=audit.reported_text(agency_id, criterion_id),
@@ -215,11 +218,13 @@ async def archived_page(request: Request):
     fetch = context["audit"].fetches.get(fid)
     if fetch is None:
         raise HTTPException(404)
-    _, record = _record(context["audit"], fetch)
+    path, record = _record(context["audit"], fetch)
+    chain = request_chain(path, int(fetch.get("warc_offset") or 0)) if record is not None else []
     frame = note = None
     if record is not None and record.record_type == "response" and record.body:
         frame, note = _frame(record)
-    return _render(request, "archived.html.j2", **context, fetch=fetch, fid=fid, frame=frame, note=note)
+    return _render(request, "archived.html.j2", **context, fetch=fetch, fid=fid, frame=frame, note=note,
+                   chain=chain)
 
 
 async def queue(request: Request):
