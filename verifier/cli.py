@@ -247,6 +247,8 @@ def _register_more_commands() -> None:
     from verifier.commands import register
 
     register(app)
+    from verifier.console.commands import register as register_console
+    register_console(app)
 
 
 _register_more_commands()

@@ -911,3 +911,92 @@ def write_datasette_metadata(db_path: Path | str, target: Path | str | None = No
     target.write_text(yaml.safe_dump(datasette_metadata(db_path.stem), allow_unicode=True, sort_keys=False,
                                      width=120), encoding="utf-8")
     return target
+
+
+# ------------------------------------------------------------------------------ the reviewer console's tables
+
+# Users, sign-in attempts, the audit trail and the console's settings (its session key). Created on the first
+# use by the console or the `user` command, not by a crawl; the audit trail is append-only (no function here
+# updates or deletes its rows).
+CONSOLE_SCHEMA = {
+    "users": ({"name": str, "role": str, "agency_id": str, "password_hash": str, "disabled": int,
+               "created_at": str}, "name"),
+    "sign_in_attempts": ({"id": int, "at": str, "name": str, "client": str, "ok": int}, "id"),
+    "audit": ({"id": int, "at": str, "who": str, "action": str, "object": str, "detail": str}, "id"),
+    "console_settings": ({"key": str, "value": str}, "key"),
+}
+
+
+def ensure_console_tables(db) -> None:
+    """The console's tables, created if missing (one transaction)."""
+    if all(db[name].exists() for name in CONSOLE_SCHEMA):
+        return
+    with _writing(db, "create the console's tables"):
+        for name, (columns, pk) in CONSOLE_SCHEMA.items():
+            db[name].create(columns, pk=pk, if_not_exists=True)
+        db["sign_in_attempts"].create_index(["name", "at"], if_not_exists=True)
+        db["sign_in_attempts"].create_index(["client", "at"], if_not_exists=True)
+
+
+def get_user(db, name: str) -> dict | None:
+    if not db["users"].exists():
+        return None
+    rows = list(db.query("select * from users where name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def save_user(db, *, name: str, role: str, agency_id: str | None, password_hash: str, at: dt.datetime) -> None:
+    """Add the user, or replace its role, agency and password (enabling it again)."""
+    with _writing(db, "store the user"):
+        db["users"].upsert({"name": name, "role": role, "agency_id": agency_id or "", "password_hash": password_hash,
+                            "disabled": 0, "created_at": iso(at)}, pk="name")
+
+
+def set_user_password(db, name: str, password_hash: str) -> None:
+    with _writing(db, "change the password"):
+        db.execute("update users set password_hash = ? where name = ?", [password_hash, name])
+
+
+def disable_user(db, name: str) -> None:
+    with _writing(db, "disable the user"):
+        db.execute("update users set disabled = 1 where name = ?", [name])
+
+
+def record_sign_in(db, *, name: str, client: str, ok: bool, at: dt.datetime) -> None:
+    with _writing(db, "record the sign-in"):
+        db["sign_in_attempts"].insert({"at": iso(at), "name": name, "client": client, "ok": int(ok)})
+
+
+def failed_sign_ins(db, *, name: str, client: str, since: dt.datetime) -> int:
+    """Wrong passwords since `since` for this name or from this client, after the last success of that name."""
+    last_ok = db.execute("select max(at) from sign_in_attempts where name = ? and ok = 1", [name]).fetchone()[0]
+    start = max(iso(since), last_ok or "")
+    return db.execute("select count(*) from sign_in_attempts where ok = 0 and at > ? and (name = ? or client = ?)",
+                      [start, name, client]).fetchone()[0]
+
+
+def append_audit(db, *, at: dt.datetime, who: str, action: str, object: str, detail: str = "") -> None:
+    with _writing(db, "record the audit entry"):
+        db["audit"].insert({"at": iso(at), "who": who, "action": action, "object": object, "detail": detail})
+
+
+def audit_entries(db, limit: int = 500) -> list[dict]:
+    return list(db.query("select * from audit order by id desc limit ?", [limit]))
+
+
+def console_setting(db, key: str) -> str | None:
+    row = db.execute("select value from console_settings where key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_console_setting(db, key: str, value: str) -> None:
+    with _writing(db, "store the console's setting"):
+        db.execute("insert or ignore into console_settings (key, value) values (?, ?)", [key, value])
+
+
+def verdict_history(db, agency_id: str, criterion: str) -> list[dict]:
+    """The verdict of (agency, criterion) in every run that has one, newest run first."""
+    return list(db.query(
+        "select r.id as run_id, r.started_at, v.status, v.reason, v.posts_in_year, v.checked_at "
+        "from verdicts v join runs r on r.id = v.run_id where v.agency_id = ? and v.criterion = ? "
+        "order by r.id desc", [agency_id, criterion]))

@@ -1,0 +1,1 @@
+"""The reviewer console: a Starlette application over the evidence database (`portal-evidence serve`)."""

@@ -1,0 +1,36 @@
+"""What the console asks the library to do, in one place: today the override through verifier.overrides and
+the store; when verifier/api.py lands, these functions call it instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from verifier.errors import InputError
+from verifier.export.audit import Audit, build_audit
+from verifier.overrides import BadOverride, new_override
+from verifier.store import save_override
+
+NOTE_LIMIT = 4000
+
+
+class StaleForm(InputError):
+    """The verdict changed since the form was shown"""
+
+
+def current_audit(db) -> Audit:
+    """The latest run, scored, as the exports read it. Raises NoRun, StoreError."""
+    return build_audit(db)
+
+
+def apply_override(db, audit: Audit, agency_id: str, criterion: str, *, status: str, note: str, by: str,
+                   seen_run: str, seen_checked_at: str, now: dt.datetime):
+    """Store the reviewer's decision on the verdict the form showed. Raises BadOverride (column: status or
+    note) or StaleForm when the run or the verdict changed since."""
+    machine = audit.data.verdict_map().get((agency_id, criterion))
+    checked = machine.checked_at.isoformat() if machine and machine.checked_at else ""
+    if seen_run != str(audit.run_id) or seen_checked_at != checked:
+        raise StaleForm("the verdict changed since the page was shown", column="form")
+    if len(note or "") > NOTE_LIMIT:
+        raise BadOverride(f"the note is longer than {NOTE_LIMIT} characters", column="--note")
+    record = new_override(agency_id, criterion, status, note, by, at=now, run_id=audit.run_id, machine=machine)
+    return save_override(db, record)

@@ -1,0 +1,298 @@
+"""The console's Starlette application: sign-in, ranking, agency and verdict pages, review queue, override,
+audit trail. Every route checks the signed-in user's role and, for agency accounts, the agency of the object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from asgi_csrf import asgi_csrf
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from verifier.console import actions, auth
+from verifier.errors import InputError
+from verifier.export import labels as L
+from verifier.export.hints import audit_hint
+from verifier.export.html_evidence import _frame, _record, request_chain
+from verifier.store import NoRun, append_audit, audit_entries, ensure_console_tables, get_user, open_db, verdict_history
+
+SESSION_COOKIE = "pe_session"
+SESSION_AGE = 8 * 3600
+# the console's pages: no script at all, no resource from elsewhere; the archived page's frame is sandboxed
+# and carries its own CSP (html_evidence.srcdoc)
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+FIELD_MESSAGES = {
+    "--status": "Trạng thái không hợp lệ: hãy chọn một trạng thái trong danh sách.",
+    "--note": "Cần ghi chú lý do (không quá 4000 ký tự).",
+    "--by": "Không xác định được người duyệt.",
+    "form": "Kết quả kiểm tra đã thay đổi kể từ khi trang được mở: hãy xem lại rồi gửi lại.",
+}
+ROLE_NAMES = {"admin": "Quản trị", "reviewer": "Người duyệt", "viewer": "Người xem", "agency": "Đơn vị"}
+
+_ENV = Environment(loader=PackageLoader("verifier.console", "templates"),
+                   autoescape=select_autoescape(["html", "j2"]))
+_ENV.globals.update(L=L, ROLE_NAMES=ROLE_NAMES)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Db:
+    """One short-lived connection per request (WAL, busy_timeout from open_db)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        self.db = open_db(self.path)
+        return self.db
+
+    def __exit__(self, *exc):
+        self.db.close()
+        return False
+
+
+def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    context.update(request=request, user=request.scope.get("console_user"),
+                   csrftoken=request.scope["csrftoken"]() if "csrftoken" in request.scope else "")
+    return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status)
+
+
+def _user(request: Request, roles=None) -> dict:
+    """The signed-in user (else a redirect to sign-in); 404 when the role may not see the route."""
+    name = request.session.get("user")
+    user = None
+    if name:
+        with _Db(request.app.state.db_path) as db:
+            user = get_user(db, name)
+    if user is None or user["disabled"]:
+        request.session.clear()
+        raise HTTPException(303, headers={"Location": "/login"})
+    if roles is not None and user["role"] not in roles:
+        raise HTTPException(404)
+    request.scope["console_user"] = user
+    return user
+
+
+def _may_see(user: dict, agency_id: str) -> None:
+    if user["role"] == "agency" and user["agency_id"] != agency_id:
+        raise HTTPException(404)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def login_page(request: Request):
+    return _render(request, "login.html.j2")
+
+
+async def login(request: Request):
+    form = await request.form()
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    now = _now()
+    with _Db(request.app.state.db_path) as db:
+        user, why = auth.sign_in(db, name, password, _client(request), now)
+        append_audit(db, at=now, who=name, action="sign-in" if user else "sign-in-failed",
+                     object=_client(request), detail=why)
+    if user is None:
+        message = ("Đăng nhập sai quá nhiều lần: tài khoản tạm khoá 15 phút." if why == "locked"
+                   else "Tên đăng nhập hoặc mật khẩu không đúng.")
+        return _render(request, "login.html.j2", status=429 if why == "locked" else 401, error=message, name=name)
+    request.session.clear()
+    request.session["user"] = user["name"]
+    return RedirectResponse("/", status_code=303)
+
+
+async def logout(request: Request):
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _audit(request: Request):
+    with _Db(request.app.state.db_path) as db:
+        try:
+            return actions.current_audit(db)
+        except NoRun:
+            raise HTTPException(404) from None
+
+
+async def home(request: Request):
+    user = _user(request)
+    if user["role"] == "agency":
+        return RedirectResponse(f"/agency/{user['agency_id']}", status_code=303)
+    audit = _audit(request)
+    return _render(request, "ranking.html.j2", audit=audit, groups=audit.groups(),
+                   names={a.agency_id: a.agency_name for a in audit.data.agencies})
+
+
+def _agency(audit, agency_id: str):
+    info = next((a for a in audit.data.agencies if a.agency_id == agency_id), None)
+    if info is None:
+        raise HTTPException(404)
+    return info
+
+
+async def agency_page(request: Request):
+    user = _user(request)
+    agency_id = request.path_params["agency_id"]
+    _may_see(user, agency_id)
+    audit = _audit(request)
+    info = _agency(audit, agency_id)
+    rows = []
+    for v in audit.verdicts_of(agency_id):
+        criterion = audit.rulebook.by_id.get(v.criterion)
+        rows.append({"verdict": v, "criterion": criterion, "points": audit.points(agency_id, v.criterion),
+                     "reported": audit.reported_text(agency_id, v.criterion),
+                     "override": audit.override(agency_id, v.criterion),
+                     "hint": audit_hint(audit, agency_id, v.criterion)})
+    return _render(request, "agency.html.j2", audit=audit, info=info, score=audit.score(agency_id), rows=rows)
+
+
+def _verdict_context(request: Request, user: dict):
+    agency_id, criterion_id = request.path_params["agency_id"], request.path_params["criterion"]
+    _may_see(user, agency_id)
+    audit = _audit(request)
+    info = _agency(audit, agency_id)
+    verdict = audit.data.verdict_map().get((agency_id, criterion_id))
+    if verdict is None:
+        raise HTTPException(404)
+    fetch_ids = audit.fetch_ids(verdict)
+    pages = list(zip(verdict.pages, fetch_ids))
+    view = audit.override(agency_id, criterion_id)
+    with _Db(request.app.state.db_path) as db:
+        runs = verdict_history(db, agency_id, criterion_id)
+    return dict(runs=runs, audit=audit, info=info, verdict=verdict,
+                criterion=audit.rulebook.by_id.get(criterion_id),
+                points=audit.points(agency_id, criterion_id), pages=pages, override=view,
+                history=view.history if view else (), hint=audit_hint(audit, agency_id, criterion_id),
+                reported=audit.reported_text(agency_id, criterion_id),
+                checked_at=verdict.checked_at.isoformat() if verdict.checked_at else "",
+                statuses=("pass", "fail", "exempt", "review"),
+                may_decide=user["role"] in auth.DECIDERS)
+
+
+async def verdict_page(request: Request):
+    user = _user(request)
+    return _render(request, "verdict.html.j2", **_verdict_context(request, user), errors={}, form={})
+
+
+async def override(request: Request):
+    user = _user(request, auth.DECIDERS)
+    context = _verdict_context(request, user)
+    form = await request.form()
+    fields = {k: str(form.get(k, "")) for k in ("status", "note", "run", "checked_at")}
+    now = _now()
+    with _Db(request.app.state.db_path) as db:
+        try:
+            saved = actions.apply_override(db, context["audit"], context["verdict"].agency_id,
+                                           context["verdict"].criterion, status=fields["status"],
+                                           note=fields["note"], by=user["name"], seen_run=fields["run"],
+                                           seen_checked_at=fields["checked_at"], now=now)
+        except InputError as exc:
+            column = getattr(exc, "column", None) or "form"
+            errors = {column.lstrip("-"): FIELD_MESSAGES.get(column, FIELD_MESSAGES["form"])}
+            return _render(request, "verdict.html.j2", status=400, **context, errors=errors, form=fields)
+        append_audit(db, at=now, who=user["name"], action="override",
+                     object=f"{saved.agency_id}/{saved.criterion}",
+                     detail=f"#{saved.id} {saved.machine_status or '-'} -> {saved.status}: {saved.note}")
+    return RedirectResponse(request.url.path, status_code=303)
+
+
+async def archived_page(request: Request):
+    user = _user(request)
+    context = _verdict_context(request, user)
+    fid = request.path_params["fetch_id"]
+    if fid not in [i for _, i in context["pages"] if i is not None]:
+        raise HTTPException(404)         # a fetch of another verdict (or agency) is not reachable from here
+    fetch = context["audit"].fetches.get(fid)
+    if fetch is None:
+        raise HTTPException(404)
+    path, record = _record(context["audit"], fetch)
+    chain = request_chain(path, int(fetch.get("warc_offset") or 0)) if record is not None else []
+    frame = note = None
+    if record is not None and record.record_type == "response" and record.body:
+        frame, note = _frame(record)
+    return _render(request, "archived.html.j2", **context, fetch=fetch, fid=fid, frame=frame, note=note,
+                   chain=chain)
+
+
+async def queue(request: Request):
+    _user(request, auth.STAFF)
+    audit = _audit(request)
+    want = {k: request.query_params.get(k, "") for k in ("agency", "criterion", "reason")}
+    items = [(v, cp) for v, cp in audit.review_queue()
+             if (not want["agency"] or v.agency_id == want["agency"])
+             and (not want["criterion"] or v.criterion == want["criterion"])
+             and (not want["reason"] or v.reason == want["reason"])]
+    everything = audit.review_queue()
+    return _render(request, "queue.html.j2", audit=audit, items=items, want=want,
+                   names={a.agency_id: a.agency_name for a in audit.data.agencies},
+                   agencies=sorted({v.agency_id for v, _ in everything}),
+                   criteria=sorted({v.criterion for v, _ in everything}),
+                   reasons=sorted({v.reason for v, _ in everything}))
+
+
+async def audit_trail(request: Request):
+    _user(request, {"admin"})
+    with _Db(request.app.state.db_path) as db:
+        entries = audit_entries(db)
+    return _render(request, "audit.html.j2", entries=entries)
+
+
+async def not_found(request: Request, exc: HTTPException):
+    if exc.status_code == 303:
+        return RedirectResponse(exc.headers["Location"], status_code=303)
+    if exc.status_code == 403:
+        return _render(request, "error.html.j2", status=403, message="Yêu cầu bị từ chối.")
+    return _render(request, "error.html.j2", status=exc.status_code, message="Không tìm thấy trang.")
+
+
+def _headers(app):
+    async def wrapped(scope, receive, send):
+        async def send_with(event):
+            if event["type"] == "http.response.start":
+                headers = list(event.get("headers") or [])
+                headers += [(b"content-security-policy", PAGE_CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+                event = {**event, "headers": headers}
+            await send(event)
+        await app(scope, receive, send_with)
+    return wrapped
+
+
+def create_app(db_path: Path | str, *, https: bool = False):
+    """The console over the database at db_path (its console tables created if missing)."""
+    db_path = Path(db_path)
+    with _Db(db_path) as db:
+        ensure_console_tables(db)
+        secret = auth.session_secret(db)
+    routes = [
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", home),
+        Route("/queue", queue),
+        Route("/audit", audit_trail),
+        Route("/agency/{agency_id}", agency_page),
+        Route("/agency/{agency_id}/{criterion}", verdict_page, methods=["GET"]),
+        Route("/agency/{agency_id}/{criterion}", override, methods=["POST"]),
+        Route("/agency/{agency_id}/{criterion}/page/{fetch_id:int}", archived_page),
+        Mount("/static", StaticFiles(packages=[("verifier.console", "static")]), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, middleware=[
+        Middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE, max_age=SESSION_AGE,
+                   same_site="lax", https_only=https)])
+    app.state.db_path = db_path
+    return _headers(asgi_csrf(app, signing_secret=secret, always_protect={"/login", "/logout"},
+                              cookie_secure=https))
