@@ -1,14 +1,14 @@
-"""What the console asks the library to do, in one place: today the override through verifier.overrides and
-the store; when verifier/api.py lands, these functions call it instead."""
+"""What the console asks the library to do, in one place: the same library API (verifier.api) the command
+line calls, plus the console's own check that the form is not stale."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from verifier import api
 from verifier.errors import InputError
 from verifier.export.audit import Audit, build_audit
-from verifier.overrides import BadOverride, new_override
-from verifier.store import save_override
+from verifier.overrides import BadOverride
 
 NOTE_LIMIT = 4000
 
@@ -32,5 +32,4 @@ def apply_override(db, audit: Audit, agency_id: str, criterion: str, *, status: 
         raise StaleForm("the verdict changed since the page was shown", column="form")
     if len(note or "") > NOTE_LIMIT:
         raise BadOverride(f"the note is longer than {NOTE_LIMIT} characters", column="--note")
-    record = new_override(agency_id, criterion, status, note, by, at=now, run_id=audit.run_id, machine=machine)
-    return save_override(db, record)
+    return api.apply_override(db, agency_id, criterion, status, note, by, run_id=audit.run_id, now=now).override

@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from verifier.commands import DEFAULT_DB, _fail, _now, _open, out
+from verifier.commands import DEFAULT_DB, _fail, _now, out
 from verifier.errors import InputError
+from verifier.store import open_db
 
 user_app = typer.Typer(help="Console accounts: add, passwd, disable.", no_args_is_help=True)
 
@@ -48,7 +49,7 @@ def add(
         if role != "agency" and agency:
             raise InputError("--agency is for agency accounts only", column="--agency")
         digest = hash_password(_password(name))
-        handle = _open(db)
+        handle = open_db(db)
         ensure_console_tables(handle)
         save_user(handle, name=name, role=role, agency_id=agency, password_hash=digest, at=_now(None))
     except InputError as exc:
@@ -74,7 +75,7 @@ def passwd(
     from verifier.store import set_user_password
 
     try:
-        handle = _open(db)
+        handle = open_db(db)
         _existing(handle, name)
         set_user_password(handle, name, hash_password(_password(name)))
     except InputError as exc:
@@ -91,7 +92,7 @@ def disable(
     from verifier.store import disable_user
 
     try:
-        handle = _open(db)
+        handle = open_db(db)
         _existing(handle, name)
         disable_user(handle, name)
     except InputError as exc:
