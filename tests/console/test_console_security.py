@@ -190,3 +190,35 @@ def test_an_override_records_who_and_when_and_the_audit_trail(clients, console_d
     assert entry["who"] == "duyet"
     queue = reviewer.get("/queue?agency=so-tu-phap").text
     assert "/agency/so-tu-phap/thanh-tra" not in queue
+
+
+def test_a_reviewer_withdraws_an_override_with_a_note_and_it_stays_in_the_record(clients, console_db):
+    reviewer, viewer = clients["duyet"], clients["xem"]
+    path = "/agency/so-tu-phap/gioi-thieu"
+    answer = reviewer.post(path, data={"status": "fail", "note": "Thiếu địa chỉ thư điện tử", "run": "1",
+                                       "checked_at": _checked_at(reviewer, path),
+                                       "csrftoken": reviewer.cookies["csrftoken"]})
+    assert answer.status_code == 303
+    mine = next(o for o in load_overrides(open_db(console_db)) if o.criterion == "gioi-thieu" and not o.withdrawn)
+    withdraw = path + "/withdraw"
+    token = reviewer.cookies["csrftoken"]
+    # no note: refused beside the field, nothing recorded
+    answer = reviewer.post(withdraw, data={"override_id": str(mine.id), "withdraw_note": "  ", "csrftoken": token})
+    assert answer.status_code == 400 and 'id="error-withdraw-note"' in answer.text
+    # another override than the one in force (a stale page): refused
+    answer = reviewer.post(withdraw, data={"override_id": "999", "withdraw_note": "Nhầm", "csrftoken": token})
+    assert answer.status_code == 400 and 'id="error-withdraw-form"' in answer.text
+    assert not next(o for o in load_overrides(open_db(console_db)) if o.id == mine.id).withdrawn
+    answer = viewer.post(withdraw, data={"override_id": str(mine.id), "withdraw_note": "Nhầm",   # a viewer reads
+                                         "csrftoken": viewer.cookies["csrftoken"]})
+    assert answer.status_code == 404                  # a route its role may not use is not there for it
+    answer = reviewer.post(withdraw, data={"override_id": str(mine.id), "withdraw_note": "Nhập nhầm tiêu chí",
+                                           "csrftoken": token})
+    assert answer.status_code == 303 and answer.headers["location"].endswith(path)
+    done = next(o for o in load_overrides(open_db(console_db)) if o.id == mine.id)
+    assert done.withdrawn and done.withdrawn_by == "duyet" and done.withdraw_note == "Nhập nhầm tiêu chí"
+    page = reviewer.get(path).text
+    assert 'id="withdraw"' not in page               # nothing in force to withdraw any more
+    assert "Thiếu địa chỉ thư điện tử" in page         # the decision stays in the history
+    entry = next(a for a in audit_entries(open_db(console_db)) if a["action"] == "withdraw")
+    assert entry["who"] == "duyet" and entry["object"] == "so-tu-phap/gioi-thieu"

@@ -33,3 +33,15 @@ def apply_override(db, audit: Audit, agency_id: str, criterion: str, *, status: 
     if len(note or "") > NOTE_LIMIT:
         raise BadOverride(f"the note is longer than {NOTE_LIMIT} characters", column="--note")
     return api.apply_override(db, agency_id, criterion, status, note, by, run_id=audit.run_id, now=now).override
+
+
+def withdraw_override(db, audit: Audit, agency_id: str, criterion: str, *, override_id: str, note: str, by: str,
+                      now: dt.datetime):
+    """Withdraw the override in force on this verdict (the one the form showed), recorded with who, when and
+    why. Raises BadOverride (column: --note) or StaleForm when another override is in force now."""
+    view = audit.override(agency_id, criterion)
+    if view is None or str(view.override.id) != override_id:
+        raise StaleForm("the override in force changed since the page was shown", column="form")
+    if not (note or "").strip() or len(note) > NOTE_LIMIT:
+        raise BadOverride("a withdrawal needs a note", column="--note")
+    return api.withdraw_override(db, view.override.id, by, note, now=now).override

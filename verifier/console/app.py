@@ -22,7 +22,16 @@ from verifier.errors import InputError
 from verifier.export import labels as L
 from verifier.export.hints import audit_hint
 from verifier.export.html_evidence import _frame, _record, request_chain
-from verifier.store import NoRun, append_audit, audit_entries, ensure_console_tables, get_user, open_db, verdict_history
+from verifier.store import (
+    NoRun,
+    append_audit,
+    audit_entries,
+    ensure_console_tables,
+    get_user,
+    load_overrides,
+    open_db,
+    verdict_history,
+)
 
 SESSION_COOKIE = "pe_session"
 SESSION_AGE = 8 * 3600
@@ -172,10 +181,12 @@ def _verdict_context(request: Request, user: dict):
     view = audit.override(agency_id, criterion_id)
     with _Db(request.app.state.db_path) as db:
         runs = verdict_history(db, agency_id, criterion_id)
+        # every decision on this verdict, withdrawn ones too: the record is append-only
+        decisions = tuple(o for o in load_overrides(db) if (o.agency_id, o.criterion) == (agency_id, criterion_id))
     return dict(runs=runs, audit=audit, info=info, verdict=verdict,
                 criterion=audit.rulebook.by_id.get(criterion_id),
                 points=audit.points(agency_id, criterion_id), pages=pages, override=view,
-                history=view.history if view else (), hint=audit_hint(audit, agency_id, criterion_id),
+                history=decisions, hint=audit_hint(audit, agency_id, criterion_id),
                 reported=audit.reported_text(agency_id, criterion_id),
                 checked_at=verdict.checked_at.isoformat() if verdict.checked_at else "",
                 statuses=("pass", "fail", "exempt", "review"),
@@ -207,6 +218,28 @@ async def override(request: Request):
                      object=f"{saved.agency_id}/{saved.criterion}",
                      detail=f"#{saved.id} {saved.machine_status or '-'} -> {saved.status}: {saved.note}")
     return RedirectResponse(request.url.path, status_code=303)
+
+
+async def withdraw(request: Request):
+    user = _user(request, auth.DECIDERS)
+    context = _verdict_context(request, user)
+    form = await request.form()
+    fields = {k: str(form.get(k, "")) for k in ("override_id", "withdraw_note")}
+    now = _now()
+    with _Db(request.app.state.db_path) as db:
+        try:
+            saved = actions.withdraw_override(db, context["audit"], context["verdict"].agency_id,
+                                              context["verdict"].criterion, override_id=fields["override_id"],
+                                              note=fields["withdraw_note"], by=user["name"], now=now)
+        except InputError as exc:
+            column = getattr(exc, "column", None) or "form"
+            key = "withdraw_note" if column == "--note" else "withdraw_form"
+            message = FIELD_MESSAGES.get(column, FIELD_MESSAGES["form"])
+            return _render(request, "verdict.html.j2", status=400, **context, errors={key: message},
+                           form=fields)
+        append_audit(db, at=now, who=user["name"], action="withdraw",
+                     object=f"{saved.agency_id}/{saved.criterion}", detail=f"#{saved.id}: {fields['withdraw_note']}")
+    return RedirectResponse(request.url.path.rsplit("/withdraw", 1)[0], status_code=303)
 
 
 async def archived_page(request: Request):
@@ -287,6 +320,7 @@ def create_app(db_path: Path | str, *, https: bool = False):
         Route("/agency/{agency_id}", agency_page),
         Route("/agency/{agency_id}/{criterion}", verdict_page, methods=["GET"]),
         Route("/agency/{agency_id}/{criterion}", override, methods=["POST"]),
+        Route("/agency/{agency_id}/{criterion}/withdraw", withdraw, methods=["POST"]),
         Route("/agency/{agency_id}/{criterion}/page/{fetch_id:int}", archived_page),
         Mount("/static", StaticFiles(packages=[("verifier.console", "static")]), name="static"),
     ]
