@@ -266,12 +266,13 @@ def crawl_demo(folder: Path) -> Path:
     return db_path
 
 
-def copy_run(db, run_id: int, *, changes=None, started: dt.datetime = T_CHECK + dt.timedelta(days=1)) -> int:
+def copy_run(db, run_id: int, *, changes=None, started: dt.datetime = T_CHECK + dt.timedelta(days=1),
+             year: int | None = None) -> int:
     """A later run of the same inputs: a new run with the old run's rows, some verdicts changed
-    (changes: {(agency, criterion): (status, reason, posts_in_year)})."""
+    (changes: {(agency, criterion): (status, reason, posts_in_year)}); `year` makes it a run of that year."""
     old = db["runs"].get(run_id)
-    new = add_run(db, old["rulebook"], year=old["year"], period=(old["period_start"], old["period_end"]),
-                  started=started)
+    period = (old["period_start"], old["period_end"]) if year is None else (f"{year}-01-01", f"{year}-12-31")
+    new = add_run(db, old["rulebook"], year=year or old["year"], period=period, started=started)
     for table in ("agencies", "reports", "verdicts", "posts"):
         cols = [c for c in db[table].columns_dict if c not in ("run_id", "id")]
         names = ", ".join(f'"{c}"' for c in cols)

@@ -15,7 +15,7 @@ from verifier.overrides import BadOverride, new_override, override_dict
 from verifier.score import score_run
 from verifier.store import open_db, save_override
 
-from .builders import T_CHECK, add_run, build_province
+from .builders import build_province, copy_run
 
 UTC = dt.UTC
 DECIDED = dt.datetime(2018, 12, 2, 8, 0, tzinfo=UTC)
@@ -37,18 +37,7 @@ def decide(db, run_id, status="pass", note="Đã xem trực tiếp: có kết lu
 
 def rerun(db, run_id, *, year=2018, changes=None) -> int:
     """A later crawl of the same inputs: a new run with the old run's rows, some verdicts changed."""
-    new = add_run(db, year=year, period=(f"{year}-01-01", f"{year}-12-31"),
-                  started=T_CHECK + dt.timedelta(days=1))
-    for table in ("agencies", "reports", "verdicts", "posts"):
-        cols = [c for c in db[table].columns_dict if c not in ("run_id", "id")]
-        names = ", ".join(f'"{c}"' for c in cols)
-        db.execute(f'insert into {table} (run_id, {names}) select ?, {names} from {table} where run_id = ?',
-                   [new, run_id])
-    for (agency, criterion), (status, reason, posts) in (changes or {}).items():
-        db.execute("update verdicts set status = ?, reason = ?, posts_in_year = ? "
-                   "where run_id = ? and agency_id = ? and criterion = ?", [status, reason, posts, new, agency, criterion])
-    db.conn.commit()
-    return new
+    return copy_run(db, run_id, year=year, changes=changes)
 
 
 def scores_of(db, run_id):

@@ -57,12 +57,19 @@ def add(
     out.print(Text(f"user {name}: {role}" + (f" of {agency}" if agency else "")))
 
 
-def _existing(handle, name: str) -> None:
+def _change_user(db: Path, name: str, change, said: str) -> None:
+    """Apply change(handle) to an existing account, then say so; a missing account or a bad database is exit 2."""
     from verifier.store import ensure_console_tables, get_user
 
-    ensure_console_tables(handle)
-    if get_user(handle, name) is None:
-        raise InputError(f"no user {name!r}", column="NAME")
+    try:
+        handle = open_db(db)
+        ensure_console_tables(handle)
+        if get_user(handle, name) is None:
+            raise InputError(f"no user {name!r}", column="NAME")
+        change(handle)
+    except InputError as exc:
+        _fail(exc)
+    out.print(Text(f"user {name}: {said}"))
 
 
 @user_app.command("passwd")
@@ -74,13 +81,8 @@ def passwd(
     from verifier.console.auth import hash_password
     from verifier.store import set_user_password
 
-    try:
-        handle = open_db(db)
-        _existing(handle, name)
-        set_user_password(handle, name, hash_password(_password(name)))
-    except InputError as exc:
-        _fail(exc)
-    out.print(Text(f"user {name}: password changed"))
+    _change_user(db, name, lambda handle: set_user_password(handle, name, hash_password(_password(name))),
+                 "password changed")
 
 
 @user_app.command("disable")
@@ -91,13 +93,7 @@ def disable(
     """Disable an account: it can no longer sign in, and its open sessions end at their next request."""
     from verifier.store import disable_user
 
-    try:
-        handle = open_db(db)
-        _existing(handle, name)
-        disable_user(handle, name)
-    except InputError as exc:
-        _fail(exc)
-    out.print(Text(f"user {name}: disabled"))
+    _change_user(db, name, lambda handle: disable_user(handle, name), "disabled")
 
 
 def register(app: typer.Typer) -> None:
