@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from verifier import cli_options as opt
-from verifier.api import ATTENTION_REASONS, DEFAULT_FORMATS, FORMATS  # noqa: F401  (the CLI's names)
+from verifier.api import ATTENTION_REASONS, DEFAULT_FORMATS, FORMATS, now_utc  # noqa: F401  (the CLI's names)
 from verifier.cli_options import DEFAULT_DB  # noqa: F401  (the default --db, kept importable from here)
 from verifier.errors import InputError, MalformedDate
 from verifier.export.safe_text import SafeConsole as Console  # no markup, no escapes from crawled text
@@ -41,7 +41,7 @@ def _fail(error: Exception, hint: str | None = None):
 def _now(text: str | None) -> dt.datetime:
     """The clock: now, or the hidden --now (tests and reproducible reports)."""
     if not text:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return now_utc()
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:

@@ -3,7 +3,6 @@ audit trail. Every route checks the signed-in user's role and, for agency accoun
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from asgi_csrf import asgi_csrf
@@ -17,11 +16,12 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from verifier.api import now_utc
 from verifier.console import actions, auth
 from verifier.errors import InputError
 from verifier.export import labels as L
 from verifier.export.hints import audit_hint
-from verifier.export.html_evidence import _frame, _record, request_chain
+from verifier.export.html_evidence import archived_frame, archived_record, request_chain
 from verifier.store import (
     NoRun,
     append_audit,
@@ -50,10 +50,6 @@ ROLE_NAMES = {"admin": "Quản trị", "reviewer": "Người duyệt", "viewer":
 _ENV = Environment(loader=PackageLoader("verifier.console", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
 _ENV.globals.update(L=L, ROLE_NAMES=ROLE_NAMES)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class _Db:
@@ -109,7 +105,7 @@ async def login_page(request: Request):
 async def login(request: Request):
     form = await request.form()
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-    now = _now()
+    now = now_utc()
     with _Db(request.app.state.db_path) as db:
         user, why = auth.sign_in(db, name, password, _client(request), now)
         append_audit(db, at=now, who=name, action="sign-in" if user else "sign-in-failed",
@@ -203,7 +199,7 @@ async def override(request: Request):
     context = _verdict_context(request, user)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("status", "note", "run", "checked_at")}
-    now = _now()
+    now = now_utc()
     with _Db(request.app.state.db_path) as db:
         try:
             saved = actions.apply_override(db, context["audit"], context["verdict"].agency_id,
@@ -225,7 +221,7 @@ async def withdraw(request: Request):
     context = _verdict_context(request, user)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("override_id", "withdraw_note")}
-    now = _now()
+    now = now_utc()
     with _Db(request.app.state.db_path) as db:
         try:
             saved = actions.withdraw_override(db, context["audit"], context["verdict"].agency_id,
@@ -251,11 +247,11 @@ async def archived_page(request: Request):
     fetch = context["audit"].fetches.get(fid)
     if fetch is None:
         raise HTTPException(404)
-    path, record = _record(context["audit"], fetch)
+    path, record = archived_record(context["audit"], fetch)
     chain = request_chain(path, int(fetch.get("warc_offset") or 0)) if record is not None else []
     frame = note = None
     if record is not None and record.record_type == "response" and record.body:
-        frame, note = _frame(record)
+        frame, note = archived_frame(record)
     return _render(request, "archived.html.j2", **context, fetch=fetch, fid=fid, frame=frame, note=note,
                    chain=chain)
 

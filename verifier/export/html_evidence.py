@@ -129,7 +129,7 @@ def srcdoc(text: str) -> str:
     return "".join(_char_ref(ch) for ch in escaped)
 
 
-def _frame(record: ArchivedResponse) -> tuple[str, str]:
+def archived_frame(record: ArchivedResponse) -> tuple[str, str]:
     """(the frame, a note on how the page was read)."""
     decoded = read_text(record.body, dict(record.headers))
     text = decoded.text
@@ -186,7 +186,7 @@ def _posts_read(audit: Audit, verdict: Verdict | None, fetch_id: int) -> str:
             + table(["Tiêu đề", "Ngày đăng", "Ngày cập nhật", L.IN_PERIOD], rows, cls="posts", ident="posts"))
 
 
-def _record(audit: Audit, fetch: dict) -> tuple[Path | None, ArchivedResponse | None]:
+def archived_record(audit: Audit, fetch: dict) -> tuple[Path | None, ArchivedResponse | None]:
     path = warc_path(audit.warc_dir, fetch.get("warc_file"))
     if not path or not path.is_file():
         return path, None
@@ -207,7 +207,7 @@ def evidence_html(audit: Audit, fid: int, fetch: dict) -> str:
     verdict = fetch_verdict(audit, fetch)
     back = local_link("../" + agency_page(agency_id) + "#" + criterion_id,
                       f"{names.get(agency_id) or agency_id} – {criterion.name if criterion else criterion_id}")
-    path, record = _record(audit, fetch)
+    path, record = archived_record(audit, fetch)
     category = fetch.get("category")
     label = " ".join((fetch.get("category_label") or "").split())
     seen = e(label) if label else "<em>không nhận ra tên chuyên mục</em>"
@@ -238,7 +238,7 @@ def evidence_html(audit: Audit, fid: int, fetch: dict) -> str:
     elif record.record_type != "response" or not record.body:
         frame = f"<p>{e('Không có nội dung trang để hiển thị (máy chủ không trả về trang).')}</p>"
     else:
-        shown, note = _frame(record)
+        shown, note = archived_frame(record)
         said = FRAME_NOTE + note
         frame = (f'<p class="meta">{e(said)}.</p>{shown}'
                  f'<p class="onlyprint meta">{e(PRINT_NOTE)}</p>')
@@ -251,7 +251,7 @@ def evidence_html(audit: Audit, fid: int, fetch: dict) -> str:
 
 def raw_html(audit: Audit, fid: int, fetch: dict) -> str:
     """The archived record as text: status line, headers and the source of the page, all escaped."""
-    _, record = _record(audit, fetch)
+    _, record = archived_record(audit, fetch)
     parts = [f"<h1>{e(L.EVIDENCE)}: bản lưu gốc (mã nguồn)</h1>",
              f"<p>{local_link(str(int(fid)) + '.html', 'Quay lại trang bằng chứng')} · {e(L.TIME_NOTE)}</p>"]
     if record is None:
