@@ -460,8 +460,7 @@ def received(request, response) -> dict:
     protocol = getattr(response, "protocol", None)
     note = SCRAPY_HEADER_NOTE if protocol else \
         SCRAPY_HEADER_NOTE + "; protocol not given by Scrapy (an answer from the HTTP cache): HTTP/1.1 written"
-    headers = tuple((name.decode("latin-1"), value.decode("latin-1"))
-                    for name, values in response.headers.items() for value in values)
+    headers = T.header_pairs((name, value) for name, values in response.headers.items() for value in values)
     if request.meta.get("decoded_from"):        # DecodeMiddleware took it out with the coding it undid
         headers += (("Content-Encoding", request.meta["decoded_from"]),)
     return {"http_version": protocol or "HTTP/1.1", "reason": reason, "raw_headers": headers,
