@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from crawler.dates import VN_TZ
+
 STATUS = {
     "pass": "Đạt",
     "fail": "Không đạt",
@@ -191,13 +195,19 @@ def vn_date(value) -> str:
 VN_OFFSET = "+07:00"
 
 
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A stored moment in the province's time (Asia/Ho_Chi_Minh, +07:00); a naive one is taken as UTC,
+    as the store writes them. Every export shows times through this."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(VN_TZ)
+
+
 def vn_datetime(value) -> str:
     """dd/mm/yyyy HH:MM in the province's time (+07:00), as every time in the reports is shown."""
     if not value:
         return ""
-    import datetime as dt
-    local = value.astimezone(dt.timezone(dt.timedelta(hours=7)))
-    return local.strftime("%d/%m/%Y %H:%M")
+    return local_time(value).strftime("%d/%m/%Y %H:%M")
 
 
 def vn_moment(value) -> str:
@@ -205,16 +215,12 @@ def vn_moment(value) -> str:
     `value` is a datetime or an ISO 8601 text; a text that is no time is shown as it is."""
     if not value:
         return ""
-    import datetime as dt
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(dt.timezone(dt.timedelta(hours=7)))
-    return local.strftime("%d/%m/%Y %H:%M:%S ") + VN_OFFSET
+    return local_time(value).strftime("%d/%m/%Y %H:%M:%S ") + VN_OFFSET
 
 
 def vn_number(x: float | None) -> str:

@@ -206,12 +206,8 @@ def found_words(audit: Audit, verdict: Verdict) -> str:
     if view is not None:
         o = view.override
         parts.append(f"người thẩm định điều chỉnh thành “{RESULT.get(o.status, o.status)}” "
-                     f"({o.by}, {L.vn_date(_local(o.at))}): {o.note}")
+                     f"({o.by}, {L.vn_date(L.local_time(o.at))}): {o.note}")
     return "; ".join(parts)
-
-
-def _local(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.timezone(dt.timedelta(hours=7))) if value.tzinfo else value
 
 
 def _standing(audit: Audit, score, in_group: int) -> str:
@@ -238,7 +234,7 @@ _ENV.filters["shown"] = show_invisible          # invisible characters as marks;
 _ENV.filters["points"] = points_text
 _ENV.filters["vn_date"] = L.vn_date
 _ENV.filters["vn_number"] = L.vn_number
-_ENV.filters["local_date"] = lambda value: L.vn_date(_local(value))
+_ENV.filters["local_date"] = lambda value: L.vn_date(L.local_time(value))
 
 
 def render_html(form: Form) -> str:
@@ -384,7 +380,7 @@ class _XlsxForm:
         form = self.form
         rows = [("Nhóm", form.group_name, None), ("Kỳ đánh giá từ ngày", None, form.period[0]),
                 ("Đến ngày", None, form.period[1]), ("Ngày nộp phiếu", None, form.submitted_at),
-                ("Ngày kiểm tra", None, _local(form.checked_at).date() if form.checked_at else None)]
+                ("Ngày kiểm tra", None, L.local_time(form.checked_at).date() if form.checked_at else None)]
         for label, text, date in rows:
             self.text(0, label, "bold", 1)
             if date is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from verifier.export import labels as L
 from verifier.export.phieu import wrapped_lines
 from verifier.export.safe_text import cell_text, formula_like, safe_href
 
@@ -26,7 +27,6 @@ MAX_ROW_PT = 409            # Excel's tallest row
 WIDTH_SLACK = 1.25
 URL_SLACK = 0.85
 PORTRAIT_WIDTH = 95         # the widest table (in widths of "0") that prints portrait at a readable scale
-LOCAL = dt.timezone(dt.timedelta(hours=7))
 PAPER_A4 = 9
 FOOTER = "&C&9Trang &P/&N"
 
@@ -54,9 +54,7 @@ def formats(wb) -> dict:
 
 def local_naive(value: dt.datetime) -> dt.datetime:
     """A stored time in the province's time, without its offset (a spreadsheet cell holds none)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(LOCAL).replace(tzinfo=None)
+    return L.local_time(value).replace(tzinfo=None)
 
 
 class Table:
