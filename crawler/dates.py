@@ -54,6 +54,14 @@ __all__ = [
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
+
+def local_time(value: datetime.datetime) -> datetime.datetime:
+    """A stored moment in the province's time (Asia/Ho_Chi_Minh, +07:00); a naive one is taken as UTC,
+    as the store writes them. Every export and the provenance show times through this."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(VN_TZ)
+
 DEFAULT_MIN_YEAR = 1995
 DEFAULT_MAX_YEAR = 2100
 

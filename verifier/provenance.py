@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from crawler import __version__
-from crawler.dates import VN_TZ
+from crawler.dates import local_time as province_time
 from crawler.proxy import proxy_for
 
 TOOL = "portal-evidence"
@@ -23,11 +23,7 @@ TOOL = "portal-evidence"
 
 def local_time(value: dt.datetime | None) -> str | None:
     """A moment as ISO 8601 in the province's time, with its offset: 2018-11-20T09:15:02+07:00."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(VN_TZ).isoformat(timespec="seconds")
+    return None if value is None else province_time(value).isoformat(timespec="seconds")
 
 
 @cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crawler.dates import VN_TZ
+from crawler.dates import local_time  # noqa: F401  (labels.local_time: the name the exports use)
 
 STATUS = {
     "pass": "Đạt",
@@ -193,14 +193,6 @@ def vn_date(value) -> str:
 
 
 VN_OFFSET = "+07:00"
-
-
-def local_time(value: dt.datetime) -> dt.datetime:
-    """A stored moment in the province's time (Asia/Ho_Chi_Minh, +07:00); a naive one is taken as UTC,
-    as the store writes them. Every export shows times through this."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(VN_TZ)
 
 
 def vn_datetime(value) -> str:
