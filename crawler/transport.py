@@ -339,7 +339,7 @@ def robots_rules(status: int | None, body: bytes) -> RobotsRules | None:
     """What a robots.txt answer means (RFC 9309 2.3.1): a 2xx body is parsed (its first 500 KiB,
     up to the last whole line);
     4xx is no restrictions (whatever its body says); 5xx is complete disallow, and the link is
-    `unreachable`, as SPEC.md says of a portal answering 5xx. None (no robots.txt to obey) when
+    `unreachable`, as docs/verdicts.md says of a portal answering 5xx. None (no robots.txt to obey) when
     there was no answer at all: the page's own fetch then says whether the portal can be reached."""
     if status is None:
         return None

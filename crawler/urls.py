@@ -21,7 +21,7 @@ _SCHEME_ONLY = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _OTHER_SCHEME = re.compile(r"^(javascript|vbscript|data|mailto|tel|file|about|blob|ftp|ws|wss):", re.I)
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?$")
 
-# Paths that are a portal's home page on the platforms DOMAIN.md lists.
+# Paths that are a portal's home page on the common platforms (NukeViet, WordPress, SharePoint, Joomla, Liferay).
 _HOME_PATHS = re.compile(
     r"^/?(index\.(php|html?|aspx?|jsp)|default\.aspx?|home(page)?|trang-?chu(\.html?)?|"
     r"pages/(home|default|trangchu)\.aspx|portal(/pages/default\.aspx)?|vi|vn|vi-vn|web/guest(/home)?|"

@@ -1,4 +1,4 @@
-"""`portal-evidence check` on the demo portals: one reported link for every verdict row of SPEC.md §4,
+"""`portal-evidence check` on the demo portals: one reported link for every verdict row of docs/verdicts.md,
 run as a reviewer runs it (a whole process, through the demo server as the HTTP proxy)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What to verify: every (agency, criterion) of the agency's group, reported or left blank.
 
-An agency that sent no form at all is not verified: it is not scored or ranked (SPEC §4, the
+An agency that sent no form at all is not verified: it is not scored or ranked (docs/verdicts.md, the
 Department's rule), and crawling fourteen blank links of it would only spend the portal's patience."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Verdicts and points of `reported` criteria: a figure from the form, checked for logic, scored by formula. Pure.
 
-SPEC.md §4: `pass`/`scored` (points by the rulebook's formula), `fail`/`blank`
+docs/verdicts.md, "Reported criteria": `pass`/`scored` (points by the rulebook's formula), `fail`/`blank`
 (no value), `exempt`/`not_applicable`, `review`/`not_applicable_unexplained`,
 or `review`/`logic_check` when the figure breaks a logic check (a rate within
 0–100, a part not above its whole, a whole number of people, a readable value).

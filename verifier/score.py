@@ -1,6 +1,6 @@
 """Points, totals, levels and ranks per group, from verdicts, reports and overrides.
 
-Per criterion (SPEC.md §4, DOMAIN.md "Scoring and ranking conventions"):
+Per criterion (docs/verdicts.md, "Scores and ranks"):
 - website `pass`: the criterion's points, or the share of the highest grade
   the posts in the period reach when the rulebook grades it;
 - `exempt` (not applicable, explained): full points;

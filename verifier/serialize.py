@@ -1,4 +1,4 @@
-"""Verdicts as plain JSON-ready dicts, in the shape of report.json (SPEC.md §5)."""
+"""Verdicts as plain JSON-ready dicts, in the shape of report.json (docs/outputs.md)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def page_dict(page: PageVisit) -> dict:
 
 
 def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None, detail: bool = True) -> dict:
-    """A verdict as report.json holds it (SPEC.md §5); `check --json` adds the `detail` sentence."""
+    """A verdict as report.json holds it (docs/outputs.md); `check --json` adds the `detail` sentence."""
     out = {
         "agency_id": verdict.agency_id,
         "criterion": verdict.criterion,

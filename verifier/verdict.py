@@ -1,4 +1,4 @@
-"""From what an investigation saw to one verdict (SPEC.md §4). Pure."""
+"""From what an investigation saw to one verdict (docs/verdicts.md). Pure."""
 
 from __future__ import annotations
 

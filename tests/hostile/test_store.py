@@ -130,7 +130,7 @@ def interrupted(tmp_path_factory, server, crawl_2019):
 
 def test_sigterm_stores_no_verdict_of_an_unfinished_link(interrupted):
     stopped = interrupted["stopped"]
-    assert stopped.returncode == 143, stopped.stderr[-2000:]          # 128 + SIGTERM: SPEC names no code
+    assert stopped.returncode == 143, stopped.stderr[-2000:]          # 128 + SIGTERM: the contract names no code
     assert "Traceback" not in stopped.stderr
     truth = load_truth()
     at_stop = interrupted["at_stop"]

@@ -153,7 +153,7 @@ def evaluate_verdicts(root: Path, scores: dict[str, PlatformScore]) -> None:
                                          agency_portal=portal)
             verdict = make_verdict("lab", inv.outcome, period, reported_url=url,
                                    min_posts=criterion.min_posts, checked_at=checked_at)
-            # SPEC: posts_in_year is null where no posts of the category were read
+            # docs/outputs.md: posts_in_year is null where no posts of the category were read
             count = None if case["reason"] in NO_POSTS_READ else case.get("posts_in_year")
             want = (case["status"], case["reason"], count)
             got = (verdict.status, verdict.reason, verdict.posts_in_year)

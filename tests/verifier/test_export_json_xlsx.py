@@ -1,4 +1,4 @@
-"""report.json in the SPEC.md §5 schema (with `hint`, why and how to fix, where there is something to fix), and
+"""report.json in the schema of docs/outputs.md (with `hint`, why and how to fix, where there is something to fix), and
 the XLSX workbook read back with openpyxl holding the same numbers, in Vietnamese words; crawled text that looks
 like a formula stays text. The workbook's print set-up and LibreOffice's printing of it: test_xlsx_print.py."""
 
