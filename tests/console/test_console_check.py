@@ -2,13 +2,21 @@
 it, bad input per field, the check kept with its WARC record, "use this as the verdict" as an override linked to
 the check; and the statuses a criterion's rulebook entry allows, refused on the command line and in the console."""
 
+import re
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.records import Post
 from demo.pipeline import proxy_env
-from tests.console.conftest import make_console_db, signed_in
+from tests.console.conftest import IMG, make_console_db, signed_in
+from tests.console.test_console_security import _inert
+from tests.verifier.builders import SCRIPT_TITLE, WarcMaker, page, website
+from verifier import api
 from verifier.cli import app as cli_app
 from verifier.console.app import create_app
 from verifier.store import audit_entries, get_spot_check, load_overrides, open_db
@@ -58,6 +66,39 @@ def test_only_reviewers_and_admins_reach_the_spot_check(clients):
     assert nav.select_one("a[href='/runs']") and not nav.select_one("a[href='/check']")
 
 
+@pytest.mark.parametrize("path", ["/check", "/check/1", "/check/1/page/0", "/runs", "/runs/diff?a=1&b=2"])
+def test_every_route_without_a_session_goes_to_sign_in(app, path):
+    answer = TestClient(app, follow_redirects=False).get(path)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+def test_a_check_posted_without_a_session_or_the_csrf_token_is_refused(app, clients, console_db):
+    fresh = TestClient(app, follow_redirects=False)
+    fresh.get("/login")
+    answer = fresh.post("/check", data={"url": URL, "criterion": "thanh-tra", "csrftoken": fresh.cookies["csrftoken"]})
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    assert clients["duyet"].post("/check", data={"url": URL, "criterion": "thanh-tra"}).status_code == 403
+    assert open_db(console_db)["spot_checks"].count == 0
+
+
+def test_hostile_crawled_text_of_a_check_is_inert(reviewer, db_path, rulebook, tmp_path):
+    warc = WarcMaker(tmp_path, "hostile.warc.gz")
+    url = f"http://sotuphap.caobang.gov.vn/x?q={IMG}"
+    ref = warc.response(url, f"<html><body><h1>{SCRIPT_TITLE}</h1><script>alert(2)</script></body></html>".encode())
+    warc.close()
+    verdict = website("-", "thanh-tra", "pass", "ok", url=url, posts=(Post(IMG, url, rulebook.period[0]),),
+                      pages=(page(url, ref=ref, label=IMG + SCRIPT_TITLE, posts=1),))
+    kept = api.store_check(db_path, api.CheckResult(verdict, tuple(rulebook.period), rulebook, 0.1, warc.path), IMG)
+    seen = ""
+    for path in (f"/check/{kept.id}", f"/check/{kept.id}/page/0", "/check"):
+        answer = reviewer.get(path)
+        assert answer.status_code == 200, path
+        _inert(answer.text, path)
+        seen += answer.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in seen and "&lt;script&gt;alert(1)&lt;/script&gt;" in seen
+    assert 'id="archived"' in seen
+
+
 def test_the_form_is_prefilled_from_the_query(reviewer):
     soup = BeautifulSoup(reviewer.get(f"/check?url={URL}&criterion=thanh-tra&agency=so-tu-phap").text, "html.parser")
     assert soup.select_one("input[name=url]")["value"] == URL
@@ -90,7 +131,8 @@ def test_a_check_is_kept_with_its_warc_record_and_shown(checked, reviewer, db_pa
     check_id, _ = checked
     row = get_spot_check(open_db(db_path), check_id)
     assert (row["status"], row["reason"], row["by"], row["agency_id"]) == ("fail", "wrong_category", "duyet", KEY[0])
-    assert row["warc_file"] == str(db_path.parent.resolve() / "evidence-checks" / f"check-{check_id}.warc.gz")
+    warc = Path(row["warc_file"])
+    assert warc.parent == db_path.parent.resolve() / "evidence-checks" and re.fullmatch(r"check-\d+\.warc\.gz", warc.name)
     with open(row["warc_file"], "rb") as fh:
         fh.seek(row["warc_offset"])
         record = next(iter(ArchiveIterator(fh)))
