@@ -164,6 +164,7 @@ class StoredCheck:
     verdict: Verdict
     warc_file: str | None
     warc_offset: int | None
+    period: tuple[dt.date, dt.date] | None = None
 
 
 def store_check(db, result: CheckResult, by: str, *, agency_id: str | None = None,
@@ -191,7 +192,7 @@ def store_check(db, result: CheckResult, by: str, *, agency_id: str | None = Non
         "evidence_json": json.dumps(evidence, ensure_ascii=False), "warc_file": warc_file,
         "warc_offset": ref[1] if ref else None,
     })
-    return StoredCheck(check_id, clock, by.strip(), agency_id, v, warc_file, ref[1] if ref else None)
+    return StoredCheck(check_id, clock, by.strip(), agency_id, v, warc_file, ref[1] if ref else None, result.period)
 
 
 # ------------------------------------------------------------------------------------------------- overrides
@@ -222,10 +223,12 @@ def _rescore(handle, run_id: int, at: dt.datetime) -> tuple:
 
 
 def apply_override(db, agency_id: str, criterion: str, status: str, note: str, by: str, *,
-                   run_id: int | None = None, now: dt.datetime | None = None) -> OverrideResult:
+                   run_id: int | None = None, now: dt.datetime | None = None,
+                   spot_check_id: int | None = None) -> OverrideResult:
     """Record a reviewer's decision beside the machine verdict of the run (default: the latest), which is
-    kept; the run's scores are recomputed and stored. Raises UnknownAgency, UnknownCriterion,
-    CriterionNotApplicable, BadOverride, NoRun, StoreError."""
+    kept; the run's scores are recomputed and stored. `spot_check_id` names the spot-check it was taken from.
+    Raises UnknownAgency, UnknownCriterion, CriterionNotApplicable, BadOverride (also a status the
+    criterion's override_statuses do not allow), NoRun, StoreError."""
     from verifier.export.audit import load_run
     from verifier.overrides import new_override
     from verifier.store import save_override
@@ -241,7 +244,8 @@ def apply_override(db, agency_id: str, criterion: str, status: str, note: str, b
         raise CriterionNotApplicable(f"criterion {criterion!r} does not apply to group {info.group!r}",
                                      column="CRITERION")
     machine = data.verdict_map().get((agency_id, criterion))
-    record = new_override(agency_id, criterion, status, note, by, at=clock, run_id=data.run["id"], machine=machine)
+    record = new_override(agency_id, criterion, status, note, by, at=clock, run_id=data.run["id"], machine=machine,
+                          allowed=spec.override_statuses, spot_check_id=spot_check_id)
     saved = save_override(handle, record)
     return OverrideResult(saved, data.run["id"], _rescore(handle, data.run["id"], clock))
 
@@ -506,3 +510,89 @@ def diff_runs(db, run_a: int, run_b: int) -> list[VerdictChange]:
         key = before or after
         changes.append(VerdictChange(key["agency_id"], key["criterion"], *reading))
     return changes
+
+
+# ------------------------------------------------------------------------------ the console's spot-checks
+
+CHECK_NOTE = "Kiểm tra lại #{id}"         # opens the note of an override taken from a spot-check
+
+
+def check_warc_file(db_path: Path | str) -> Path:
+    """A new, empty WARC file for one spot-check: <db stem>-checks/check-<n>.warc.gz beside the database (the
+    folder created on first use), n one above the highest there, reserved at once so two checks never share a
+    file. Raises BadCheck when the folder cannot be written."""
+    import re
+
+    db_path = Path(db_path).resolve()
+    folder = db_path.parent / f"{db_path.stem}-checks"
+    try:
+        folder.mkdir(exist_ok=True)
+        numbers = [int(m.group(1)) for p in folder.iterdir() if (m := re.fullmatch(r"check-(\d+)\.warc\.gz", p.name))]
+        n = max(numbers, default=0) + 1
+        while True:
+            path = folder / f"check-{n}.warc.gz"
+            try:
+                path.open("xb").close()
+                return path
+            except FileExistsError:
+                n += 1
+    except OSError as exc:
+        raise BadCheck(f"cannot write {folder}: {exc.strerror or exc}", file=str(folder)) from None
+
+
+def _check_from_row(row: dict) -> StoredCheck:
+    import json
+
+    from crawler.records import Post, Verdict
+    from verifier.store import page_from_entry
+
+    def day(text):
+        return dt.date.fromisoformat(text) if text else None
+
+    evidence = json.loads(row.get("evidence_json") or "{}")
+    posts = tuple(Post(p.get("title") or "", p.get("url"), day(p.get("published")), day(p.get("updated")),
+                       p.get("date_source")) for p in evidence.get("posts") or ())
+    fetched = evidence.get("fetched_at")
+    verdict = Verdict(agency_id=row.get("agency_id") or "-", criterion=row["criterion"], url=row.get("url"),
+                      checked_url=row.get("checked_url"), status=row["status"], reason=row["reason"],
+                      posts_in_year=row.get("posts_in_year"), detail=row.get("detail") or "",
+                      pages=tuple(page_from_entry(p) for p in evidence.get("pages") or ()), posts=posts,
+                      checked_at=dt.datetime.fromisoformat(fetched) if fetched else None)
+    period = (day(row["period_start"]), day(row["period_end"])) if row.get("period_start") else None
+    return StoredCheck(row["id"], dt.datetime.fromisoformat(row["at"]), row["by"] or "", row.get("agency_id"),
+                       verdict, row.get("warc_file"), row.get("warc_offset"), period)
+
+
+def get_check(db, check_id: int) -> StoredCheck | None:
+    """The spot-check kept under that id, its verdict and evidence as records; None when there is none."""
+    from verifier.store import get_spot_check
+
+    row = get_spot_check(_open(db, read_only=None), check_id)
+    return _check_from_row(row) if row else None
+
+
+def list_checks(db, limit: int = 50) -> list[StoredCheck]:
+    """The latest spot-checks kept, newest first."""
+    from verifier.store import list_spot_checks
+
+    return [_check_from_row(r) for r in list_spot_checks(_open(db, read_only=None), limit)]
+
+
+def use_check(db, check_id: int, note: str, by: str, *, run_id: int | None = None,
+              now: dt.datetime | None = None) -> OverrideResult:
+    """Take a spot-check as the reviewer's decision on its (agency, criterion) in the run (default: the latest):
+    an override with the check's status, linked to the check, its note opened by "Kiểm tra lại #N". Raises
+    BadCheck (no such check, or a check naming no agency), BadOverride (an empty note, a status the criterion
+    does not allow) and what apply_override raises."""
+    from verifier.overrides import BadOverride
+
+    check = get_check(db, check_id)
+    if check is None:
+        raise BadCheck(f"spot-check #{check_id} is not in the database", column="CHECK")
+    if not check.agency_id:
+        raise BadCheck(f"spot-check #{check_id} names no agency", column="--agency")
+    if not (note or "").strip():
+        raise BadOverride("a note saying why is required", column="--note")
+    return apply_override(db, check.agency_id, check.verdict.criterion, check.verdict.status,
+                          f"{CHECK_NOTE.format(id=check_id)}: {note.strip()}", by, run_id=run_id, now=now,
+                          spot_check_id=check_id)

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from crawler.records import Verdict
 from verifier.errors import InputError
+from verifier.rulebook import OVERRIDE_STATUSES as STATUSES
 from verifier.store import iso
-
-STATUSES = ("pass", "fail", "exempt", "review")
 
 
 class BadOverride(InputError):
@@ -42,6 +41,7 @@ class Override:
     withdrawn_at: dt.datetime | None = None   # a withdrawal is recorded on the row, never a deletion
     withdrawn_by: str | None = None
     withdraw_note: str | None = None
+    spot_check_id: int | None = None          # the console's spot-check the decision was taken from
 
     @property
     def withdrawn(self) -> bool:
@@ -65,17 +65,23 @@ class OverrideView:
 
 
 def new_override(agency_id: str, criterion: str, status: str, note: str, by: str, *, at: dt.datetime,
-                 run_id: int | None, machine: Verdict | None) -> Override:
-    """A validated override (not yet stored). Raises BadOverride for an unknown status or a missing note/name."""
+                 run_id: int | None, machine: Verdict | None, allowed: tuple[str, ...] = STATUSES,
+                 spot_check_id: int | None = None) -> Override:
+    """A validated override (not yet stored). Raises BadOverride for an unknown status, one the criterion does
+    not allow (`allowed`: the rulebook's override_statuses), or a missing note/name."""
     status = (status or "").strip().lower()
     if status not in STATUSES:
         raise BadOverride(f"status {status!r} is not one of {', '.join(STATUSES)}", column="--status")
+    if status not in allowed:
+        raise BadOverride(f"the rulebook does not allow status {status!r} for criterion {criterion}; "
+                          f"use {', '.join(allowed)}", column="--status")
     if not (note or "").strip():
         raise BadOverride("a note saying why is required", column="--note")
     if not (by or "").strip():
         raise BadOverride("the reviewer's name is required", column="--by")
     return Override(None, agency_id, criterion, status, note.strip(), by.strip(), at, run_id,
-                    machine.status if machine else None, machine.reason if machine else None)
+                    machine.status if machine else None, machine.reason if machine else None,
+                    spot_check_id=spot_check_id)
 
 
 def check_withdrawal(override: Override | None, override_id: int, by: str, note: str) -> None:

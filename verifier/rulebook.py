@@ -26,6 +26,8 @@ WEBSITE_CRITERIA = (
     "chien-luoc-quy-hoach", "van-ban-phap-luat", "du-an-dau-tu", "khoa-hoc-cong-nghe",
     "lay-y-kien", "thanh-tra", "hoi-dap", "dich-vu-cong", "thong-ke", "ngan-sach",
 )
+# The statuses a reviewer may set on a verdict; a criterion may allow fewer (`override_statuses`).
+OVERRIDE_STATUSES = ("pass", "fail", "exempt", "review")
 
 
 class _Strict(BaseModel):
@@ -75,6 +77,9 @@ class Criterion(_Strict):
     not_above: str | None = None       # a part is not above its whole (computers <= staff)
     integer: bool = False              # a count of people, machines, services
     section: str | None = None         # heading the criterion is listed under on forms and reports
+    # The statuses a reviewer's override may give this criterion (default: all four); e.g. no `exempt` for a
+    # category every agency must carry.
+    override_statuses: tuple[Literal["pass", "fail", "exempt", "review"], ...] = OVERRIDE_STATUSES
 
     @model_validator(mode="after")
     def _grades_descending(self):
@@ -87,6 +92,8 @@ class Criterion(_Strict):
             raise ValueError("formula, tiers, of and not_above belong to reported criteria")
         if self.kind == "reported":
             self._check_reported()
+        if not self.override_statuses or len(set(self.override_statuses)) != len(self.override_statuses):
+            raise ValueError("override_statuses must list at least one status, each once")
         return self
 
     def _check_reported(self) -> None:

@@ -82,11 +82,12 @@ SCHEMA = {
         "id": int, "run_id": int, "verdict_id": int, "fetch_id": int, "agency_id": str, "criterion": str,
         "title": str, "url": str, "published": str, "updated": str, "date_source": str, "in_period": int,
     }, pk="id", foreign_keys=[_RUN, ("verdict_id", "verdicts", "id"), ("fetch_id", "fetches", "id")]),
-    # verdict_id: the machine verdict the reviewer overrode, when the override names a run.
+    # verdict_id: the machine verdict the reviewer overrode, when the override names a run; spot_check_id: the
+    # console's spot-check the decision was taken from (added to an older file by _upgrade, NULL there).
     "overrides": dict(columns={
         "id": int, "agency_id": str, "criterion": str, "status": str, "note": str, "by": str, "at": str,
         "run_id": int, "machine_status": str, "machine_reason": str, "verdict_id": int,
-        "withdrawn_at": str, "withdrawn_by": str, "withdraw_note": str,
+        "withdrawn_at": str, "withdrawn_by": str, "withdraw_note": str, "spot_check_id": int,
     }, pk="id", foreign_keys=[("verdict_id", "verdicts", "id")]),
     "scores": dict(columns={
         "run_id": int, "agency_id": str, "agency_group": str, "score": float, "max_score": float,
@@ -757,7 +758,8 @@ def override_from_row(row: dict) -> Override:
     at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.UTC)
     return Override(row["id"], row["agency_id"], row["criterion"], row["status"], row["note"] or "",
                     row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"],
-                    _dt(row.get("withdrawn_at")), row.get("withdrawn_by"), row.get("withdraw_note"))
+                    _dt(row.get("withdrawn_at")), row.get("withdrawn_by"), row.get("withdraw_note"),
+                    row.get("spot_check_id"))
 
 
 def load_overrides(db) -> tuple[Override, ...]:
@@ -834,6 +836,7 @@ def save_override(db, override: Override) -> Override:
         "agency_id": override.agency_id, "criterion": override.criterion, "status": override.status,
         "note": override.note, "by": override.by, "at": iso(override.at), "run_id": override.run_id,
         "machine_status": override.machine_status, "machine_reason": override.machine_reason,
+        "spot_check_id": override.spot_check_id,
     }
     with _writing(db, "store the override"):
         if override.run_id is not None:
@@ -1000,3 +1003,10 @@ def verdict_history(db, agency_id: str, criterion: str) -> list[dict]:
         "select r.id as run_id, r.started_at, v.status, v.reason, v.posts_in_year, v.checked_at "
         "from verdicts v join runs r on r.id = v.run_id where v.agency_id = ? and v.criterion = ? "
         "order by r.id desc", [agency_id, criterion]))
+
+
+# ------------------------------------------------------------------------------------ the console's spot-checks
+
+def list_spot_checks(db, limit: int = 50) -> list[dict]:
+    """The latest spot-checks kept, newest first."""
+    return list(db.query("select * from spot_checks order by id desc limit ?", [limit]))

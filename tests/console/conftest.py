@@ -67,12 +67,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Served:
-    """`portal-evidence serve` as a process on a loopback port, stopped on exit."""
+BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 
-    def __init__(self, db_path):
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser); skipped when either is missing."""
+    from tests.tools import required_tool
+
+    chromium = required_tool("chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, args=BROWSER_FLAGS)
+        yield launched
+        launched.close()
+
+
+class Served:
+    """`portal-evidence serve` as a process on a loopback port, stopped on exit; `args` are added to its command
+    line, `env` replaces its environment."""
+
+    def __init__(self, db_path, args=(), env=None):
         self.db_path, self.port = db_path, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.args, self.env = list(args), env
 
     def __enter__(self):
         import subprocess
@@ -82,7 +101,8 @@ class Served:
         import httpx
 
         self.process = subprocess.Popen([sys.executable, "-m", "verifier", "serve", "--db", str(self.db_path),
-                                         "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                         "--port", str(self.port), *self.args], env=self.env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -4,25 +4,10 @@ refused for an empty note and then stored. Screenshots (desktop and phone) are k
 
 from pathlib import Path
 
-import pytest
-
 from tests.console.conftest import PASSWORD, Served, make_console_db
-from tests.tools import required_tool
 from verifier.store import load_overrides, open_db
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = required_tool("chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def test_a_reviewer_signs_in_reads_the_evidence_and_overrides(browser, tmp_path):

@@ -22,6 +22,7 @@ from verifier.errors import InputError
 from verifier.export import labels as L
 from verifier.export.hints import audit_hint
 from verifier.export.html_evidence import archived_frame, archived_record, request_chain
+from verifier.rulebook import OVERRIDE_STATUSES
 from verifier.store import (
     NoRun,
     append_audit,
@@ -40,7 +41,8 @@ SESSION_AGE = 8 * 3600
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
 FIELD_MESSAGES = {
-    "--status": "Trạng thái không hợp lệ: hãy chọn một trạng thái trong danh sách.",
+    "--status": "Trạng thái không hợp lệ hoặc bộ tiêu chí không cho phép với tiêu chí này: hãy chọn một trạng "
+                "thái trong danh sách.",
     "--note": "Cần ghi chú lý do (không quá 4000 ký tự).",
     "--by": "Không xác định được người duyệt.",
     "form": "Kết quả kiểm tra đã thay đổi kể từ khi trang được mở: hãy xem lại rồi gửi lại.",
@@ -185,7 +187,8 @@ def _verdict_context(request: Request, user: dict):
                 history=decisions, hint=audit_hint(audit, agency_id, criterion_id),
                 reported=audit.reported_text(agency_id, criterion_id),
                 checked_at=verdict.checked_at.isoformat() if verdict.checked_at else "",
-                statuses=("pass", "fail", "exempt", "review"),
+                statuses=audit.rulebook.by_id[criterion_id].override_statuses if criterion_id in audit.rulebook.by_id
+                else OVERRIDE_STATUSES,
                 may_decide=user["role"] in auth.DECIDERS)
 
 
@@ -300,8 +303,11 @@ def _headers(app):
     return wrapped
 
 
-def create_app(db_path: Path | str, *, https: bool = False):
-    """The console over the database at db_path (its console tables created if missing)."""
+def create_app(db_path: Path | str, *, https: bool = False, allow_private: bool = False):
+    """The console over the database at db_path (its console tables created if missing); allow_private lets its
+    spot-check fetch loopback and private addresses (the demo, tests)."""
+    from verifier.console import pages_check, pages_runs
+
     db_path = Path(db_path)
     with _Db(db_path) as db:
         ensure_console_tables(db)
@@ -318,11 +324,14 @@ def create_app(db_path: Path | str, *, https: bool = False):
         Route("/agency/{agency_id}/{criterion}", override, methods=["POST"]),
         Route("/agency/{agency_id}/{criterion}/withdraw", withdraw, methods=["POST"]),
         Route("/agency/{agency_id}/{criterion}/page/{fetch_id:int}", archived_page),
+        *pages_check.ROUTES,
+        *pages_runs.ROUTES,
         Mount("/static", StaticFiles(packages=[("verifier.console", "static")]), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, middleware=[
         Middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE, max_age=SESSION_AGE,
                    same_site="lax", https_only=https)])
     app.state.db_path = db_path
+    app.state.allow_private = allow_private
     return _headers(asgi_csrf(app, signing_secret=secret, always_protect={"/login", "/logout"},
                               cookie_secure=https))

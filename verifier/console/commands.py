@@ -106,6 +106,9 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
         https: bool = typer.Option(False, "--https", help="Behind an https proxy: Secure cookies."),
+        allow_private: bool = typer.Option(False, "--allow-private",
+                                           help="Let the console's spot-check fetch loopback/private addresses "
+                                                "(the demo, tests); off by default."),
     ) -> None:
         """Start the reviewer console on the evidence database (create the first admin with `user add`).
 
@@ -117,7 +120,7 @@ def register(app: typer.Typer) -> None:
         from verifier.console.app import create_app
 
         try:
-            application = create_app(db, https=https)
+            application = create_app(db, https=https, allow_private=allow_private)
         except InputError as exc:
             _fail(exc)
         out.print(Text(f"console on http://{host}:{port}/ (Ctrl+C stops it)"))
