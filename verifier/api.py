@@ -396,7 +396,7 @@ def write_report(db, out_dir: Path | str, formats=DEFAULT_FORMATS, *, run_id: in
     out_dir = Path(out_dir)
     handle = _open(db, read_only=None)     # an archived (read-only) database is reported as it is
     data = load_scored_run(handle, run_id, rules, period_start, period_end, warn)
-    audit = build_audit(handle, generated_at=generated_at, data=data)
+    audit = build_audit(handle, generated_at=generated_at, data=data, records=True)
     store_scores(handle, data, list(audit.scores), now or now_utc(), warn)
     written, damaged = write_formats(audit, out_dir, wanted, warn)
     written.append(_datasette_metadata(_db_file(db), out_dir))
