@@ -88,8 +88,8 @@ def test_answers_are_refused_with_the_field_named_and_nothing_stored(province):
     for decision, status, note, column in (("maybe", None, "x", "--decision"), ("reject", None, " ", "--note"),
                                            ("accept", None, "", "--note"), ("reject", "pass", "x", "--status"),
                                            ("accept", "great", "x", "--status")):
-        _refused(lambda: api.answer_dispute(province, dispute.id, decision, note, "duyet", status=status, now=NOW),
-                 api.BadAnswer, column)
+        _refused(lambda d=decision, n=note, s=status: api.answer_dispute(province, dispute.id, d, n, "duyet",
+                                                                         status=s, now=NOW), api.BadAnswer, column)
     _refused(lambda: api.answer_dispute(province, 999, "reject", "x", "duyet", now=NOW), api.BadAnswer, "ID")
     confirm = api.respond(province, "so-tu-phap", "gioi-thieu", "confirm", "", "tuphap", now=NOW)
     _refused(lambda: api.answer_dispute(province, confirm.id, "reject", "x", "duyet", now=NOW), api.BadAnswer, "ID")

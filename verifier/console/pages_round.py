@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from verifier import api
 from verifier.console import auth
-from verifier.console.app import _Db, _render, _user, agency_context, _verdict_context
+from verifier.console.app import _Db, _render, _user, _verdict_context, agency_context
 from verifier.errors import InputError
 from verifier.store import latest_run
 

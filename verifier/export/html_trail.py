@@ -13,6 +13,7 @@ from verifier.export.names import agency_page
 
 TRAIL_PAGE = "audit.html"
 PAGE_TITLE = "Nhật ký và ý kiến xác nhận của đơn vị"
+SUPERSEDED = "đã thay bằng ý kiến gửi sau"
 
 
 def _when(text: str | None) -> str:
@@ -35,7 +36,7 @@ def _round_section(audit: Audit, r: dict) -> str:
                     f"<small>({e(answer['by'])}, {_when(answer['at'])})</small>")
         link = ext_link(a["corrected_url"]) if a["corrected_url"] else ""
         criterion = criteria[a["criterion"]].name if a["criterion"] in criteria else a["criterion"]
-        row_class, later = ("", "") if a["counts"] else (' class="superseded"', " <small>(đã thay bằng ý kiến sau)</small>")
+        row_class, later = ("", "") if a["counts"] else (' class="superseded"', f" <small>({e(SUPERSEDED)})</small>")
         rows.append(f"<tr{row_class}>"
                     f"<td>{local_link(agency_page(a['agency_id']), names.get(a['agency_id']) or a['agency_id'])}</td>"
                     f"<td>{local_link(agency_page(a['agency_id']) + '#' + a['criterion'], criterion)}</td>"
