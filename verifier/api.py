@@ -683,7 +683,7 @@ def open_round(db, closes_on, by: str, *, run_id: int | None = None, now: dt.dat
     return _round(get_round(handle, round_id))
 
 
-def close_round(db, by: str, *, now: dt.datetime | None = None) -> Round:
+def close_round(db, by: str, now: dt.datetime | None = None) -> Round:
     """Close the round not yet closed (also one whose last day is over). Raises NoRoundOpen, BadRound."""
     from verifier.store import close_round_row
 

@@ -6,7 +6,9 @@ import datetime as dt
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.console.conftest import make_console_db, signed_in
+from starlette.testclient import TestClient
+
+from tests.console.conftest import IMG, make_console_db, signed_in
 from verifier import api
 from verifier.console.app import create_app
 from verifier.store import audit_trail, load_overrides, open_db
@@ -163,3 +165,25 @@ def test_the_new_forms_need_the_csrf_token(served):
         answer = client.post(path, data={"closes_on": LATER, "kind": "confirm", "decision": "reject"})
         assert answer.status_code == 403, path
     assert len(audit_trail(open_db(db_path))) == before
+
+
+@pytest.mark.parametrize("method, path", [("get", "/round"), ("post", "/round/open"), ("post", "/round/close"),
+                                          ("post", MINE + "/thanh-tra/respond"), ("post", MINE + "/thanh-tra/answer")])
+def test_without_a_session_the_round_goes_to_sign_in(served, method, path):
+    db_path, _ = served
+    client = TestClient(create_app(db_path), follow_redirects=False)
+    client.get("/login")
+    answer = getattr(client, method)(path, **({"data": {"csrftoken": _token(client)}} if method == "post" else {}))
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+def test_an_agency_s_typed_text_is_inert_on_every_page(tmp_path):
+    db_path = make_console_db(tmp_path)
+    api.open_round(db_path, LATER, "duyet")
+    hostile = "<script>alert(1)</script>" + IMG
+    api.respond(db_path, "so-tu-phap", "thanh-tra", "dispute", hostile, "tuphap",
+                corrected_url="https://so-tu-phap.caobang.gov.vn/x?q=\"><script>alert(3)</script>")
+    reviewer = signed_in(create_app(db_path), "duyet")
+    for path in ("/round", "/queue", MINE, MINE + "/thanh-tra"):
+        page = reviewer.get(path).text
+        assert "<script>" not in page and "<img" not in page and "&lt;script&gt;alert(1)" in page, path
