@@ -5,7 +5,6 @@ import datetime as dt
 
 import pytest
 from bs4 import BeautifulSoup
-
 from starlette.testclient import TestClient
 
 from tests.console.conftest import IMG, make_console_db, signed_in
