@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from verifier import api
-from verifier.console import auth
+from verifier.console import actions, auth
 from verifier.console.app import _Db, _render, _user, _verdict_context, agency_context
 from verifier.errors import InputError
 from verifier.store import latest_run
@@ -97,7 +97,13 @@ def _round_page(request: Request, status: int = 200, errors=None, form=None):
         summary = api.round_summary(db)
         run = latest_run(db, status="done")
     now = api.now_utc()
-    return _render(request, "round.html.j2", status=status, summary=summary,
+    names = {}
+    if summary is not None:
+        with _Db(request.app.state.db_path) as db:
+            names = {c.id: c.name for c in actions.current_audit(db).rulebook.criteria}
+    agency_names = {a.agency_id: a.agency_name for a in summary.agencies} if summary else {}
+    return _render(request, "round.html.j2", status=status, summary=summary, criterion_names=names,
+                   agency_names=agency_names,
                    state=_state(summary.round if summary else None, now), run=run, errors=errors or {},
                    form=form or {}, may_decide=request.scope["console_user"]["role"] in auth.DECIDERS,
                    KIND_NAMES=KIND_NAMES)
