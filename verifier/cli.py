@@ -249,6 +249,8 @@ def _register_more_commands() -> None:
     register(app)
     from verifier.console.commands import register as register_console
     register_console(app)
+    from verifier.round_commands import register as register_round
+    register_round(app)
 
 
 _register_more_commands()

@@ -1010,3 +1010,116 @@ def verdict_history(db, agency_id: str, criterion: str) -> list[dict]:
 def list_spot_checks(db, limit: int = 50) -> list[dict]:
     """The latest spot-checks kept, newest first."""
     return list(db.query("select * from spot_checks order by id desc limit ?", [limit]))
+
+
+# ------------------------------------------------------------------------------------ the confirmation round
+
+# A round asks every agency of one finished run to confirm or dispute each verdict until `closes_on` (the
+# province's day); an agency's every answer is a row (the latest counts); a reviewer answers a dispute once,
+# with the override it made when accepting it changed the result. Created with the other tables (SCHEMA).
+ROUND_SCHEMA = {
+    "rounds": dict(columns={
+        "id": int, "run_id": int, "opened_at": str, "opened_by": str, "closes_on": str, "closed_at": str,
+        "closed_by": str,
+    }, pk="id", foreign_keys=[_RUN]),
+    "round_responses": dict(columns={
+        "id": int, "round_id": int, "agency_id": str, "criterion": str, "kind": str, "note": str,
+        "corrected_url": str, "by": str, "at": str,
+    }, pk="id", foreign_keys=[("round_id", "rounds", "id")]),
+    "dispute_answers": dict(columns={
+        "id": int, "response_id": int, "decision": str, "status": str, "note": str, "by": str, "at": str,
+        "override_id": int,
+    }, pk="id", foreign_keys=[("response_id", "round_responses", "id"), ("override_id", "overrides", "id")]),
+}
+SCHEMA.update(ROUND_SCHEMA)
+INDEXES.update({"round_responses": [("round_id", "agency_id", "criterion")], "dispute_answers": [("response_id",)]})
+
+
+def _with_audit(db, table: str, row: dict, entry: dict, doing: str) -> int:
+    """Insert the row and its audit entry in one transaction (the console's tables made first); returns its id.
+    The entry's `detail` may be a function of the new row's id."""
+    ensure_console_tables(db)
+    with _writing(db, doing):
+        pk = db[table].insert(row).last_pk
+        detail = entry["detail"](pk) if callable(entry["detail"]) else entry["detail"]
+        db["audit"].insert(dict(entry, at=iso(entry["at"]), detail=detail))
+    return pk
+
+
+def save_round(db, *, run_id: int, opened_at: dt.datetime, opened_by: str, closes_on: dt.date, audit: dict) -> int:
+    """A new round on the run, with its audit entry; returns its id."""
+    return _with_audit(db, "rounds", {"run_id": run_id, "opened_at": iso(opened_at), "opened_by": opened_by,
+                                      "closes_on": iso(closes_on)}, audit, "open the round")
+
+
+def close_round_row(db, round_id: int, *, at: dt.datetime, by: str, audit: dict) -> None:
+    """Mark the round closed (only if it is still open), with its audit entry."""
+    ensure_console_tables(db)
+    with _writing(db, "close the round"):
+        db.execute("update rounds set closed_at = ?, closed_by = ? where id = ? and closed_at is null",
+                   [iso(at), by, round_id])
+        db["audit"].insert(dict(audit, at=iso(audit["at"])))
+
+
+def latest_round(db) -> dict | None:
+    if not db["rounds"].exists():
+        return None
+    return next(iter(db["rounds"].rows_where(order_by="id desc", limit=1)), None)
+
+
+def rounds_of_run(db, run_id: int) -> list[dict]:
+    if not db["rounds"].exists():
+        return []
+    return list(db["rounds"].rows_where("run_id = ?", [run_id], order_by="id"))
+
+
+def save_response(db, row: dict, audit: dict) -> int:
+    """An agency's answer (the columns of round_responses but id), with its audit entry; returns its id."""
+    return _with_audit(db, "round_responses", row, audit, "store the agency's answer")
+
+
+def get_response(db, response_id: int) -> dict | None:
+    return next(iter(db["round_responses"].rows_where("id = ?", [response_id])), None)
+
+
+def round_responses(db, *, round_ids=None, agency_id: str | None = None, criterion: str | None = None) -> list[dict]:
+    """Responses (oldest first) of the rounds named (else all), narrowed to an agency and a criterion, each with
+    its reviewer's answer (`answer`: a dispute_answers row, or None)."""
+    if not db["round_responses"].exists():
+        return []
+    where, args = ["1=1"], []
+    if round_ids is not None:
+        ids = [int(i) for i in round_ids] or [-1]
+        where.append(f"round_id in ({', '.join('?' * len(ids))})")
+        args += ids
+    for column, value in (("agency_id", agency_id), ("criterion", criterion)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    rows = list(db["round_responses"].rows_where(" and ".join(where), args, order_by="id"))
+    answers = {a["response_id"]: a for a in db["dispute_answers"].rows_where(order_by="id")} if rows else {}
+    return [dict(r, answer=answers.get(r["id"])) for r in rows]
+
+
+def save_dispute_answer(db, row: dict, audit: dict) -> int:
+    """A reviewer's answer to a dispute (the columns of dispute_answers but id), with its audit entry."""
+    return _with_audit(db, "dispute_answers", row, audit, "store the answer to the dispute")
+
+
+def audit_trail(db) -> list[dict]:
+    """Every audit entry, oldest first (by id); none when the console's tables were never made."""
+    if not db["audit"].exists():
+        return []
+    return list(db.query("select * from audit order by id"))
+
+
+def get_round(db, round_id: int) -> dict | None:
+    if not db["rounds"].exists():
+        return None
+    return next(iter(db["rounds"].rows_where("id = ?", [round_id])), None)
+
+
+def run_agency_names(db, run_id: int) -> list[tuple[str, str]]:
+    """(agency id, name) of the run's agencies, as registered."""
+    return [(r["agency_id"], r["agency_name"]) for r in
+            db.query("select agency_id, agency_name from agencies where run_id = ? order by rowid", [run_id])]

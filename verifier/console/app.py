@@ -150,8 +150,10 @@ def _agency(audit, agency_id: str):
     return info
 
 
-async def agency_page(request: Request):
-    user = _user(request)
+def agency_context(request: Request, user: dict) -> dict:
+    """What the agency page shows (404 when the user may not see the agency)."""
+    from verifier.console import pages_round
+
     agency_id = request.path_params["agency_id"]
     _may_see(user, agency_id)
     audit = _audit(request)
@@ -163,10 +165,18 @@ async def agency_page(request: Request):
                      "reported": audit.reported_text(agency_id, v.criterion),
                      "override": audit.override(agency_id, v.criterion),
                      "hint": audit_hint(audit, agency_id, v.criterion)})
-    return _render(request, "agency.html.j2", audit=audit, info=info, score=audit.score(agency_id), rows=rows)
+    return dict(audit=audit, info=info, score=audit.score(agency_id), rows=rows,
+                **pages_round.agency_round(request, user, audit, agency_id))
+
+
+async def agency_page(request: Request):
+    user = _user(request)
+    return _render(request, "agency.html.j2", **agency_context(request, user), round_errors={}, round_form={})
 
 
 def _verdict_context(request: Request, user: dict):
+    from verifier.console import pages_round
+
     agency_id, criterion_id = request.path_params["agency_id"], request.path_params["criterion"]
     _may_see(user, agency_id)
     audit = _audit(request)
@@ -189,7 +199,8 @@ def _verdict_context(request: Request, user: dict):
                 checked_at=verdict.checked_at.isoformat() if verdict.checked_at else "",
                 statuses=audit.rulebook.by_id[criterion_id].override_statuses if criterion_id in audit.rulebook.by_id
                 else OVERRIDE_STATUSES,
-                may_decide=user["role"] in auth.DECIDERS)
+                may_decide=user["role"] in auth.DECIDERS,
+                **pages_round.verdict_round(request, user, agency_id, criterion_id))
 
 
 async def verdict_page(request: Request):
@@ -260,18 +271,23 @@ async def archived_page(request: Request):
 
 
 async def queue(request: Request):
+    from verifier.console import pages_round
+
     _user(request, auth.STAFF)
     audit = _audit(request)
-    want = {k: request.query_params.get(k, "") for k in ("agency", "criterion", "reason")}
+    want = {k: request.query_params.get(k, "") for k in ("agency", "criterion", "reason", "kind")}
     items = [(v, cp) for v, cp in audit.review_queue()
              if (not want["agency"] or v.agency_id == want["agency"])
              and (not want["criterion"] or v.criterion == want["criterion"])
-             and (not want["reason"] or v.reason == want["reason"])]
+             and (not want["reason"] or v.reason == want["reason"]) and want["kind"] != "dispute"]
     everything = audit.review_queue()
+    disputes = pages_round.queue_disputes(request, {"kind": want["kind"]})      # unfiltered, for the choices
     return _render(request, "queue.html.j2", audit=audit, items=items, want=want,
+                   disputes=[d for d in disputes if want["agency"] in ("", d.agency_id)
+                             and want["criterion"] in ("", d.criterion) and not want["reason"]],
                    names={a.agency_id: a.agency_name for a in audit.data.agencies},
-                   agencies=sorted({v.agency_id for v, _ in everything}),
-                   criteria=sorted({v.criterion for v, _ in everything}),
+                   agencies=sorted({v.agency_id for v, _ in everything} | {d.agency_id for d in disputes}),
+                   criteria=sorted({v.criterion for v, _ in everything} | {d.criterion for d in disputes}),
                    reasons=sorted({v.reason for v, _ in everything}))
 
 
@@ -306,7 +322,7 @@ def _headers(app):
 def create_app(db_path: Path | str, *, https: bool = False, allow_private: bool = False):
     """The console over the database at db_path (its console tables created if missing); allow_private lets its
     spot-check fetch loopback and private addresses (the demo, tests)."""
-    from verifier.console import pages_check, pages_runs
+    from verifier.console import pages_check, pages_round, pages_runs
 
     db_path = Path(db_path)
     with _Db(db_path) as db:
@@ -326,6 +342,7 @@ def create_app(db_path: Path | str, *, https: bool = False, allow_private: bool 
         Route("/agency/{agency_id}/{criterion}/page/{fetch_id:int}", archived_page),
         *pages_check.ROUTES,
         *pages_runs.ROUTES,
+        *pages_round.ROUTES,
         Mount("/static", StaticFiles(packages=[("verifier.console", "static")]), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, middleware=[

@@ -12,7 +12,7 @@ from verifier.intake import Report
 from verifier.overrides import OverrideView
 from verifier.rulebook import Rulebook
 from verifier.score import AgencyScore, CriterionPoints, RunData, ranking_order, run_data, score_run
-from verifier.store import fetch_rows, read_run, run_provenance
+from verifier.store import audit_trail, fetch_rows, read_run, round_responses, rounds_of_run, run_provenance
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class Audit:
     generated_at: dt.datetime
     fetches: dict[int, dict] = field(default_factory=dict)   # fetch id -> fetches row
     warc_dir: Path | None = None
+    # the report's record of people's steps (build_audit with records=True): every audit entry, oldest first,
+    # and the run's confirmation rounds (rows, each with its `responses`, each with its `answer`)
+    trail: tuple[dict, ...] = ()
+    rounds: tuple[dict, ...] = ()
 
     @property
     def rulebook(self):
@@ -156,13 +160,19 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def build_audit(db, run_id: int | None = None, *, generated_at: dt.datetime | None = None, rulebook=None,
-                period=None, data: RunData | None = None) -> Audit:
+                period=None, data: RunData | None = None, records: bool = False) -> Audit:
     """Load, score and gather the fetch rows of a run; the report's time is `generated_at`, else the run's
-    (report_time). Raises NoRun, StoreError."""
+    (report_time). With records, the audit trail and the run's confirmation rounds too. Raises NoRun,
+    StoreError."""
     data = data or load_run(db, run_id, rulebook=rulebook, period=period)
     if generated_at is None:
         generated_at = report_time(data)
     scores = tuple(score_run(data))
     fetches = fetch_rows(db, data.run["id"])
     warc_dir = Path(data.run["warc_dir"]) if data.run.get("warc_dir") else None
-    return Audit(data, scores, generated_at, fetches, warc_dir)
+    if not records:
+        return Audit(data, scores, generated_at, fetches, warc_dir)
+    rounds = rounds_of_run(db, data.run["id"])
+    answers = round_responses(db, round_ids=[r["id"] for r in rounds]) if rounds else []
+    rounds = tuple(dict(r, responses=[a for a in answers if a["round_id"] == r["id"]]) for r in rounds)
+    return Audit(data, scores, generated_at, fetches, warc_dir, tuple(audit_trail(db)), rounds)

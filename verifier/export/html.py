@@ -31,6 +31,7 @@ from verifier.export.html_base import (
 )
 from verifier.export.html_evidence import evidence_for_post, evidence_html, raw_html
 from verifier.export.html_ranking import ranking_html
+from verifier.export.html_trail import PAGE_TITLE, TRAIL_PAGE, trail_html
 from verifier.export.names import RANKING_PAGE, agency_page, evidence_page, raw_page
 
 # ------------------------------------------------------------------------------------------------ index
@@ -47,7 +48,8 @@ def index_page(audit: Audit) -> str:
              f'<p class="meta">{e(L.RULEBOOK)}: {e(rb.title)} · {e(L.PERIOD)}: {e(L.vn_date(start))} – '
              f'{e(L.vn_date(end))} · Hạn nộp phiếu: {e(L.vn_date(rb.deadline))} · '
              f'Lần kiểm tra số {e(audit.run_id)} · {e(L.TIME_NOTE)}</p>',
-             f"<p>{local_link(RANKING_PAGE, L.RANKING_PAGE)}</p>"]
+             f"<p>{local_link(RANKING_PAGE, L.RANKING_PAGE)}"
+             + (f" · {local_link(TRAIL_PAGE, PAGE_TITLE)}" if audit.trail or audit.rounds else "") + "</p>"]
     counts = Counter(v.status for v in audit.data.verdicts)
     parts.append('<p class="summary">' + "".join(
         f"<span>{badge(s)} {counts.get(s, 0)}</span>" for s in ("pass", "fail", "review", "exempt")) + "</p>")
@@ -283,6 +285,8 @@ def write_html(audit: Audit, out_dir: Path | str) -> Path:
         _write(root / evidence_page(fid), evidence_html(audit, fid, fetch))
         _write(root / raw_page(fid), raw_html(audit, fid, fetch))
     _write(root / RANKING_PAGE, ranking_html(audit))
+    if audit.trail or audit.rounds:
+        _write(root / TRAIL_PAGE, trail_html(audit))
     index = root / "index.html"
     _write(index, index_page(audit))
     return index

@@ -8,6 +8,7 @@ from pathlib import Path
 from crawler.records import Verdict
 from verifier.export.audit import Audit
 from verifier.export.hints import shown_hint
+from verifier.export.trail import round_entries, trail_entries
 from verifier.overrides import override_dict, withdrawn_dict
 from verifier.score import rulebook_label
 from verifier.serialize import verdict_dict
@@ -62,6 +63,10 @@ def report_dict(audit: Audit) -> dict:
     }
     if audit.data.withdrawn:     # only when there are some: a report without withdrawals keeps its bytes
         report["withdrawn_overrides"] = [withdrawn_dict(o) for o in audit.data.withdrawn]
+    if audit.trail:              # the same: only a database the console or a round wrote to has these
+        report["audit_trail"] = trail_entries(audit)
+    if audit.rounds:
+        report["confirmation_rounds"] = round_entries(audit)
     return report
 
 

@@ -27,6 +27,7 @@ import xlsxwriter
 
 from crawler.records import Verdict
 from verifier.export import labels as L
+from verifier.export import trail
 from verifier.export.audit import Audit
 from verifier.export.hints import error_words, kind_words, shown_hint
 from verifier.export.names import agency_page
@@ -118,6 +119,10 @@ def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) ->
     _pages_sheet(audit, table(L.PAGES, L.PAGES, PAGE_COLUMNS))
     _posts_sheet(audit, table(L.POSTS_LIST, L.POSTS_LIST, POST_COLUMNS))
     _queue_sheet(audit, table(L.REVIEW_QUEUE, L.REVIEW_QUEUE, QUEUE_COLUMNS))
+    if audit.rounds:                 # sheets of people's steps only when there are some (the bytes stay otherwise)
+        _round_sheet(audit, table(trail.ROUND, trail.ROUND_TITLE, ROUND_COLUMNS))
+    if audit.trail:
+        _trail_sheet(audit, table(trail.TRAIL, trail.TRAIL_TITLE, TRAIL_COLUMNS))
     _run_sheet(audit, table(L.RUN_INFO, L.RUN_INFO, [(L.RUN_INFO, 26), ("", 100)]))
     wb.close()
     tmp.replace(path)
@@ -289,6 +294,59 @@ def _queue_sheet(audit: Audit, sh: Table) -> None:
         sh.text(5, shown_hint(audit, v) or "")
         sh.text(6, override)
         sh.moment(7, override_at)
+        sh.next()
+    sh.close()
+
+
+# ----------------------------------------------------------------------------- the round and the audit trail
+
+ROUND_COLUMNS = [("Đợt", 6), (L.AGENCY_ID, 16), (L.AGENCY, 26), (L.CRITERION, 28), ("Ý kiến", 13),
+                 ("Lý do của đơn vị", 36), ("Liên kết đơn vị đề nghị", 30), ("Người gửi", 14),
+                 ("Thời điểm gửi", 16), ("Ý kiến được tính", 10), ("Trả lời", 14), ("Kết quả mới", 14),
+                 ("Ghi chú trả lời", 36), ("Người trả lời", 14), ("Thời điểm trả lời", 16)]
+TRAIL_COLUMNS = [("Số", 7), ("Thời điểm", 18), ("Người", 16), ("Thao tác", 24), ("Đối tượng", 30),
+                 ("Chi tiết", 60)]
+
+
+def _round_sheet(audit: Audit, sh: Table) -> None:
+    """Every answer of the agencies in the run's rounds (the latest of each criterion counts) and the
+    reviewer's answer to each dispute."""
+    sh.heading([_about(audit)])
+    sh.header()
+    names = {a.agency_id: a.agency_name for a in audit.data.agencies}
+    for r in trail.round_entries(audit):
+        for a in r["responses"]:
+            answer = a["answer"] or {}
+            sh.number(0, r["id"])
+            sh.text(1, a["agency_id"])
+            sh.text(2, names.get(a["agency_id"], ""))
+            sh.text(3, _criterion_name(audit, a["criterion"]))
+            sh.text(4, a["kind_text"])
+            sh.text(5, a["note"])
+            sh.link(6, a["corrected_url"] or "")
+            sh.text(7, a["by"])
+            sh.moment(8, trail.moment(a["at"]))
+            sh.text(9, "Có" if a["counts"] else "Không")
+            sh.text(10, answer.get("decision_text", ""))
+            sh.text(11, L.status_label(answer["status"]) if answer.get("status") else "")
+            sh.text(12, answer.get("note", ""))
+            sh.text(13, answer.get("by", ""))
+            sh.moment(14, trail.moment(answer.get("at")))
+            sh.next()
+    sh.close()
+
+
+def _trail_sheet(audit: Audit, sh: Table) -> None:
+    """Every audit entry, oldest first."""
+    sh.heading([_about(audit)])
+    sh.header()
+    for entry in trail.trail_entries(audit):
+        sh.number(0, entry["id"])
+        sh.moment(1, trail.moment(entry["at"]))
+        sh.text(2, entry["who"])
+        sh.text(3, entry["action_text"])
+        sh.text(4, entry["object"])
+        sh.text(5, entry["detail"])
         sh.next()
     sh.close()
 
