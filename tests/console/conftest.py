@@ -1,6 +1,7 @@
 """A stored province run with hostile crawled text, its console users, and signed-in clients."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -67,6 +68,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# the browser tests' screenshots, kept as CI artifacts (not committed)
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 

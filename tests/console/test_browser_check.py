@@ -5,13 +5,10 @@ tests/artifacts/console-check.png."""
 
 import os
 import re
-from pathlib import Path
 
-from tests.console.conftest import PASSWORD, Served, make_console_db
+from tests.console.conftest import ARTIFACTS, PASSWORD, Served, make_console_db
 from tests.console.test_console_check import KEY, PORTAL, URL
 from verifier.store import load_overrides, open_db
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def test_a_reviewer_spot_checks_a_link_and_uses_it_as_the_verdict(browser, server, tmp_path):

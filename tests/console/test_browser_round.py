@@ -4,15 +4,14 @@ dispute in the queue and answers it. Screenshots: tests/artifacts/console-round-
 
 import datetime as dt
 
-from tests.console.conftest import PASSWORD, Served, make_console_db
-from tests.console.test_console_browser import ARTIFACTS, browser  # noqa: F401  (the fixture)
+from tests.console.conftest import ARTIFACTS, PASSWORD, Served, make_console_db
 from verifier import api
 from verifier.store import load_overrides, open_db
 
 CORRECTED = "https://so-tu-phap.caobang.gov.vn/thanh-tra-moi"
 
 
-def _sign_in(browser, served, name):  # noqa: F811
+def _sign_in(browser, served, name):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(served.url + "/login")
     page.fill("input[name=name]", name)
@@ -22,7 +21,7 @@ def _sign_in(browser, served, name):  # noqa: F811
     return page
 
 
-def test_a_round_opened_answered_and_its_dispute_answered(browser, tmp_path):  # noqa: F811
+def test_a_round_opened_answered_and_its_dispute_answered(browser, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     db = make_console_db(tmp_path)
     last_day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)

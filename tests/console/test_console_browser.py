@@ -2,12 +2,9 @@
 `portal-evidence serve` on a loopback port: sign in, the ranking, a verdict and its archived page, an override
 refused for an empty note and then stored. Screenshots (desktop and phone) are kept in tests/artifacts/."""
 
-from pathlib import Path
 
-from tests.console.conftest import PASSWORD, Served, make_console_db
+from tests.console.conftest import ARTIFACTS, PASSWORD, Served, make_console_db
 from verifier.store import load_overrides, open_db
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def test_a_reviewer_signs_in_reads_the_evidence_and_overrides(browser, tmp_path):
