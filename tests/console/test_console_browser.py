@@ -2,7 +2,6 @@
 `portal-evidence serve` on a loopback port: sign in, the ranking, a verdict and its archived page, an override
 refused for an empty note and then stored. Screenshots (desktop and phone) are kept in tests/artifacts/."""
 
-
 from tests.console.conftest import ARTIFACTS, PASSWORD, Served, make_console_db
 from verifier.store import load_overrides, open_db
 
