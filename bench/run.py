@@ -738,7 +738,7 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
 
 # --- the whole benchmark ----------------------------------------------------------------------------
 
-MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth")
+MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth", "console")
 
 
 def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASUREMENTS,
@@ -756,6 +756,7 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         "recrawl": lambda: bench_recrawl(workdir, spec=RECRAWL_SHAPE_QUICK if quick else RECRAWL_SHAPE),
         "recrawl_broad": lambda: bench_recrawl(workdir, spec=POLITE_SHAPE, name="recrawl_broad", judged=False),
         "growth": lambda: bench_growth(workdir, sizes=GROWTH_SIZES_QUICK if quick else sizes),
+        "console": lambda: _bench_console(workdir, quick=quick),
     }
     for name in MEASUREMENTS:
         if name not in only or (quick and name == "recrawl_broad"):
@@ -767,6 +768,12 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         print(f"[bench] {name} done in {res.seconds:.1f} s", file=sys.stderr, flush=True)
         results.append(res)
     return assemble(results, info, quick=quick, seconds=time.monotonic() - started)
+
+
+def _bench_console(workdir: Path, *, quick: bool) -> Result:
+    from bench.console import bench_console  # bench.console imports this module
+
+    return bench_console(workdir, quick=quick)
 
 
 def assemble(results: list[Result], info: dict, *, quick: bool, seconds: float) -> dict:
