@@ -61,16 +61,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def crawl_command(db: Path, warc_dir: Path) -> list[str]:
-    """`cli.py crawl` of data/demo's inputs into db, with the demo's timeout (its slow route gives up fast)."""
-    return [sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies", str(DEMO_DIR / "agencies.csv"),
-            "--reports", str(DEMO_DIR / "reports.csv"), "--db", str(db), "--warc-dir", str(warc_dir),
-            "--timeout", str(DEMO_LIMITS.read_timeout)]
+def crawl_command(db: Path, warc_dir: Path, inputs: tuple[Path, Path] | None = None) -> list[str]:
+    """`cli.py crawl` of the inputs (agencies, reports; default data/demo's) into db, with the demo's timeout
+    (its slow route gives up fast)."""
+    agencies, reports = inputs or (DEMO_DIR / "agencies.csv", DEMO_DIR / "reports.csv")
+    return [sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies", str(agencies), "--reports", str(reports),
+            "--db", str(db), "--warc-dir", str(warc_dir), "--timeout", str(DEMO_LIMITS.read_timeout)]
 
 
-def start_crawl(db: Path, warc_dir: Path, server, log: Path) -> subprocess.Popen:
+def start_crawl(db: Path, warc_dir: Path, server, log: Path, inputs: tuple[Path, Path] | None = None
+                ) -> subprocess.Popen:
+    """The crawl as a process of its own, the loopback server as its proxy, its output in `log`."""
     with log.open("wb") as fh:
-        return subprocess.Popen(crawl_command(db, warc_dir), cwd=ROOT, env=proxy_env(server), stdout=fh,
+        return subprocess.Popen(crawl_command(db, warc_dir, inputs), cwd=ROOT, env=proxy_env(server), stdout=fh,
                                 stderr=subprocess.STDOUT)
 
 
@@ -175,9 +178,9 @@ def console_targets(db: Path) -> dict:
             "select v.criterion from verdicts v left join fetches f on f.verdict_id = v.id "
             "where v.run_id = ? and v.agency_id = ? group by v.id order by count(f.id) desc, v.id limit 1",
             [run, agency]).fetchone()[0]
-        website = [tuple(r) for r in conn.execute(
-            "select v.agency_id, v.criterion from verdicts v join criteria c on c.run_id = v.run_id "
-            "and c.criterion = v.criterion where v.run_id = ? and c.kind = 'website' order by v.id", [run])]
+        website = [tuple(r) for r in conn.execute(      # the reported links' verdicts
+            "select agency_id, criterion from verdicts where run_id = ? and coalesce(url, '') != '' order by id",
+            [run])]
     return {"run": run, "agency": agency, "criterion": criterion, "website_verdicts": website}
 
 
@@ -276,26 +279,29 @@ def console_check(client: httpx.Client, url: str, criterion: str, agency: str) -
     return elapsed, ""
 
 
-def time_spot(console: Served, portals, workdir: Path, runs: int) -> dict:
+def time_spot(console: Served, portals, workdir: Path, runs: int, name: str) -> dict:
+    """The console's spot-check and the process's on the same link, in turn, `runs` times after one warm-up;
+    while the console has no /check route, the process alone (the figure then says the route is missing)."""
     url, criterion, agency = spot_link()
-    client = signed_in(console.url, "duyet01")
-    out = {"url": url, "criterion": criterion, "agency": agency, "console": [], "process": [], "problems": []}
+    client = signed_in(console.url, name)
+    out = {"url": url, "criterion": criterion, "agency": agency, "console": [], "process": [], "problems": [],
+           "missing": ""}
     env = proxy_env(portals)
     try:
         for k in range(runs + 1):                # run 0 warms both: not counted
-            took, why = console_check(client, url, criterion, agency)
-            if why == "route /check missing":
-                out["missing"] = why
-                break
-            if took is None:
-                out["problems"].append(why)
+            if not out["missing"]:
+                took, why = console_check(client, url, criterion, agency)
+                if why == "route /check missing":
+                    out["missing"] = why
+                elif took is None:
+                    out["problems"].append(why)
+                elif k:
+                    out["console"].append(took)
             wall, _, code, stdout, stderr = _timed([*spotcheck_command(), "check", url, "--criterion", criterion],
                                                    env, workdir)
             if code not in (0, 1):
                 out["problems"].append(f"check process exit {code}: {stderr.strip()[-200:]}")
-            if k and took is not None:
-                out["console"].append(took)
-            if k:
+            elif k:
                 out["process"].append(wall)
     finally:
         client.close()
@@ -333,7 +339,7 @@ class SessionLog:
     errors: list[str] = field(default_factory=list)        # 5xx, transport errors, unexpected answers
     posted: list[str] = field(default_factory=list)        # notes of the overrides answered 303
     stale: int = 0                                          # override forms refused as stale (run changed)
-    runs_seen: list[tuple[float, str]] = field(default_factory=list)   # (when, run id on a verdict form)
+    runs_seen: list[tuple[float, str]] = field(default_factory=list)   # (epoch seconds, run id on a verdict form)
 
 
 def _request(log: SessionLog, client: httpx.Client, method: str, path: str, **kw) -> httpx.Response | None:
@@ -350,11 +356,11 @@ def _request(log: SessionLog, client: httpx.Client, method: str, path: str, **kw
 
 
 def reviewer_session(base_url: str, name: str, browse: list[tuple[str, str]], decide: list[tuple[str, str]],
-                     stop: threading.Event, log: SessionLog, think: float = THINK) -> None:
+                     stop: threading.Event, log: SessionLog, think: float = THINK, password: str = PASSWORD) -> None:
     """Sign in, then browse ranking, agency and verdict pages in a loop until `stop`, posting an override on
     each verdict of `decide` (the form's run and checked_at, a note naming the session) along the way."""
     try:
-        client = signed_in(base_url, name)
+        client = signed_in(base_url, name, password)
     except (RuntimeError, httpx.HTTPError) as exc:
         log.errors.append(f"sign-in: {exc}")
         return
@@ -369,7 +375,7 @@ def reviewer_session(base_url: str, name: str, browse: list[tuple[str, str]], de
                 if answer is not None and 200 != answer.status_code < 500:
                     log.errors.append(f"GET {path}: {answer.status_code}")
                 elif answer is not None and path.count("/") == 3:
-                    log.runs_seen.append((time.monotonic(), hidden_fields(answer.text).get("run", "")))
+                    log.runs_seen.append((time.time(), hidden_fields(answer.text).get("run", "")))
                 time.sleep(think)
             if todo:
                 agency, criterion = todo[0]
@@ -417,8 +423,17 @@ def overrides_found(db: Path, notes: list[str]) -> set[str]:
     return {r[0] for r in rows} & set(notes)
 
 
+def finished_at(db: Path) -> dict[str, float]:
+    """Epoch seconds each finished run was marked done, by run id as the forms carry it."""
+    import datetime as dt
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select id, finished_at from runs where status = 'done'").fetchall()
+    return {str(i): dt.datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() for i, at in rows if at}
+
+
 def run_sessions(base_url: str, db: Path, names: list[str], targets: dict, crawl: subprocess.Popen, *,
-                 max_seconds: float = 120.0, think: float = THINK) -> dict:
+                 max_seconds: float = 120.0, think: float = THINK, password: str = PASSWORD) -> dict:
     """Every session in a thread of its own until the crawl process ends; what they did, and what the
     database holds afterwards."""
     verdicts = targets["website_verdicts"]
@@ -431,7 +446,7 @@ def run_sessions(base_url: str, db: Path, names: list[str], targets: dict, crawl
         browse = verdicts[k::len(names)] or verdicts
         decide = picked[k * OVERRIDES_PER_SESSION:(k + 1) * OVERRIDES_PER_SESSION]
         threads.append(threading.Thread(target=reviewer_session, args=(base_url, name, browse, decide, stop, log),
-                                        kwargs={"think": think}, daemon=True))
+                                        kwargs={"think": think, "password": password}, daemon=True))
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -447,10 +462,15 @@ def run_sessions(base_url: str, db: Path, names: list[str], targets: dict, crawl
     posted = [n for log in logs for n in log.posted]
     found = overrides_found(db, posted)
     # a page read before the crawl ended must show a finished run: the first crawl's
+    # a verdict page must show a run that was finished when the page was answered (finished_at is stored to the
+    # second: a page counts as read before a run's end only when it came before that second)
+    done_at = finished_at(db)
     unfinished = [(who.name, run) for who in logs for when, run in who.runs_seen
-                  if when < crawl_ended - 0.5 and run != str(targets["run"])]
+                  if when < done_at.get(run, float("inf"))]
+    last = max(done_at.values(), default=0.0)
+    seen = sum(1 for who in logs for when, _ in who.runs_seen if when < last)
     times = [t for log in logs for t in log.times]
-    return {"sessions": len(names), "window": window, "crawl_seconds": crawl_ended - started,
+    return {"seen_during_crawl": seen, "sessions": len(names), "window": window, "crawl_seconds": crawl_ended - started,
             "requests": len(times), "errors": [e for log in logs for e in log.errors],
             "p50": statistics.median(times) if times else None, "p95": _p95(times) if times else None,
             "posted": len(posted), "found": len(found), "lost": sorted(set(posted) - found),
@@ -508,7 +528,7 @@ def bench_console(workdir: Path, *, quick: bool = False) -> Result:
                 times, page_problems = time_pages(console, datasette, db, names[0], targets,
                                                   PAGE_RUNS_QUICK if quick else PAGE_RUNS)
             result.figures += page_figures(times, page_problems + problems, targets)
-            spot = time_spot(console, portals, workdir, SPOT_RUNS_QUICK if quick else SPOT_RUNS)
+            spot = time_spot(console, portals, workdir, SPOT_RUNS_QUICK if quick else SPOT_RUNS, names[0])
             result.figures += spot_figures(spot)
             with PortalServer(latency=CRAWL_LATENCY_QUICK if quick else CRAWL_LATENCY) as slow:
                 second = start_crawl(db, workdir / "warc-2", slow, workdir / "crawl-2.log")
