@@ -7,11 +7,15 @@ and the spot-check run as separate processes (`cli.py crawl`, the
 their wall time includes imports and start-up, and a crawl's peak RSS is that
 process's own (from wait4). A crawl only counts when it is also right: every
 verdict and post count equals what the farm says a correct crawl finds, and
-every host got exactly the requests a complete crawl sends.
+every host got exactly the requests a complete crawl sends. The reviewer
+console is measured on the demo database (bench/console.py: its pages beside
+Datasette, its spot-check beside the process, reviewer sessions while a crawl
+writes).
 
     python -m bench.run            # the full benchmark (< 10 min on 2 cores)
     python -m bench.run --quick    # smaller farms, a minute or two: the harness works
     python -m bench.run --only growth,spotcheck
+    python -m bench.run --only console [--quick]
 
 Prints a table and writes bench/results.json (machine, every figure, its target, met or not).
 """
