@@ -21,6 +21,7 @@ and Datasette is `datasette serve` on the same file, both processes, driven over
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -148,11 +149,15 @@ def serve_datasette(db: Path, log: Path) -> Served:
     return Served([*cmd, "serve", str(db), "--host", "127.0.0.1", "--port", "{port}"], log, probe="/-/versions.json")
 
 
-def hidden_fields(html: str) -> dict[str, str]:
-    """The hidden fields of a page's forms (the first of each name): csrftoken, run, checked_at."""
+def hidden_fields(page: str, form_id: str | None = None) -> dict[str, str]:
+    """The hidden fields of the page's form `form_id` (else of all its forms, the first of each name):
+    csrftoken, run, checked_at."""
+    if form_id is not None:
+        found = re.search(rf'<form [^>]*id="{form_id}"[^>]*>(.*?)</form>', page, re.S)
+        page = found.group(1) if found else ""
     out: dict[str, str] = {}
-    for name, value in _HIDDEN.findall(html):
-        out.setdefault(name, value.replace("&#43;", "+").replace("&amp;", "&"))
+    for name, value in _HIDDEN.findall(page):
+        out.setdefault(name, html.unescape(value))
     return out
 
 
@@ -372,10 +377,12 @@ def reviewer_session(base_url: str, name: str, browse: list[tuple[str, str]], de
             k += 1
             for path in ("/", f"/agency/{agency}", f"/agency/{agency}/{criterion}"):
                 answer = _request(log, client, "GET", path)
-                if answer is not None and 200 != answer.status_code < 500:
+                if answer is None or answer.status_code >= 500:
+                    pass                                    # _request kept it as an error
+                elif answer.status_code != 200:
                     log.errors.append(f"GET {path}: {answer.status_code}")
-                elif answer is not None and path.count("/") == 3:
-                    log.runs_seen.append((time.time(), hidden_fields(answer.text).get("run", "")))
+                elif path.count("/") == 3:                  # a verdict page: which run its form is about
+                    log.runs_seen.append((time.time(), hidden_fields(answer.text, "override").get("run", "")))
                 time.sleep(think)
             if todo:
                 agency, criterion = todo[0]
@@ -398,7 +405,7 @@ def post_override(log: SessionLog, client: httpx.Client, agency: str, criterion:
         if page.status_code < 500:
             log.errors.append(f"GET {path}: {page.status_code}")
         return True
-    fields = hidden_fields(page.text)
+    fields = hidden_fields(page.text, "override")
     status = "review" if 'class="badge pass"' in page.text else "pass"
     answer = _request(log, client, "POST", path, data={"csrftoken": fields.get("csrftoken", ""),
                                                        "run": fields.get("run", ""),

@@ -5,10 +5,12 @@ The same sessions as the benchmark's (bench/console.py), on a small scale."""
 import datetime as dt
 import sqlite3
 
-from bench.console import console_targets, run_sessions, start_crawl
+from bench.console import console_targets, hidden_fields, run_sessions, start_crawl
 from bench.farm import Farm, FarmSpec
 from bench.run import farm_server
-from tests.console.conftest import PASSWORD, Served
+from tests.console.conftest import PASSWORD, Served, make_console_db, signed_in
+from tests.verifier.builders import copy_run
+from verifier.console.app import create_app
 from verifier.console.auth import hash_password
 from verifier.store import ensure_console_tables, open_db, save_user
 
@@ -51,3 +53,20 @@ def test_sessions_while_a_crawl_writes(tmp_path):
         overrides = conn.execute("select agency_id, criterion, run_id from overrides").fetchall()
     assert [status for _, status in runs] == ["done", "done"]
     assert len({(a, c) for a, c, _ in overrides}) == len(overrides) == got["posted"]
+
+
+def test_pages_show_the_latest_finished_run_until_a_crawl_finishes_its_run(tmp_path):
+    db_path = make_console_db(tmp_path)
+    db = open_db(db_path)
+    first = db.execute("select max(id) from runs").fetchone()[0]
+    second = copy_run(db, first, changes={("so-tu-phap", "thanh-tra"): ("pass", "ok", 4)})
+    db["runs"].update(second, {"status": "running", "finished_at": None})     # a crawl still writing it
+    db.close()
+    client = signed_in(create_app(db_path), "duyet")
+    page = client.get("/agency/so-tu-phap/thanh-tra")
+    assert hidden_fields(page.text, "override")["run"] == str(first) and 'class="badge review"' in page.text
+    db = open_db(db_path)
+    db["runs"].update(second, {"status": "done", "finished_at": "2018-11-29T08:00:00Z"})
+    db.close()
+    page = client.get("/agency/so-tu-phap/thanh-tra")
+    assert hidden_fields(page.text, "override")["run"] == str(second) and 'class="badge pass"' in page.text
