@@ -7,11 +7,15 @@ and the spot-check run as separate processes (`cli.py crawl`, the
 their wall time includes imports and start-up, and a crawl's peak RSS is that
 process's own (from wait4). A crawl only counts when it is also right: every
 verdict and post count equals what the farm says a correct crawl finds, and
-every host got exactly the requests a complete crawl sends.
+every host got exactly the requests a complete crawl sends. The reviewer
+console is measured on the demo database (bench/console.py: its pages beside
+Datasette, its spot-check beside the process, reviewer sessions while a crawl
+writes).
 
     python -m bench.run            # the full benchmark (< 10 min on 2 cores)
     python -m bench.run --quick    # smaller farms, a minute or two: the harness works
     python -m bench.run --only growth,spotcheck
+    python -m bench.run --only console [--quick]
 
 Prints a table and writes bench/results.json (machine, every figure, its target, met or not).
 """
@@ -738,7 +742,7 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
 
 # --- the whole benchmark ----------------------------------------------------------------------------
 
-MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth")
+MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth", "console")
 
 
 def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASUREMENTS,
@@ -756,6 +760,7 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         "recrawl": lambda: bench_recrawl(workdir, spec=RECRAWL_SHAPE_QUICK if quick else RECRAWL_SHAPE),
         "recrawl_broad": lambda: bench_recrawl(workdir, spec=POLITE_SHAPE, name="recrawl_broad", judged=False),
         "growth": lambda: bench_growth(workdir, sizes=GROWTH_SIZES_QUICK if quick else sizes),
+        "console": lambda: _bench_console(workdir, quick=quick),
     }
     for name in MEASUREMENTS:
         if name not in only or (quick and name == "recrawl_broad"):
@@ -767,6 +772,12 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         print(f"[bench] {name} done in {res.seconds:.1f} s", file=sys.stderr, flush=True)
         results.append(res)
     return assemble(results, info, quick=quick, seconds=time.monotonic() - started)
+
+
+def _bench_console(workdir: Path, *, quick: bool) -> Result:
+    from bench.console import bench_console  # bench.console imports this module
+
+    return bench_console(workdir, quick=quick)
 
 
 def assemble(results: list[Result], info: dict, *, quick: bool, seconds: float) -> dict:

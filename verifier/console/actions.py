@@ -9,6 +9,7 @@ from verifier import api
 from verifier.errors import InputError
 from verifier.export.audit import Audit, build_audit
 from verifier.overrides import BadOverride
+from verifier.store import latest_run
 
 NOTE_LIMIT = 4000
 
@@ -18,8 +19,10 @@ class StaleForm(InputError):
 
 
 def current_audit(db) -> Audit:
-    """The latest run, scored, as the exports read it. Raises NoRun, StoreError."""
-    return build_audit(db)
+    """The latest finished run, scored, as the exports read it: a crawl writing its run is shown once it is
+    done (until then its verdicts are partial); before any run is done, the latest. Raises NoRun, StoreError."""
+    finished = latest_run(db, status="done")
+    return build_audit(db, finished["id"] if finished else None)
 
 
 def apply_override(db, audit: Audit, agency_id: str, criterion: str, *, status: str, note: str, by: str,
