@@ -1123,3 +1123,15 @@ def run_agency_names(db, run_id: int) -> list[tuple[str, str]]:
     """(agency id, name) of the run's agencies, as registered."""
     return [(r["agency_id"], r["agency_name"]) for r in
             db.query("select agency_id, agency_name from agencies where run_id = ? order by rowid", [run_id])]
+
+
+# ------------------------------------------------------------------------------------ the console's readings
+
+def run_state(db, run_id: int) -> tuple:
+    """What the scored reading of a run depends on in the database: the run's status and end, its verdicts
+    (count, latest check) and the overrides (count, latest id, withdrawals). Equal states, equal readings."""
+    run = db.execute("select status, finished_at from runs where id = ?", [run_id]).fetchone()
+    verdicts = db.execute("select count(*), max(checked_at) from verdicts where run_id = ?", [run_id]).fetchone()
+    overrides = db.execute("select count(*), max(id), count(withdrawn_at), max(withdrawn_at) from overrides"
+                           ).fetchone() if db["overrides"].exists() else ()
+    return (run_id, tuple(run or ()), tuple(verdicts), tuple(overrides))

@@ -9,7 +9,7 @@ from verifier import api
 from verifier.errors import InputError
 from verifier.export.audit import Audit, build_audit
 from verifier.overrides import BadOverride
-from verifier.store import latest_run
+from verifier.store import latest_run, run_state
 
 NOTE_LIMIT = 4000
 
@@ -21,8 +21,22 @@ class StaleForm(InputError):
 def current_audit(db) -> Audit:
     """The latest finished run, scored, as the exports read it: a crawl writing its run is shown once it is
     done (until then its verdicts are partial); before any run is done, the latest. Raises NoRun, StoreError."""
-    finished = latest_run(db, status="done")
-    return build_audit(db, finished["id"] if finished else None)
+    run = latest_run(db, status="done") or latest_run(db)
+    if run is None:
+        return build_audit(db)                         # raises NoRun
+    key = (str(getattr(db, "path", "")), run_state(db, run["id"]))
+    cached = _READINGS.get(key[0])
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    audit = build_audit(db, run["id"])
+    _READINGS[key[0]] = (key, audit)
+    return audit
+
+
+# The scored reading of the run each page shows, per database file, kept while nothing it depends on changed
+# (store.run_state): loading and scoring a run is most of a page's time, and a crawl writing the next run does
+# not change the finished one. Readings are frozen records, shared read-only by the requests.
+_READINGS: dict[str, tuple[tuple, Audit]] = {}
 
 
 def apply_override(db, audit: Audit, agency_id: str, criterion: str, *, status: str, note: str, by: str,
