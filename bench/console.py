@@ -6,8 +6,10 @@ and Datasette is `datasette serve` on the same file, both processes, driven over
 
 * Pages: the time per request of the ranking `/`, an agency page and a verdict page, each over
   Datasette's HTML page of the same database's verdicts table, requested in turn in the same run.
-  Target ≤ 3×: the console loads and scores the whole run on every request (the same build_audit the
-  exports use) where Datasette reads one page of rows, so a console page costs a few table pages.
+  Target ≤ 1×: the console keeps the scored reading of the run it shows (the same build_audit the exports
+  use) until an override, a withdrawal or a newer run changes it, so a page only renders what is read,
+  like Datasette's page of rows. The first page after such a change reads and scores the run again (about
+  25 ms more on the demo): the sessions' p95 below holds those.
 * Spot-check: POST /check (the route answers 303 to /check/<id>, the result page) beside
   `portal-evidence check` as a process on the same link. Target ≤ 0.5: the console starts no process.
 * Concurrency: reviewer sessions, each its own cookie jar, browse and post overrides on distinct
@@ -40,7 +42,7 @@ from bench.run import ROOT, Figure, Result, _timed, proxy_env, spotcheck_command
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS
 from demo.server import PortalServer
 
-PAGE_RATIO = 3.0                 # console page ÷ Datasette's verdicts table page
+PAGE_RATIO = 1.0                 # console page ÷ Datasette's verdicts table page
 SPOT_RATIO = 0.5                 # spot-check through the console ÷ the same check as a process
 PAGE_RUNS, PAGE_RUNS_QUICK = 50, 10
 PAGE_WARMUP = 5
@@ -231,7 +233,7 @@ def page_figures(times: dict[str, list[float]], problems: list[str], targets: di
         wrong = [p for p in problems if p.startswith(key)]
         figures.append(Figure(
             f"console.{key}.ratio_over_datasette", f"Console {label} ÷ Datasette's verdicts table (median of "
-            f"{len(got)})", ratio, "x", f"≤ {PAGE_RATIO:.0f}× (the console scores the run on every request)",
+            f"{len(got)})", ratio, "x", f"≤ {PAGE_RATIO:.0f}× (the console keeps the scored run it shows)",
             bool(ratio is not None and ratio <= PAGE_RATIO and not wrong),
             (f"console median {median * 1000:.1f} ms, p95 {_p95(got) * 1000:.1f} ms; Datasette median "
              f"{base * 1000:.1f} ms, p95 {_p95(times['datasette']) * 1000:.1f} ms" if ratio is not None else "")
