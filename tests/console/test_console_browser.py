@@ -1,6 +1,6 @@
 """The console in a real browser (Playwright driving Debian's Chromium, never a downloaded one) against
 `portal-evidence serve` on a loopback port: sign in, the ranking, a verdict and its archived page, an override
-refused for an empty note and then stored. Screenshots (desktop and phone) are kept in tests/artifacts/."""
+refused for an empty note, then stored and withdrawn. Screenshots (desktop and phone) are kept in tests/artifacts/."""
 
 from tests.console.conftest import ARTIFACTS, PASSWORD, Served, make_console_db
 from verifier.store import load_overrides, open_db
@@ -38,6 +38,16 @@ def test_a_reviewer_signs_in_reads_the_evidence_and_overrides(browser, tmp_path)
         page.click("#override button")
         page.wait_for_url(served.url + "/agency/so-tu-phap/chi-dao-dieu-hanh")
         assert "Trang chuyên mục không có bài trong kỳ" in page.locator("main").inner_text()
+        page.fill("textarea[name=withdraw_note]", "Nhầm tiêu chí")
+        page.click("#withdraw button")
+        page.wait_for_url(served.url + "/agency/so-tu-phap/chi-dao-dieu-hanh")
+        assert "đã rút lại" in page.locator("main").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "console-withdrawn.png"), full_page=True)
+        page.emulate_media(media="print")                  # printed: the evidence without menus and forms
+        assert page.locator("main h1").is_visible()
+        assert not page.locator("header.top").is_visible() and not page.locator("form#override").is_visible()
+        page.pdf(path=str(ARTIFACTS / "console-verdict-print.pdf"), format="A4")
+        page.emulate_media(media="screen")
         phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
         phone.context.add_cookies(page.context.cookies())
         phone.goto(served.url + "/agency/so-tu-phap")
@@ -47,4 +57,5 @@ def test_a_reviewer_signs_in_reads_the_evidence_and_overrides(browser, tmp_path)
         phone.close()
     assert not dialogs and not outside, (dialogs, outside)
     saved = [o for o in load_overrides(open_db(db))]
-    assert [(o.by, o.status, o.note) for o in saved] == [("duyet", "fail", "Trang chuyên mục không có bài trong kỳ")]
+    assert [(o.by, o.status, o.note, o.withdrawn_by, o.withdraw_note) for o in saved] == [
+        ("duyet", "fail", "Trang chuyên mục không có bài trong kỳ", "duyet", "Nhầm tiêu chí")]

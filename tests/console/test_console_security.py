@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from tests.console.conftest import IMG, PASSWORD, make_console_db
 from verifier.console.app import create_app
 from verifier.console.auth import LOCK_TIME, locked
+from verifier.export import labels as L
 from verifier.store import audit_entries, load_overrides, open_db
 
 VERDICT = "/agency/so-tu-phap/chi-dao-dieu-hanh"
@@ -188,6 +189,9 @@ def test_an_override_records_who_and_when_and_the_audit_trail(clients, console_d
     entry = next(a for a in audit_entries(open_db(console_db)) if a["action"] == "override"
                  and a["object"] == "so-tu-phap/thanh-tra")
     assert entry["who"] == "duyet"
+    trail = clients["quantri"].get("/audit").text           # the admin reads it in Vietnamese, at +07:00
+    assert "Điều chỉnh kết quả" in trail and ">override<" not in trail
+    assert L.vn_datetime(dt.datetime.fromisoformat(entry["at"])) in trail
     queue = reviewer.get("/queue?agency=so-tu-phap").text
     assert "/agency/so-tu-phap/thanh-tra" not in queue
 

@@ -20,6 +20,7 @@ from verifier.api import now_utc
 from verifier.console import actions, auth
 from verifier.errors import InputError
 from verifier.export import labels as L
+from verifier.export import trail
 from verifier.export.hints import audit_hint
 from verifier.export.html_evidence import archived_frame, archived_record, request_chain
 from verifier.rulebook import OVERRIDE_STATUSES
@@ -295,7 +296,7 @@ async def audit_trail(request: Request):
     _user(request, {"admin"})
     with _Db(request.app.state.db_path) as db:
         entries = audit_entries(db)
-    return _render(request, "audit.html.j2", entries=entries)
+    return _render(request, "audit.html.j2", entries=entries, action_text=trail.action_text, moment=trail.moment)
 
 
 async def not_found(request: Request, exc: HTTPException):
