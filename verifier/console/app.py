@@ -6,32 +6,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from asgi_csrf import asgi_csrf
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from verifier.api import now_utc
-from verifier.console import actions, auth
+from verifier.console import actions, auth, pages_check, pages_runs
+from verifier.console.web import FIELD_MESSAGES, Db, may_see, render, shown_audit, signed_in_user
 from verifier.errors import InputError
-from verifier.export import labels as L
 from verifier.export import trail
 from verifier.export.hints import audit_hint
 from verifier.export.html_evidence import archived_frame, archived_record, request_chain
 from verifier.rulebook import OVERRIDE_STATUSES
 from verifier.store import (
-    NoRun,
     append_audit,
     audit_entries,
     ensure_console_tables,
-    get_user,
     load_overrides,
-    open_db,
     verdict_history,
 )
 
@@ -41,60 +37,6 @@ SESSION_AGE = 8 * 3600
 # and carries its own CSP (html_evidence.srcdoc)
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
-FIELD_MESSAGES = {
-    "--status": "Trạng thái không hợp lệ hoặc bộ tiêu chí không cho phép với tiêu chí này: hãy chọn một trạng "
-                "thái trong danh sách.",
-    "--note": "Cần ghi chú lý do (không quá 4000 ký tự).",
-    "--by": "Không xác định được người duyệt.",
-    "form": "Kết quả kiểm tra đã thay đổi kể từ khi trang được mở: hãy xem lại rồi gửi lại.",
-}
-ROLE_NAMES = {"admin": "Quản trị", "reviewer": "Người duyệt", "viewer": "Người xem", "agency": "Đơn vị"}
-
-_ENV = Environment(loader=PackageLoader("verifier.console", "templates"),
-                   autoescape=select_autoescape(["html", "j2"]))
-_ENV.globals.update(L=L, ROLE_NAMES=ROLE_NAMES)
-
-
-class _Db:
-    """One short-lived connection per request (WAL, busy_timeout from open_db)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        self.db = open_db(self.path)
-        return self.db
-
-    def __exit__(self, *exc):
-        self.db.close()
-        return False
-
-
-def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    context.update(request=request, user=request.scope.get("console_user"),
-                   csrftoken=request.scope["csrftoken"]() if "csrftoken" in request.scope else "")
-    return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status)
-
-
-def _user(request: Request, roles=None) -> dict:
-    """The signed-in user (else a redirect to sign-in); 404 when the role may not see the route."""
-    name = request.session.get("user")
-    user = None
-    if name:
-        with _Db(request.app.state.db_path) as db:
-            user = get_user(db, name)
-    if user is None or user["disabled"]:
-        request.session.clear()
-        raise HTTPException(303, headers={"Location": "/login"})
-    if roles is not None and user["role"] not in roles:
-        raise HTTPException(404)
-    request.scope["console_user"] = user
-    return user
-
-
-def _may_see(user: dict, agency_id: str) -> None:
-    if user["role"] == "agency" and user["agency_id"] != agency_id:
-        raise HTTPException(404)
 
 
 def _client(request: Request) -> str:
@@ -102,21 +44,21 @@ def _client(request: Request) -> str:
 
 
 async def login_page(request: Request):
-    return _render(request, "login.html.j2")
+    return render(request, "login.html.j2")
 
 
 async def login(request: Request):
     form = await request.form()
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     now = now_utc()
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         user, why = auth.sign_in(db, name, password, _client(request), now)
         append_audit(db, at=now, who=name, action="sign-in" if user else "sign-in-failed",
                      object=_client(request), detail=why)
     if user is None:
         message = ("Đăng nhập sai quá nhiều lần: tài khoản tạm khoá 15 phút." if why == "locked"
                    else "Tên đăng nhập hoặc mật khẩu không đúng.")
-        return _render(request, "login.html.j2", status=429 if why == "locked" else 401, error=message, name=name)
+        return render(request, "login.html.j2", status=429 if why == "locked" else 401, error=message, name=name)
     request.session.clear()
     request.session["user"] = user["name"]
     return RedirectResponse("/", status_code=303)
@@ -127,20 +69,12 @@ async def logout(request: Request):
     return RedirectResponse("/login", status_code=303)
 
 
-def _audit(request: Request):
-    with _Db(request.app.state.db_path) as db:
-        try:
-            return actions.current_audit(db)
-        except NoRun:
-            raise HTTPException(404) from None
-
-
 async def home(request: Request):
-    user = _user(request)
+    user = signed_in_user(request)
     if user["role"] == "agency":
         return RedirectResponse(f"/agency/{user['agency_id']}", status_code=303)
-    audit = _audit(request)
-    return _render(request, "ranking.html.j2", audit=audit, groups=audit.groups(),
+    audit = shown_audit(request)
+    return render(request, "ranking.html.j2", audit=audit, groups=audit.groups(),
                    names={a.agency_id: a.agency_name for a in audit.data.agencies})
 
 
@@ -156,8 +90,8 @@ def agency_context(request: Request, user: dict) -> dict:
     from verifier.console import pages_round
 
     agency_id = request.path_params["agency_id"]
-    _may_see(user, agency_id)
-    audit = _audit(request)
+    may_see(user, agency_id)
+    audit = shown_audit(request)
     info = _agency(audit, agency_id)
     rows = []
     for v in audit.verdicts_of(agency_id):
@@ -171,16 +105,16 @@ def agency_context(request: Request, user: dict) -> dict:
 
 
 async def agency_page(request: Request):
-    user = _user(request)
-    return _render(request, "agency.html.j2", **agency_context(request, user), round_errors={}, round_form={})
+    user = signed_in_user(request)
+    return render(request, "agency.html.j2", **agency_context(request, user), round_errors={}, round_form={})
 
 
-def _verdict_context(request: Request, user: dict):
+def verdict_context(request: Request, user: dict):
     from verifier.console import pages_round
 
     agency_id, criterion_id = request.path_params["agency_id"], request.path_params["criterion"]
-    _may_see(user, agency_id)
-    audit = _audit(request)
+    may_see(user, agency_id)
+    audit = shown_audit(request)
     info = _agency(audit, agency_id)
     verdict = audit.data.verdict_map().get((agency_id, criterion_id))
     if verdict is None:
@@ -188,7 +122,7 @@ def _verdict_context(request: Request, user: dict):
     fetch_ids = audit.fetch_ids(verdict)
     pages = list(zip(verdict.pages, fetch_ids))
     view = audit.override(agency_id, criterion_id)
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         runs = verdict_history(db, agency_id, criterion_id)
         # every decision on this verdict, withdrawn ones too: the record is append-only
         decisions = tuple(o for o in load_overrides(db) if (o.agency_id, o.criterion) == (agency_id, criterion_id))
@@ -205,17 +139,17 @@ def _verdict_context(request: Request, user: dict):
 
 
 async def verdict_page(request: Request):
-    user = _user(request)
-    return _render(request, "verdict.html.j2", **_verdict_context(request, user), errors={}, form={})
+    user = signed_in_user(request)
+    return render(request, "verdict.html.j2", **verdict_context(request, user), errors={}, form={})
 
 
 async def override(request: Request):
-    user = _user(request, auth.DECIDERS)
-    context = _verdict_context(request, user)
+    user = signed_in_user(request, auth.DECIDERS)
+    context = verdict_context(request, user)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("status", "note", "run", "checked_at")}
     now = now_utc()
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         try:
             saved = actions.apply_override(db, context["audit"], context["verdict"].agency_id,
                                            context["verdict"].criterion, status=fields["status"],
@@ -224,7 +158,7 @@ async def override(request: Request):
         except InputError as exc:
             column = getattr(exc, "column", None) or "form"
             errors = {column.lstrip("-"): FIELD_MESSAGES.get(column, FIELD_MESSAGES["form"])}
-            return _render(request, "verdict.html.j2", status=400, **context, errors=errors, form=fields)
+            return render(request, "verdict.html.j2", status=400, **context, errors=errors, form=fields)
         append_audit(db, at=now, who=user["name"], action="override",
                      object=f"{saved.agency_id}/{saved.criterion}",
                      detail=f"#{saved.id} {saved.machine_status or '-'} -> {saved.status}: {saved.note}")
@@ -232,12 +166,12 @@ async def override(request: Request):
 
 
 async def withdraw(request: Request):
-    user = _user(request, auth.DECIDERS)
-    context = _verdict_context(request, user)
+    user = signed_in_user(request, auth.DECIDERS)
+    context = verdict_context(request, user)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("override_id", "withdraw_note")}
     now = now_utc()
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         try:
             saved = actions.withdraw_override(db, context["audit"], context["verdict"].agency_id,
                                               context["verdict"].criterion, override_id=fields["override_id"],
@@ -246,7 +180,7 @@ async def withdraw(request: Request):
             column = getattr(exc, "column", None) or "form"
             key = "withdraw_note" if column == "--note" else "withdraw_form"
             message = FIELD_MESSAGES.get(column, FIELD_MESSAGES["form"])
-            return _render(request, "verdict.html.j2", status=400, **context, errors={key: message},
+            return render(request, "verdict.html.j2", status=400, **context, errors={key: message},
                            form=fields)
         append_audit(db, at=now, who=user["name"], action="withdraw",
                      object=f"{saved.agency_id}/{saved.criterion}", detail=f"#{saved.id}: {fields['withdraw_note']}")
@@ -254,8 +188,8 @@ async def withdraw(request: Request):
 
 
 async def archived_page(request: Request):
-    user = _user(request)
-    context = _verdict_context(request, user)
+    user = signed_in_user(request)
+    context = verdict_context(request, user)
     fid = request.path_params["fetch_id"]
     if fid not in [i for _, i in context["pages"] if i is not None]:
         raise HTTPException(404)         # a fetch of another verdict (or agency) is not reachable from here
@@ -267,15 +201,15 @@ async def archived_page(request: Request):
     frame = note = None
     if record is not None and record.record_type == "response" and record.body:
         frame, note = archived_frame(record)
-    return _render(request, "archived.html.j2", **context, fetch=fetch, fid=fid, frame=frame, note=note,
+    return render(request, "archived.html.j2", **context, fetch=fetch, fid=fid, frame=frame, note=note,
                    chain=chain)
 
 
 async def queue(request: Request):
     from verifier.console import pages_round
 
-    _user(request, auth.STAFF)
-    audit = _audit(request)
+    signed_in_user(request, auth.STAFF)
+    audit = shown_audit(request)
     want = {k: request.query_params.get(k, "") for k in ("agency", "criterion", "reason", "kind")}
     items = [(v, cp) for v, cp in audit.review_queue()
              if (not want["agency"] or v.agency_id == want["agency"])
@@ -283,7 +217,7 @@ async def queue(request: Request):
              and (not want["reason"] or v.reason == want["reason"]) and want["kind"] != "dispute"]
     everything = audit.review_queue()
     disputes = pages_round.queue_disputes(request, {"kind": want["kind"]})      # unfiltered, for the choices
-    return _render(request, "queue.html.j2", audit=audit, items=items, want=want,
+    return render(request, "queue.html.j2", audit=audit, items=items, want=want,
                    disputes=[d for d in disputes if want["agency"] in ("", d.agency_id)
                              and want["criterion"] in ("", d.criterion) and not want["reason"]],
                    names={a.agency_id: a.agency_name for a in audit.data.agencies},
@@ -293,18 +227,18 @@ async def queue(request: Request):
 
 
 async def audit_trail(request: Request):
-    _user(request, {"admin"})
-    with _Db(request.app.state.db_path) as db:
+    signed_in_user(request, {"admin"})
+    with Db(request.app.state.db_path) as db:
         entries = audit_entries(db)
-    return _render(request, "audit.html.j2", entries=entries, action_text=trail.action_text, moment=trail.moment)
+    return render(request, "audit.html.j2", entries=entries, action_text=trail.action_text, moment=trail.moment)
 
 
 async def not_found(request: Request, exc: HTTPException):
     if exc.status_code == 303:
         return RedirectResponse(exc.headers["Location"], status_code=303)
     if exc.status_code == 403:
-        return _render(request, "error.html.j2", status=403, message="Yêu cầu bị từ chối.")
-    return _render(request, "error.html.j2", status=exc.status_code, message="Không tìm thấy trang.")
+        return render(request, "error.html.j2", status=403, message="Yêu cầu bị từ chối.")
+    return render(request, "error.html.j2", status=exc.status_code, message="Không tìm thấy trang.")
 
 
 def _headers(app):
@@ -323,10 +257,10 @@ def _headers(app):
 def create_app(db_path: Path | str, *, https: bool = False, allow_private: bool = False):
     """The console over the database at db_path (its console tables created if missing); allow_private lets its
     spot-check fetch loopback and private addresses (the demo, tests)."""
-    from verifier.console import pages_check, pages_round, pages_runs
+    from verifier.console import pages_round  # its pages build on this module's agency and verdict pages
 
     db_path = Path(db_path)
-    with _Db(db_path) as db:
+    with Db(db_path) as db:
         ensure_console_tables(db)
         secret = auth.session_secret(db)
     routes = [

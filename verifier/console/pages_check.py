@@ -15,7 +15,7 @@ from starlette.routing import Route
 from verifier import api
 from verifier.console import auth
 from verifier.console.actions import NOTE_LIMIT
-from verifier.console.app import FIELD_MESSAGES, _audit, _Db, _render, _user
+from verifier.console.web import FIELD_MESSAGES, Db, render, shown_audit, signed_in_user
 from verifier.errors import InputError
 from verifier.export.hints import hint
 from verifier.export.html_evidence import archived_frame, request_chain
@@ -37,7 +37,7 @@ FIELDS = ("url", "criterion", "agency")
 
 
 def _form_context(request: Request, audit, form: dict, errors: dict) -> dict:
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         recent = api.list_checks(db)
     return dict(audit=audit, criteria=audit.rulebook.website_criteria(), agencies=audit.data.agencies,
                 recent=recent, form=form, errors=errors,
@@ -45,10 +45,10 @@ def _form_context(request: Request, audit, form: dict, errors: dict) -> dict:
 
 
 async def check_form(request: Request):
-    _user(request, auth.DECIDERS)
-    audit = _audit(request)
+    signed_in_user(request, auth.DECIDERS)
+    audit = shown_audit(request)
     form = {k: request.query_params.get(k, "") for k in FIELDS}   # a dispute's corrected link arrives this way
-    return _render(request, "check.html.j2", **_form_context(request, audit, form, {}))
+    return render(request, "check.html.j2", **_form_context(request, audit, form, {}))
 
 
 def _field_errors(audit, form: dict):
@@ -70,13 +70,13 @@ def _field_errors(audit, form: dict):
 
 
 async def run_check(request: Request):
-    user = _user(request, auth.DECIDERS)
-    audit = _audit(request)
+    user = signed_in_user(request, auth.DECIDERS)
+    audit = shown_audit(request)
     posted = await request.form()
     form = {k: str(posted.get(k, "")).strip() for k in FIELDS}
     errors, spec, info = _field_errors(audit, form)
     if errors:
-        return _render(request, "check.html.j2", status=400, **_form_context(request, audit, form, errors))
+        return render(request, "check.html.j2", status=400, **_form_context(request, audit, form, errors))
     db_path = request.app.state.db_path
     try:
         warc = api.check_warc_file(db_path)
@@ -91,10 +91,10 @@ async def run_check(request: Request):
     except InputError as exc:
         field = {"URL": "url"}.get(exc.column or "", "form")
         errors = {field: MESSAGES["URL"] if field == "url" else MESSAGES["form"]}
-        return _render(request, "check.html.j2", status=400, **_form_context(request, audit, form, errors))
+        return render(request, "check.html.j2", status=400, **_form_context(request, audit, form, errors))
     now = api.now_utc()
     v = result.verdict
-    with _Db(db_path) as db:
+    with Db(db_path) as db:
         kept = api.store_check(db, result, user["name"], agency_id=info.agency_id if info else None, now=now)
         append_audit(db, at=now, who=user["name"], action="spot-check", object=f"check/{kept.id}",
                      detail=f"{spec.id} {v.url}" + (f" ({info.agency_id})" if info else "")
@@ -103,7 +103,7 @@ async def run_check(request: Request):
 
 
 def _check(request: Request) -> api.StoredCheck:
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         check = api.get_check(db, request.path_params["check_id"])
     if check is None:
         raise HTTPException(404)
@@ -128,7 +128,7 @@ def _offset(page) -> int | None:
 
 
 def _result_context(request: Request, check: api.StoredCheck, errors: dict, form: dict) -> dict:
-    audit = _audit(request)
+    audit = shown_audit(request)
     v = check.verdict
     info = next((a for a in audit.data.agencies if a.agency_id == check.agency_id), None)
     try:
@@ -136,7 +136,7 @@ def _result_context(request: Request, check: api.StoredCheck, errors: dict, form
     except KeyError:                     # a reason without a hint text
         why = ""
     machine = audit.data.verdict_map().get((check.agency_id, v.criterion)) if check.agency_id else None
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         used = [o for o in load_overrides(db) if o.spot_check_id == check.id]
     chain, frame, note = _record_at(check, check.warc_offset)
     criterion = audit.rulebook.by_id.get(v.criterion)
@@ -148,27 +148,27 @@ def _result_context(request: Request, check: api.StoredCheck, errors: dict, form
 
 
 async def check_result(request: Request):
-    _user(request, auth.DECIDERS)
+    signed_in_user(request, auth.DECIDERS)
     check = _check(request)
-    return _render(request, "check_result.html.j2", **_result_context(request, check, {}, {}))
+    return render(request, "check_result.html.j2", **_result_context(request, check, {}, {}))
 
 
 async def check_page(request: Request):
-    _user(request, auth.DECIDERS)
+    signed_in_user(request, auth.DECIDERS)
     check = _check(request)
     pages = check.verdict.pages
     n = request.path_params["n"]
     if not 0 <= n < len(pages) or _offset(pages[n]) is None:
         raise HTTPException(404)
     chain, frame, note = _record_at(check, _offset(pages[n]))
-    return _render(request, "check_archived.html.j2", check=check, page=pages[n], chain=chain, frame=frame,
+    return render(request, "check_archived.html.j2", check=check, page=pages[n], chain=chain, frame=frame,
                    note=note)
 
 
 async def use_check(request: Request):
     """The check's verdict as the reviewer's decision: refused when the run or the verdict changed since the
     page was shown, or without a note; the typed note is kept on a refusal."""
-    user = _user(request, auth.DECIDERS)
+    user = signed_in_user(request, auth.DECIDERS)
     check = _check(request)
     posted = await request.form()
     form = {k: str(posted.get(k, "")) for k in ("note", "run", "checked_at")}
@@ -182,7 +182,7 @@ async def use_check(request: Request):
         errors["use_note"] = MESSAGES["use_note"]
     now = api.now_utc()
     if not errors:
-        with _Db(request.app.state.db_path) as db:
+        with Db(request.app.state.db_path) as db:
             try:
                 saved = api.use_check(db, check.id, form["note"], user["name"], run_id=context["audit"].run_id,
                                       now=now).override
@@ -195,7 +195,7 @@ async def use_check(request: Request):
                              detail=f"#{saved.id} from check #{check.id}: {saved.machine_status or '-'} -> "
                                     f"{saved.status}: {saved.note}")
     if errors:
-        return _render(request, "check_result.html.j2", status=400,
+        return render(request, "check_result.html.j2", status=400,
                        **{**context, "errors": errors, "form": form})
     return RedirectResponse(f"/agency/{saved.agency_id}/{saved.criterion}", status_code=303)
 

@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from verifier import api
 from verifier.console import actions, auth
-from verifier.console.app import _Db, _render, _user, _verdict_context, agency_context
+from verifier.console.app import agency_context, verdict_context
+from verifier.console.web import Db, render, signed_in_user
 from verifier.errors import InputError
 from verifier.store import latest_run
 
@@ -55,7 +56,7 @@ def _state(r: api.Round | None, now) -> str:
 
 def agency_round(request: Request, user: dict, audit, agency_id: str) -> dict:
     """The agency page's round: the round, whether this user may answer now, the latest answer per criterion."""
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         current = api.current_round(db)
         latest = {}
         if current is not None:
@@ -71,7 +72,7 @@ def agency_round(request: Request, user: dict, audit, agency_id: str) -> dict:
 def verdict_round(request: Request, user: dict, agency_id: str, criterion: str) -> dict:
     """The verdict page's round: every answer of the agency on it (newest first) and the open dispute a
     reviewer may answer (the answer that counts in the latest round)."""
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         answers = api.responses(db, agency_id=agency_id, criterion=criterion)
         current = api.current_round(db)
     latest = [r for r in answers if current is not None and r.round_id == current.id]
@@ -85,7 +86,7 @@ def queue_disputes(request: Request, want: dict) -> list[api.Response]:
     """The open disputes of the latest round (none when the queue is narrowed to `kind=review`)."""
     if want.get("kind") == "review":
         return []
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         summary = api.round_summary(db)
     return list(summary.open_disputes) if summary else []
 
@@ -93,16 +94,16 @@ def queue_disputes(request: Request, want: dict) -> list[api.Response]:
 # ------------------------------------------------------------------------------------------ the round page
 
 def _round_page(request: Request, status: int = 200, errors=None, form=None):
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         summary = api.round_summary(db)
         run = latest_run(db, status="done")
     now = api.now_utc()
     names = {}
     if summary is not None:
-        with _Db(request.app.state.db_path) as db:
+        with Db(request.app.state.db_path) as db:
             names = {c.id: c.name for c in actions.current_audit(db).rulebook.criteria}
     agency_names = {a.agency_id: a.agency_name for a in summary.agencies} if summary else {}
-    return _render(request, "round.html.j2", status=status, summary=summary, criterion_names=names,
+    return render(request, "round.html.j2", status=status, summary=summary, criterion_names=names,
                    agency_names=agency_names,
                    state=_state(summary.round if summary else None, now), run=run, errors=errors or {},
                    form=form or {}, may_decide=request.scope["console_user"]["role"] in auth.DECIDERS,
@@ -110,15 +111,15 @@ def _round_page(request: Request, status: int = 200, errors=None, form=None):
 
 
 async def round_page(request: Request):
-    _user(request, auth.STAFF)
+    signed_in_user(request, auth.STAFF)
     return _round_page(request)
 
 
 async def open_round(request: Request):
-    user = _user(request, auth.DECIDERS)
+    user = signed_in_user(request, auth.DECIDERS)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("closes_on", "run")}
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         try:
             if not fields["run"].isdigit():
                 raise api.BadRound("the form names no run", column="--run")
@@ -130,9 +131,9 @@ async def open_round(request: Request):
 
 
 async def close_round(request: Request):
-    user = _user(request, auth.DECIDERS)
+    user = signed_in_user(request, auth.DECIDERS)
     form = await request.form()
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         try:
             current = api.current_round(db)
             if current is None or str(current.id) != str(form.get("round", "")):
@@ -148,14 +149,14 @@ async def close_round(request: Request):
 
 async def respond(request: Request):
     """An agency account confirms or disputes its verdict on one criterion (its own agency only: 404 else)."""
-    user = _user(request, {"agency"})
+    user = signed_in_user(request, {"agency"})
     agency_id, criterion = request.path_params["agency_id"], request.path_params["criterion"]
     context = agency_context(request, user)          # 404 for another agency, or a criterion it has no verdict on
     if criterion not in {r["verdict"].criterion for r in context["rows"]}:
         raise HTTPException(404)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("kind", "note", "corrected_url", "round", "run")}
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         try:
             current = api.current_round(db)
             if current is not None and (fields["round"] != str(current.id) or fields["run"] != str(current.run_id)):
@@ -165,7 +166,7 @@ async def respond(request: Request):
         except InputError as exc:
             key, message = _message(exc)
             context.update(agency_round(request, user, context["audit"], agency_id))   # the round as it is now
-            return _render(request, "agency.html.j2", status=400, **context,
+            return render(request, "agency.html.j2", status=400, **context,
                            round_errors={criterion: {key: message}}, round_form={criterion: fields})
     return RedirectResponse(f"/agency/{agency_id}#{criterion}", status_code=303)
 
@@ -173,11 +174,11 @@ async def respond(request: Request):
 async def answer(request: Request):
     """A reviewer's answer to the open dispute on this verdict: accept (optionally with a new status: an
     override) or reject, a note required."""
-    user = _user(request, auth.DECIDERS)
-    context = _verdict_context(request, user)
+    user = signed_in_user(request, auth.DECIDERS)
+    context = verdict_context(request, user)
     form = await request.form()
     fields = {k: str(form.get(k, "")) for k in ("response_id", "decision", "answer_status", "answer_note")}
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         try:
             dispute = context["round_dispute"]
             if dispute is None or str(dispute.id) != fields["response_id"]:
@@ -186,7 +187,7 @@ async def answer(request: Request):
                                status=fields["answer_status"] or None, now=api.now_utc())
         except InputError as exc:
             key, message = _message(exc)
-            return _render(request, "verdict.html.j2", status=400, **context, errors={"answer_" + key: message},
+            return render(request, "verdict.html.j2", status=400, **context, errors={"answer_" + key: message},
                            form=fields)
     return RedirectResponse(request.url.path.rsplit("/answer", 1)[0], status_code=303)
 

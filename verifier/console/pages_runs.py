@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from verifier import api
 from verifier.console import auth
-from verifier.console.app import _Db, _render, _user
+from verifier.console.web import Db, render, signed_in_user
 from verifier.export.audit import build_audit
 from verifier.store import NoRun
 
@@ -40,30 +40,30 @@ def _context(db) -> dict:
 
 
 async def runs_page(request: Request):
-    _user(request, auth.STAFF)
-    with _Db(request.app.state.db_path) as db:
+    signed_in_user(request, auth.STAFF)
+    with Db(request.app.state.db_path) as db:
         context = _context(db)
     ids = [r.id for r in context["runs"]]
     form = {"a": str(ids[1]) if len(ids) > 1 else "", "b": str(ids[0]) if ids else ""}
-    return _render(request, "runs.html.j2", **context, form=form, errors={})
+    return render(request, "runs.html.j2", **context, form=form, errors={})
 
 
 async def diff_page(request: Request):
-    _user(request, auth.STAFF)
+    signed_in_user(request, auth.STAFF)
     form = {k: request.query_params.get(k, "").strip() for k in ("a", "b")}
     errors = {k: MESSAGES["number"] for k, v in form.items() if not v.isdigit()}
     if not errors and form["a"] == form["b"]:
         errors["b"] = MESSAGES["same"]
-    with _Db(request.app.state.db_path) as db:
+    with Db(request.app.state.db_path) as db:
         context = _context(db)
         if errors:
-            return _render(request, "diff.html.j2", status=400, **context, form=form, errors=errors, changes=None)
+            return render(request, "diff.html.j2", status=400, **context, form=form, errors=errors, changes=None)
         try:
             changes = api.diff_runs(db, int(form["a"]), int(form["b"]))
         except NoRun as exc:
             errors = {(exc.column or "A").lower(): MESSAGES["unknown"]}
-            return _render(request, "diff.html.j2", status=404, **context, form=form, errors=errors, changes=None)
-    return _render(request, "diff.html.j2", **context, form=form, errors={}, changes=changes)
+            return render(request, "diff.html.j2", status=404, **context, form=form, errors=errors, changes=None)
+    return render(request, "diff.html.j2", **context, form=form, errors={}, changes=changes)
 
 
 ROUTES = [
