@@ -697,10 +697,14 @@ class StoredRun:
     run_years: dict[int, int | None]
 
 
-def _dt(text: str | None) -> dt.datetime | None:
+def moment(text: str | None) -> dt.datetime | None:
+    """A stored time read back (ISO 8601 as iso() writes it; naive taken as UTC); None when empty or unreadable."""
     if not text:
         return None
-    value = dt.datetime.fromisoformat(text)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
@@ -729,7 +733,7 @@ def page_from_entry(entry: dict) -> PageVisit:
     """A page from a dict of its fields (a fetch row, or a page of a version-0 `evidence` JSON)."""
     values = {k: entry.get(k) for k in PAGE_FIELDS}
     values["error_detail"] = values["error_detail"] or ""
-    values["fetched_at"] = _dt(values["fetched_at"])
+    values["fetched_at"] = moment(values["fetched_at"])
     values["posts"] = values["posts"] or 0
     values["url"] = values["url"] or ""
     values["final_url"] = values["final_url"] or values["url"]
@@ -758,7 +762,7 @@ def override_from_row(row: dict) -> Override:
     at = dt.datetime.fromisoformat(row["at"]) if row.get("at") else dt.datetime.min.replace(tzinfo=dt.UTC)
     return Override(row["id"], row["agency_id"], row["criterion"], row["status"], row["note"] or "",
                     row["by"] or "", at, row["run_id"], row["machine_status"], row["machine_reason"],
-                    _dt(row.get("withdrawn_at")), row.get("withdrawn_by"), row.get("withdraw_note"),
+                    moment(row.get("withdrawn_at")), row.get("withdrawn_by"), row.get("withdraw_note"),
                     row.get("spot_check_id"))
 
 
@@ -796,9 +800,9 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
                 checked_url=row["checked_url"], status=row["status"], reason=row["reason"],
                 posts_in_year=row["posts_in_year"], discovered=bool(row["discovered"]), detail=row["detail"] or "",
                 pages=tuple(page_from_row(r) for r in rows), posts=tuple(posts.get(row["id"], ())),
-                checked_at=_dt(row["checked_at"])))
+                checked_at=moment(row["checked_at"])))
         period = (_day(run.get("period_start")), _day(run.get("period_end")))
-        checked_at = _dt(run.get("finished_at")) or _dt(run.get("started_at"))
+        checked_at = moment(run.get("finished_at")) or moment(run.get("started_at"))
         return StoredRun(run, period, checked_at, agencies, reports, tuple(verdicts), fetch_ids, load_overrides(db),
                          run_years(db))
     except sqlite3.Error as exc:

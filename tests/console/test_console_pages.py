@@ -45,3 +45,4 @@ def test_the_verdict_page_shows_the_verdict_in_every_run(tmp_path):
     rows = [[td.get_text() for td in tr.find_all("td")] for tr in soup.select("#runs tbody tr")]
     assert [r[0] for r in rows] == [f"#{later}", "#1"]
     assert rows[0][4] == "0" and rows[1][4] == "2"
+    assert rows[0][1] == "05/12/2018 15:00"                  # the run's start in the province's time

@@ -113,10 +113,9 @@ class RoundSummary:
 
 
 def _moment_of(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    from verifier.store import moment
+
+    return moment(text)
 
 
 def _round(row: dict | None) -> Round | None:

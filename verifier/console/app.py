@@ -230,7 +230,7 @@ async def audit_trail(request: Request):
     signed_in_user(request, {"admin"})
     with Db(request.app.state.db_path) as db:
         entries = audit_entries(db)
-    return render(request, "audit.html.j2", entries=entries, action_text=trail.action_text, moment=trail.moment)
+    return render(request, "audit.html.j2", entries=entries, action_text=trail.action_text)
 
 
 async def not_found(request: Request, exc: HTTPException):

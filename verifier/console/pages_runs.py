@@ -3,8 +3,6 @@ that changed between two of them, each beside both readings."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -21,13 +19,6 @@ MESSAGES = {
 }
 
 
-def _moment(text: str | None) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def _context(db) -> dict:
     runs = api.list_runs(db)
     try:
@@ -36,7 +27,7 @@ def _context(db) -> dict:
         criteria = {c.id: c.name for c in audit.rulebook.criteria}
     except NoRun:
         names, criteria = {}, {}
-    return dict(runs=runs, names=names, criteria=criteria, moment=_moment)
+    return dict(runs=runs, names=names, criteria=criteria)
 
 
 async def runs_page(request: Request):

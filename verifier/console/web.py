@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from verifier.console import actions
 from verifier.export import labels as L
-from verifier.store import NoRun, get_user, open_db
+from verifier.store import NoRun, get_user, moment, open_db
 
 FIELD_MESSAGES = {
     "--status": "Trạng thái không hợp lệ hoặc bộ tiêu chí không cho phép với tiêu chí này: hãy chọn một trạng "
@@ -25,7 +25,7 @@ ROLE_NAMES = {"admin": "Quản trị", "reviewer": "Người duyệt", "viewer":
 
 ENV = Environment(loader=PackageLoader("verifier.console", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
-ENV.globals.update(L=L, ROLE_NAMES=ROLE_NAMES)
+ENV.globals.update(L=L, ROLE_NAMES=ROLE_NAMES, moment=moment)   # moment: a stored time as a datetime
 
 
 class Db:

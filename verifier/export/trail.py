@@ -4,10 +4,9 @@ province's time (+07:00). report.json, the workbook and the HTML report all read
 
 from __future__ import annotations
 
-import datetime as dt
-
 from verifier.export import labels as L
 from verifier.export.audit import Audit
+from verifier.store import moment
 
 TRAIL = "Nhật ký"
 TRAIL_TITLE = "Nhật ký thao tác (đăng nhập, điều chỉnh, kiểm tra lại, đợt xác nhận)"
@@ -32,17 +31,6 @@ DECISIONS = {"accept": "Chấp nhận", "reject": "Không chấp nhận"}
 
 def action_text(action: str | None) -> str:
     return ACTIONS.get(action or "", action or "")
-
-
-def moment(text: str | None) -> dt.datetime | None:
-    """A stored time (ISO 8601, 'Z' or naive taken as UTC)."""
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def local_iso(text: str | None) -> str | None:
