@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-PACKAGES = {"chromium": "chromium", "soffice": "libreoffice-calc", "pdftotext": "poppler-utils",
+PACKAGES = {"chromium": "chromium", "soffice": "libreoffice-calc libreoffice-writer", "pdftotext": "poppler-utils",
             "pdftoppm": "poppler-utils", "pdfinfo": "poppler-utils"}
 
 
