@@ -326,12 +326,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def form(
         group: str = typer.Option(..., "--group", help="Group id from the rulebook, e.g. so or huyen."),
-        out_file: Path = typer.Option(..., "--out", dir_okay=False, help="The XLSX form to write."),
+        out_file: Path = typer.Option(..., "--out", dir_okay=False, help="The form: .xlsx, or .docx for Word."),
         rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
     ) -> None:
-        """Write the blank self-assessment form of a group (XLSX, in Vietnamese) from the rulebook.
+        """Write the blank self-assessment form of a group (XLSX, or DOCX by the name; in Vietnamese) from the rulebook.
 
-        Example: portal-evidence form --group so --out phieu-so.xlsx
+        Example: portal-evidence form --group so --out phieu-so.xlsx (or phieu-so.docx)
         """
         from verifier.forms import write_form
         from verifier.rulebook import DEFAULT_RULEBOOK, load_rulebook
@@ -346,7 +346,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def intake(
-        folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of filled forms (.xlsx)."),
+        folder: Path = typer.Argument(..., exists=True, file_okay=False,
+                                      help="Folder of filled forms (.xlsx, .xls, .docx, .doc)."),
         agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry."),
         out_file: Path = typer.Option(..., "--out", dir_okay=False, help="reports.csv to write."),
         rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
@@ -354,7 +355,8 @@ def register(app: typer.Typer) -> None:
         """Read a folder of filled forms into reports.csv (the file `crawl --reports` reads).
 
         Every problem is named by file, row and column, and nothing is written until all forms are right.
-        The submission date is the form's date cell, else the file's modification date.
+        The submission date is the form's date cell, else the file's modification date. .xls and .doc forms
+        are converted by LibreOffice (soffice) first.
 
         Example: portal-evidence intake phieu-da-nhan/ --agencies agencies.csv --out reports.csv
         """

@@ -7,9 +7,10 @@ class InputError(Exception):
     """Bad input"""
 
     def __init__(self, detail: str = "", *, file: str | None = None, row: int | None = None,
-                 column: str | None = None, hint: str | None = None):
+                 column: str | None = None, hint: str | None = None, table: int | None = None):
         self.detail = detail
         self.file = file
+        self.table = table      # a Word document's table (1-based), where the row and column are
         self.row = row
         self.column = column
         self.hint = hint
@@ -19,6 +20,8 @@ class InputError(Exception):
         parts = []
         if self.file:
             parts.append(str(self.file))
+        if self.table is not None:
+            parts.append(f"table {self.table}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:

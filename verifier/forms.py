@@ -1,12 +1,16 @@
-"""Forms: the blank self-assessment form of a group (XLSX, in Vietnamese) and a folder of filled forms read back.
+"""Forms: the blank self-assessment form of a group (XLSX or DOCX, in Vietnamese) and a folder of filled forms
+read back (.xlsx; .docx; .xls and .doc through LibreOffice, verifier.office).
 
 A filled form becomes the same records as reports.csv (verifier.intake.Report), validated by the same
-code with the same messages; every problem names the form file, the row and the column letter.
+code with the same messages; every problem names the form file, the row and the column (a column letter in a
+workbook; in a Word document the table number and the column number).
 
 Layout of the form (first sheet):
     rows 5–9, column C: agency id, agency name, submission date, group, rulebook
     row 11: the table header; every header cell ends with its key in brackets, e.g. "(criterion)"
     rows 12…: one row per criterion (section headings between them have no criterion id)
+The Word form (verifier.forms_word) holds the same cells in two tables: the agency's fields (label, value),
+then the criteria with the same header.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import csv
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from verifier.errors import InputError, InputErrors, MalformedDate
@@ -76,15 +81,63 @@ def rulebook_tag(rulebook: Rulebook) -> str:
     return f"{rulebook.province} {rulebook.year}"
 
 
+# the texts every blank form carries, whatever its format
+def form_title(rulebook: Rulebook) -> str:
+    return f"PHIẾU CUNG CẤP SỐ LIỆU ĐÁNH GIÁ MỨC ĐỘ ỨNG DỤNG CÔNG NGHỆ THÔNG TIN NĂM {rulebook.year}"
+
+
+def form_subtitle(rulebook: Rulebook, group: str) -> str:
+    return f"{rulebook.province} – {rulebook.groups[group]}"
+
+
+def form_deadline(rulebook: Rulebook) -> str:
+    return f"Hạn gửi phiếu: {rulebook.deadline:%d/%m/%Y}. Phiếu gửi sau thời hạn không được chấm điểm, xếp hạng."
+
+
+NOTES = (
+    "Hướng dẫn: tiêu chí website ghi đường dẫn (URL) của chuyên mục trên cổng/trang của đơn vị; tiêu chí số "
+    "liệu ghi con số (tỷ lệ % ghi số từ 0 đến 100) hoặc Có/Không.",
+    "Tiêu chí không thuộc chức năng, nhiệm vụ của đơn vị: ghi x ở cột \"Không áp dụng\" và giải trình lý do; "
+    "không giải trình sẽ không được tính điểm cho đến khi được thẩm định.",
+    "Không thay đổi cột \"Mã tiêu chí\".",
+)
+
+
+def check_group(rulebook: Rulebook, group: str) -> None:
+    if group not in rulebook.groups:
+        raise BadValue(f"group {group!r} is not one of {', '.join(rulebook.groups)}", column="--group")
+
+
+def form_rows(rulebook: Rulebook, group: str) -> Iterator[tuple[str, int, object]]:
+    """The table's rows in order: ("section", 0, heading) before each new section, ("criterion", number,
+    criterion) for each criterion of the group."""
+    section = None
+    number = 0
+    for criterion in rulebook.criteria_for(group):
+        this_section = criterion.section or (WEBSITE_SECTION if criterion.kind == "website" else REPORTED_SECTION)
+        if this_section and this_section != section:
+            yield "section", 0, this_section
+            section = this_section
+        number += 1
+        yield "criterion", number, criterion
+
+
+def unit_text(criterion) -> str:
+    return criterion.unit or ("URL" if criterion.kind == "website" else "")
+
+
 # ------------------------------------------------------------------------------------------------ blank form
 
 def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
-    """Write the blank form of a group. Raises BadValue for a group the rulebook does not have."""
+    """Write the blank form of a group: a Word document when the path ends in .docx, else a workbook (XLSX).
+    Raises BadValue for a group the rulebook does not have."""
     import xlsxwriter
 
-    if group not in rulebook.groups:
-        raise BadValue(f"group {group!r} is not one of {', '.join(rulebook.groups)}", column="--group")
+    check_group(rulebook, group)
     path = Path(path)
+    if path.suffix.lower() == ".docx":
+        from verifier.forms_word import write_form_docx
+        return write_form_docx(rulebook, group, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.xlsx")
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
@@ -101,11 +154,9 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
     f_note = wb.add_format({**base, "italic": True, "font_color": "#444444"})
     for i, (_, _, width) in enumerate(COLUMNS):
         ws.set_column(i, i, width)
-    ws.write_string(0, 0, f"PHIẾU CUNG CẤP SỐ LIỆU ĐÁNH GIÁ MỨC ĐỘ ỨNG DỤNG CÔNG NGHỆ THÔNG TIN NĂM {rulebook.year}",
-                    f_title)
-    ws.write_string(1, 0, f"{rulebook.province} – {rulebook.groups[group]}", f_label)
-    ws.write_string(2, 0, f"Hạn gửi phiếu: {rulebook.deadline:%d/%m/%Y}. Phiếu gửi sau thời hạn không được "
-                          "chấm điểm, xếp hạng.", f_note)
+    ws.write_string(0, 0, form_title(rulebook), f_title)
+    ws.write_string(1, 0, form_subtitle(rulebook, group), f_label)
+    ws.write_string(2, 0, form_deadline(rulebook), f_note)
     for key, (row, label) in FIELD_ROWS.items():
         ws.merge_range(row - 1, 0, row - 1, 1, f"{label} ({key})", f_label)
         if key == "group":
@@ -120,19 +171,15 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
         ws.write_string(HEADER_ROW - 1, i, f"{heading} ({key})", f_head)
     ws.freeze_panes(HEADER_ROW, 0)
     row = HEADER_ROW          # 0-based index of the first criterion row
-    section = None
-    number = 0
-    for criterion in rulebook.criteria_for(group):
-        this_section = criterion.section or (WEBSITE_SECTION if criterion.kind == "website" else REPORTED_SECTION)
-        if this_section and this_section != section:
-            ws.merge_range(row, 0, row, len(COLUMNS) - 1, this_section, f_section)
+    for what, number, criterion in form_rows(rulebook, group):
+        if what == "section":
+            ws.merge_range(row, 0, row, len(COLUMNS) - 1, criterion, f_section)
             row += 1
-            section = this_section
-        number += 1
+            continue
         ws.write_number(row, 0, number, f_fixed)
         ws.write_string(row, 1, cell_text(criterion.id), f_fixed)
         ws.write_string(row, 2, cell_text(criterion.name), f_fixed)
-        ws.write_string(row, 3, cell_text(criterion.unit or ("URL" if criterion.kind == "website" else "")), f_fixed)
+        ws.write_string(row, 3, cell_text(unit_text(criterion)), f_fixed)
         ws.write_blank(row, 4, None, f_input)
         ws.write_blank(row, 5, None, f_input)
         ws.write_blank(row, 6, None, f_input)
@@ -146,14 +193,7 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
                                                 "error_type": "warning",
                                                 "error_message": "Nhập một số (ví dụ 85 hoặc 85,5)."})
         row += 1
-    notes = [
-        "Hướng dẫn: tiêu chí website ghi đường dẫn (URL) của chuyên mục trên cổng/trang của đơn vị; tiêu chí số "
-        "liệu ghi con số (tỷ lệ % ghi số từ 0 đến 100) hoặc Có/Không.",
-        "Tiêu chí không thuộc chức năng, nhiệm vụ của đơn vị: ghi x ở cột \"Không áp dụng\" và giải trình lý do; "
-        "không giải trình sẽ không được tính điểm cho đến khi được thẩm định.",
-        "Không thay đổi cột \"Mã tiêu chí\".",
-    ]
-    for text in notes:
+    for text in NOTES:
         row += 1
         ws.merge_range(row, 0, row, len(COLUMNS) - 1, text, f_note)
     ws.set_landscape()
@@ -172,6 +212,31 @@ class FilledForm:
     agency: Agency
     submitted_at: dt.date
     reports: tuple[Report, ...]
+    agency_id_at: dict = field(default_factory=dict)     # where the agency id is written (file, table, row, column)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A form's cells as rows of values, whatever the file: a workbook's sheet, or a Word document's tables one
+    after another (`places` then gives each row's table and row in that table)."""
+    rows: list[list]
+    value_col: int = VALUE_COL                          # the column of the agency's answers above the table
+    places: tuple[tuple[int, int], ...] | None = None
+
+    def table_of(self, index: int) -> int | None:
+        return None if self.places is None else self.places[index - 1][0]
+
+    def row_of(self, index: int) -> int:
+        """The row number as the agency sees it: the sheet's row, or the row in its Word table."""
+        return index if self.places is None else self.places[index - 1][1]
+
+    def column_name(self, col: int, heading: str) -> str:
+        return f"{_col_letter(col) if self.places is None else col + 1} ({heading})"
+
+    def where(self, file: str, index: int, col: int, heading: str) -> dict:
+        """The file, table, row and column of a cell (row `index` 1-based, column `col` 0-based)."""
+        return dict(file=file, table=self.table_of(index), row=self.row_of(index),
+                    column=self.column_name(col, heading))
 
 
 def _text(value) -> str:
@@ -188,8 +253,27 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _cells(path: Path) -> list[list]:
-    return read_sheet(path, SHEET)
+SHEET_SUFFIXES = (".xlsx", ".xlsm")
+CONVERTED = {".xls": "xlsx", ".doc": "docx"}         # read once LibreOffice has converted them
+
+
+def read_grid(path: Path, *, timeout: float | None = None) -> Grid:
+    """The cells of a form file (.xlsx/.xlsm, .docx, or .xls/.doc through LibreOffice). Raises UnreadableFile
+    (or a subclass) naming the file the agency sent, never a temporary one."""
+    from verifier.forms_word import read_document
+    from verifier.office import CONVERT_TIMEOUT, converted
+
+    suffix = path.suffix.lower()
+    if suffix in SHEET_SUFFIXES:
+        return Grid(read_sheet(path, SHEET))
+    if suffix == ".docx":
+        return read_document(path)
+    to = CONVERTED[suffix]
+    with converted(path, to, timeout=CONVERT_TIMEOUT if timeout is None else timeout) as copy:
+        try:
+            return Grid(read_sheet(copy, SHEET)) if to == "xlsx" else read_document(copy)
+        except InputError as exc:
+            raise type(exc)(exc.detail, file=str(path), hint=exc.hint) from None
 
 
 def _cell(rows, row: int, col: int):
@@ -222,46 +306,53 @@ def _find_header(rows) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook) -> FilledForm:
-    """One filled form as reports; raises InputErrors naming the file, row and column of every problem."""
+def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook, *,
+              timeout: float | None = None) -> FilledForm:
+    """One filled form as reports; raises InputErrors naming the file, row and column of every problem (and the
+    table, in a Word document). `timeout` bounds a LibreOffice conversion (verifier.office.CONVERT_TIMEOUT)."""
     path = Path(path)
-    rows = _cells(path)
+    grid = read_grid(path, timeout=timeout)
+    rows = grid.rows
     name = str(path)
     fields = _find_fields(rows)
     header = _find_header(rows)
     missing = [k for k in ("agency_id", "submitted_at") if k not in fields]
     if header is None or missing:
         what = "the criteria table header" if header is None else f"the field(s) {', '.join(missing)}"
+        row = HEADER_ROW if header is None and grid.places is None else None
         raise InputErrors([BadForm(f"{what} not found; use the form written by `portal-evidence form`",
-                                   file=name, row=HEADER_ROW if header is None else None)])
+                                   file=name, row=row)])
     header_row, keys = header
     errors: list[InputError] = []
 
     def where(key):
-        return dict(file=name, row=fields[key], column=f"{_col_letter(VALUE_COL)} ({FIELD_ROWS[key][1]})")
+        return grid.where(name, fields[key], grid.value_col, FIELD_ROWS[key][1])
 
-    agency_id = _text(_cell(rows, fields["agency_id"], VALUE_COL))
+    def value(key):
+        return _cell(rows, fields[key], grid.value_col)
+
+    agency_id = _text(value("agency_id"))
     agency = registry.get(agency_id)
     if not agency_id:
         errors.append(BadValue("the agency id is blank", **where("agency_id")))
     elif agency is None:
         errors.append(UnknownAgency(repr(agency_id), **where("agency_id")))
     if agency is not None and "group" in fields:
-        group = _text(_cell(rows, fields["group"], VALUE_COL))
+        group = _text(value("group"))
         if group and group != agency.group:
             errors.append(BadForm(f"this is the form of group {group!r}, the agency is in group {agency.group!r}",
                                   hint=f"send the agency the form of group {agency.group}", **where("group")))
     if "rulebook" in fields:
-        tag = _text(_cell(rows, fields["rulebook"], VALUE_COL))
+        tag = _text(value("rulebook"))
         if tag and tag != rulebook_tag(rulebook):
             errors.append(BadForm(f"the form is for {tag!r}, the rulebook is {rulebook_tag(rulebook)!r}",
                                   **where("rulebook")))
     if agency is not None and "agency_name" in fields:
-        written = _text(_cell(rows, fields["agency_name"], VALUE_COL))
+        written = _text(value("agency_name"))
         if written and _fold(written) != _fold(agency.agency_name):
             errors.append(BadValue(f"{written!r} disagrees with the registry ({agency.agency_name!r})",
                                    **where("agency_name")))
-    raw_date = _cell(rows, fields["submitted_at"], VALUE_COL)
+    raw_date = value("submitted_at")
     submitted = None
     try:
         submitted = (raw_date.date() if isinstance(raw_date, dt.datetime) else raw_date
@@ -278,8 +369,11 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook)
         "criterion": keys["criterion"], "url": keys["value_or_url"], "value": keys["value_or_url"],
         "not_applicable": keys.get("not_applicable"), "note": keys.get("note"),
     }
+    table_no = grid.table_of(header_row)
     table: list[Row] = []
     for number in range(header_row + 1, len(rows) + 1):
+        if grid.table_of(number) != table_no:
+            break                      # a Word form's criteria end with their table
         criterion_id = _text(_cell(rows, number, keys["criterion"]))
         if not criterion_id:
             continue
@@ -292,9 +386,9 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook)
             try:
                 read_value(criterion, answer)
             except BadFigure as exc:
-                errors.append(BadValue(f"{criterion_id}: {exc}", file=name, row=number,
-                                       column=_column_name("value", letters)))
-        table.append(Row(number, {
+                errors.append(BadValue(f"{criterion_id}: {exc}", file=name, table=table_no,
+                                       row=grid.row_of(number), column=_column_name("value", letters, grid)))
+        table.append(Row(grid.row_of(number), {
             "agency_id": agency.agency_id, "criterion": criterion_id,
             "url": answer if is_website else "", "value": "" if is_website else answer,
             "not_applicable": na, "note": note, "submitted_at": submitted.isoformat() if submitted else "",
@@ -302,11 +396,11 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook)
     try:
         reports = reports_from_rows(name, list(_ROW_KEYS), table, registry, rulebook)
     except InputErrors as exc:
-        errors.extend(_relabel(e, letters) for e in exc.errors)
+        errors.extend(_relabel(e, letters, grid, table_no) for e in exc.errors)
         reports = []
     if errors:
-        raise InputErrors(sorted(errors, key=lambda e: (e.row or 0)))
-    return FilledForm(path, agency, submitted, tuple(reports))
+        raise InputErrors(sorted(errors, key=lambda e: (e.table or 0, e.row or 0)))
+    return FilledForm(path, agency, submitted, tuple(reports), where("agency_id"))
 
 
 def _na_flag(text: str) -> bool:
@@ -319,28 +413,29 @@ def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
-def _column_name(key: str, letters: dict[str, int | None]) -> str:
+def _column_name(key: str, letters: dict[str, int | None], grid: Grid) -> str:
     index = letters.get(key)
     heading = {k: h for k, h, _ in COLUMNS}
     form_key = "value_or_url" if key in ("url", "value") else key
     if index is None:
         return key
-    return f"{_col_letter(index)} ({heading.get(form_key, key)})"
+    return grid.column_name(index, heading.get(form_key, key))
 
 
-def _relabel(error: InputError, letters) -> InputError:
-    """The same error, naming the form's column letter instead of the reports.csv column."""
+def _relabel(error: InputError, letters, grid: Grid, table: int | None) -> InputError:
+    """The same error, naming the form's column (and table) instead of the reports.csv column."""
     if error.column in letters:
-        return type(error)(error.detail, file=error.file, row=error.row,
-                           column=_column_name(error.column, letters), hint=error.hint)
+        return type(error)(error.detail, file=error.file, table=table, row=error.row,
+                           column=_column_name(error.column, letters, grid), hint=error.hint)
     return error
 
 
-FORM_SUFFIXES = (".xlsx", ".xlsm")
-NOT_XLSX = (".xls", ".ods", ".doc", ".docx")
+FORM_SUFFIXES = SHEET_SUFFIXES + (".docx",) + tuple(CONVERTED)
+NOT_READ = (".ods", ".odt", ".pdf", ".rtf")
 
 
-def read_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook) -> list[FilledForm]:
+def read_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook, *,
+               timeout: float | None = None) -> list[FilledForm]:
     """Every filled form of a folder (name order). Raises InputErrors listing the problems of every file;
     two forms of one agency are an error naming both files."""
     folder = Path(folder)
@@ -351,28 +446,26 @@ def read_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebo
     paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(("~$", ".")))
     for path in paths:
         suffix = path.suffix.lower()
-        if suffix in NOT_XLSX:
+        if suffix in NOT_READ:
             errors.append(UnreadableFile(f"{suffix} forms are not read", file=str(path),
-                                         hint="open it and save it as .xlsx"))
+                                         hint="open it and save it as .xlsx or .docx"))
             continue
         if suffix not in FORM_SUFFIXES:
             continue
         try:
-            forms.append(read_form(path, registry, rulebook))
+            forms.append(read_form(path, registry, rulebook, timeout=timeout))
         except InputErrors as exc:
             errors.extend(exc.errors)
         except InputError as exc:
             errors.append(exc)
     if not forms and not errors:
-        errors.append(UnreadableFile("no .xlsx forms in this folder", file=str(folder)))
+        errors.append(UnreadableFile(f"no forms ({', '.join(FORM_SUFFIXES)}) in this folder", file=str(folder)))
     seen: dict[str, FilledForm] = {}
     for form in forms:
         first = seen.get(form.agency.agency_id)
         if first is not None:
             errors.append(DuplicateRow(f"agency {form.agency.agency_id!r} also sent {first.path}",
-                                       file=str(form.path), row=FIELD_ROWS["agency_id"][0],
-                                       column=f"{_col_letter(VALUE_COL)} ({FIELD_ROWS['agency_id'][1]})",
-                                       hint="keep one form per agency in the folder"))
+                                       **form.agency_id_at, hint="keep one form per agency in the folder"))
         else:
             seen[form.agency.agency_id] = form
     if errors:
@@ -396,9 +489,9 @@ def reports_csv(forms: list[FilledForm], registry: dict[str, Agency]) -> str:
 
 
 def intake_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook,
-                 out: Path | str) -> list[FilledForm]:
+                 out: Path | str, *, timeout: float | None = None) -> list[FilledForm]:
     """Read every form of the folder and write reports.csv; nothing is written when any form has a problem."""
-    forms = read_forms(folder, registry, rulebook)
+    forms = read_forms(folder, registry, rulebook, timeout=timeout)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

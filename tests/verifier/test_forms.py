@@ -141,7 +141,7 @@ def test_intake_names_file_row_and_column_of_every_problem_and_writes_nothing(se
         "tin-tuc": "http://sob.caobang .gov.vn/tin", "chi-dao": (None, "có lẽ", None), "lan": "nhiều"})
     fill(blank, tmp / "in" / "3-stranger.xlsx", "so-z", "20/11/2018", SO_A)
     fill(blank, tmp / "in" / "4-wrong-group.xlsx", "ubnd-a", "20/11/2018", SO_A)
-    (tmp / "in" / "5-old.xls").write_bytes(b"\xd0\xcf\x11\xe0 an old Excel file")
+    (tmp / "in" / "5-calc.ods").write_bytes(b"PK\x03\x04 an OpenDocument sheet")
     (tmp / "reports.csv").write_text("untouched", encoding="utf-8")
 
     result = invoke("intake", tmp / "in", "--agencies", tmp / "agencies.csv", "--out", tmp / "reports.csv",
@@ -156,7 +156,7 @@ def test_intake_names_file_row_and_column_of_every_problem_and_writes_nothing(se
         (bad, "row 19, column 'E (Giá trị hoặc đường dẫn (URL) chuyên mục)'", "lan: 'nhiều' is not a number"),
         (str(tmp / "in" / "3-stranger.xlsx"), "row 5, column 'C (Mã đơn vị)'", "Agency not in the registry: 'so-z'"),
         (str(tmp / "in" / "4-wrong-group.xlsx"), "row 8, column 'C (Nhóm)'", "the agency is in group 'huyen'"),
-        (str(tmp / "in" / "5-old.xls"), "", ".xls forms are not read"),
+        (str(tmp / "in" / "5-calc.ods"), "", ".ods forms are not read"),
     ]
     for file, where, what in expected:
         assert any(line.removeprefix("Error: ").startswith(file) and where in line and what in line
