@@ -15,7 +15,8 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
 
     A link off the portal on one of the criterion's `allowed_hosts` (the rulebook's) is investigated on
     that host alone, in the scope of that one host: both fetch paths then refuse anything beyond it, as they
-    refuse anything beyond the portal. Any other link off the portal is `off_site`."""
+    refuse anything beyond the portal (a spot-check of such a link without the agency's portal is read so too).
+    Any other link off the portal is `off_site`."""
     url = None
     problem = None
     if raw_url and raw_url.strip():
@@ -23,11 +24,13 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
             url = normalise_url(raw_url, default_scheme=scope.default_scheme(raw_url) if scope else "http")
         except BadURL as exc:
             problem = str(exc)
-    allowed = None
-    if url and not problem and scope is not None and not scope.owns(url):
-        allowed = allowed_host(url, allowed_hosts)
-        if allowed is not None:
-            scope = Scope.on_host(url)
+    allowed = allowed_host(url, allowed_hosts) if url and not problem else None
+    if allowed is not None:
+        here = Scope.on_host(url)
+        if scope is not None and scope.owns(url) and scope != here:
+            allowed = None          # on the agency's own registered portal: judged as any link there
+        else:
+            scope = here            # off the portal, or a spot-check of the link alone
     inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits)
     if allowed is not None:
         inv.outcome.allowed_host = allowed

@@ -122,6 +122,14 @@ def test_check_fails_the_public_service_portals_home_page(check):
     assert "home page of dichvucong.caobang.gov.vn" in got.detail
 
 
+def test_check_without_the_agency_portal_knows_the_host_too(server):
+    with proxy_env(server.proxy_url):
+        home = check_link(DVC + "/", "dich-vu-cong", allow_private=True, timeout=DEMO_LIMITS.read_timeout).verdict
+        page = check_link(AGENCY_PAGE, "dich-vu-cong", allow_private=True, timeout=DEMO_LIMITS.read_timeout).verdict
+    assert (home.status, home.reason) == ("fail", "wrong_category") and "home page of" in home.detail
+    assert (page.status, page.reason) == ("pass", "ok")
+
+
 def test_check_of_an_unreachable_allowed_host_is_unreachable(check):
     got = check("http://dichvucong.gov.vn/thu-tuc-hanh-chinh?donvi=stp")    # no such host behind the proxy
     assert (got.status, got.reason) == ("fail", "unreachable"), got.detail
