@@ -50,6 +50,7 @@ class Outcome:
     visits: list[PageVisit] = field(default_factory=list)
     posts: dict[str, Post] = field(default_factory=dict)
     redirected_home: bool = False          # the category URL redirected to the portal's home page
+    allowed_host: str | None = None        # the rulebook's allowed_hosts entry the link is read on, off the portal
     notes: list[str] = field(default_factory=list)
 
     @property

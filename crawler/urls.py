@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -343,6 +344,29 @@ class Scope:
         """True when url is the home page of one of the portals (or of its host)."""
         portal = self.portal_for(url)
         return is_home_url(url, portal.prefix if portal else "")
+
+    @classmethod
+    def on_host(cls, url: str) -> Scope:
+        """The scope of one host of url (its scheme, host and port, no prefix): where a link on a host the
+        rulebook allows for a criterion is read, and nothing beyond it."""
+        parts = urlsplit(wire_url(url))
+        return cls((Portal(parts.scheme, bare_host(parts.hostname or ""), parts.port, ""),))
+
+
+def allowed_host(url: str, hosts: Iterable[str]) -> str | None:
+    """The entry of `hosts` (rulebook `allowed_hosts`: "dichvucong.gov.vn", or "*.example.vn" for its
+    subdomains) that url's host matches, its www. twin folded and any port; None when none does."""
+    try:
+        host = bare_host(urlsplit(wire_url(url)).hostname or "")
+    except BadURL:
+        return None
+    for entry in hosts:
+        if entry.startswith("*."):
+            if host.endswith(entry[1:]) and host != entry[2:]:
+                return entry
+        elif host == bare_host(entry):
+            return entry
+    return None
 
 
 def is_home_url(url: str, prefix: str = "") -> bool:

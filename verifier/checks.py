@@ -17,7 +17,8 @@ def task_investigation(task: Task, matcher: CategoryMatcher, options: RunOptions
     report = task.report
     if report is not None and report.not_applicable:
         return None
-    return investigate_link(task.criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options)
+    return investigate_link(task.criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options,
+                            allowed_hosts=task.criterion.allowed_hosts)
 
 
 def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) -> Verdict:

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -28,6 +28,9 @@ WEBSITE_CRITERIA = (
 )
 # The statuses a reviewer may set on a verdict; a criterion may allow fewer (`override_statuses`).
 OVERRIDE_STATUSES = ("pass", "fail", "exempt", "review")
+# An `allowed_hosts` entry: a lower-case host name of two labels or more, optionally "*." before it.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ALLOWED_HOST = rf"^(?:\*\.)?{_LABEL}(?:\.{_LABEL})+$"
 
 
 class _Strict(BaseModel):
@@ -80,6 +83,10 @@ class Criterion(_Strict):
     # The statuses a reviewer's override may give this criterion (default: all four); e.g. no `exempt` for a
     # category every agency must carry.
     override_statuses: tuple[Literal["pass", "fail", "exempt", "review"], ...] = OVERRIDE_STATUSES
+    # Website criteria: hosts besides the agency's portal where a link for this criterion is read and judged on
+    # that host (the province's public-service portal), instead of `off_site`. Lower-case host names, no
+    # scheme, port or path; "*.example.vn" for its subdomains.
+    allowed_hosts: tuple[Annotated[str, Field(pattern=_ALLOWED_HOST)], ...] = ()
 
     @model_validator(mode="after")
     def _grades_descending(self):
@@ -92,6 +99,8 @@ class Criterion(_Strict):
             raise ValueError("formula, tiers, of and not_above belong to reported criteria")
         if self.kind == "reported":
             self._check_reported()
+        if self.allowed_hosts and self.kind != "website":
+            raise ValueError("allowed_hosts belong to website criteria")
         if not self.override_statuses or len(set(self.override_statuses)) != len(self.override_statuses):
             raise ValueError("override_statuses must list at least one status, each once")
         return self

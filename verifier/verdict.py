@@ -14,6 +14,7 @@ from crawler.records import (
     Post,
     Verdict,
 )
+from crawler.urls import host_of, is_home_url
 
 PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 
@@ -52,6 +53,11 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *,
         return FAIL, "not_found", None, f"HTTP {status}"
     if status >= 400:
         return FAIL, "unreachable", None, f"HTTP {status}"
+    if outcome.allowed_host and is_home_url(first.final_url):
+        # the public-service portal's front page names no agency: the agency's own page or procedure list is
+        # a path or a query below it (?donvi=<code>, /don-vi/<code>)
+        return FAIL, "wrong_category", None, \
+            f"the page is the home page of {host_of(first.final_url)}, not the agency's page on it"
     if outcome.redirected_home:
         if first.redirects:
             return FAIL, "not_found", None, \

@@ -26,7 +26,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import markup as m  # noqa: E402  (sibling modules, not a package)
-from content import AGENCIES, NO_FORM, PORTALS, REPORTS, portal_of  # noqa: E402
+from content import AGENCIES, HOSTED, NO_FORM, PORTALS, REPORTS, portal_of  # noqa: E402
 from model import Category, Portal, Post, slugify  # noqa: E402
 
 RULEBOOK = HERE.parent.parent / "rules" / "caobang-2018.yaml"
@@ -250,6 +250,9 @@ def truth_rows(rulebook: dict) -> list[dict]:
                 target = r["target"]
                 if target[0] in ("listing", "flaky"):
                     status, reason, n = listing_truth(portal.cat(target[1]), cid, c.get("min_posts", 1))
+                    row.update(status=status, reason=reason, posts_in_year=n)
+                elif target[0] == "hosted":      # on a host the rulebook allows for the criterion
+                    status, reason, n = listing_truth(HOSTED[target[1]].cat(target[2]), cid, c.get("min_posts", 1))
                     row.update(status=status, reason=reason, posts_in_year=n)
                 elif target[0] == "endless":     # every page older than the period: paging stops at once
                     row.update(status="fail", reason="no_posts_in_year", posts_in_year="0")

@@ -183,7 +183,18 @@ NGUYEN_BINH = Portal("nguyenbinh.caobang.gov.vn", "webforms", "UBND huyện Nguy
     C("vb", "chi-dao-dieu-hanh", "Văn bản chỉ đạo điều hành", posts("chi-dao-dieu-hanh", 5, 1)),
 ])
 
-PORTALS = [STP, STNMT, HOA_AN, HA_QUANG, SYT, SGTVT, SKHDT, SNN, NGUYEN_BINH]
+# The province's public-service portal (rulebook: allowed_hosts of dich-vu-cong), not an agency's: each agency's
+# procedure list is one page of it, filtered by the agency's code (?donvi=), dated by its last update.
+DVC = Portal("dichvucong.caobang.gov.vn", "vendor", "Cổng Dịch vụ công tỉnh Cao Bằng", categories=[
+    C("tthc-stp", "dich-vu-cong", "Thủ tục hành chính - Sở Tư pháp", posts("dich-vu-cong", 5, 1, titles=[
+        "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam",
+        "Đăng ký khai sinh có yếu tố nước ngoài", "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
+        "Đăng ký hoạt động Văn phòng công chứng", "Cấp lại Thẻ công chứng viên",
+        "Thành lập Trung tâm tư vấn pháp luật"]), path="/thu-tuc-hanh-chinh?donvi=stp", in_menu=False),
+])
+
+PORTALS = [STP, STNMT, HOA_AN, HA_QUANG, SYT, SGTVT, SKHDT, SNN, NGUYEN_BINH, DVC]
+HOSTED = {DVC.host: DVC}        # portals that belong to no agency: a report's target ("hosted", host, category)
 
 AGENCIES = [
     {"agency_id": "stp", "agency_name": "Sở Tư pháp", "group": "so", "portal": "http://sotuphap.caobang.gov.vn",
@@ -260,8 +271,7 @@ LINKS = {
         "lay-y-kien": ("https://www.facebook.com/sotuphapcaobang", ("off_site",)),
         "khoa-hoc-cong-nghe": ("na", "Sở không được giao chủ trì đề tài khoa học nào trong năm 2018"),
         "hoi-dap": "",
-        "dich-vu-cong": ("https://dichvucong.caobang.gov.vn/portal/p/home/dvc-tthc-thu-tuc-hanh-chinh.html",
-                         ("off_site",)),
+        "dich-vu-cong": (listing(DVC, "tthc-stp"), ("hosted", DVC.host, "tthc-stp")),   # an allowed host
         "chien-luoc-quy-hoach": ("na", ""),
     },
     "stnmt": {
@@ -299,6 +309,7 @@ LINKS = {
         "van-ban-phap-luat": (listing(SKHDT, "vb"), ("listing", "vb")),
         "chi-dao-dieu-hanh": (SKHDT.url("/chi-dao-dieu-hanh.html"), ("redirect_home",)),
         "thong-ke": (SKHDT.url("/bao-cao-thong-ke.html"), ("oversized",)),
+        "dich-vu-cong": (DVC.url("/"), ("home",)),      # the public-service portal's home page names no agency
     },
     "snnptnt": {
         "tin-tuc-su-kien": (listing(SNN, "tin"), ("listing", "tin")),

@@ -38,6 +38,7 @@ class Category:
     nfd: bool = False
     legacy: str | None = None       # a legacy encoding the listing is served in
     fail_times: int = 0             # the first page answers 503 this many times, then the page
+    path: str | None = None         # a one-page listing's own address instead of the platform's (a query filter)
 
     @property
     def pages(self) -> list[list[Post]]:
@@ -76,6 +77,8 @@ class Portal:
         return self.ids.setdefault(cat.key, 10 + self.categories.index(cat) * 7)
 
     def listing_path(self, cat: Category, n: int) -> str:
+        if cat.path and n == 1:
+            return cat.path
         slug, cid, p = slugify(cat.label), self.cid(cat), self.platform
         if p == "drupal":
             return f"/taxonomy/term/{cid}" + (f"?page={n - 1}" if n > 1 else "")
