@@ -27,4 +27,5 @@ def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) 
         return verdict_without_fetch(task.agency.agency_id, task.criterion.id, url=task.url,
                                      not_applicable=True, note=report.note, checked_at=checked_at)
     return make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url or None,
-                        min_posts=task.criterion.min_posts, checked_at=checked_at)
+                        min_posts=task.criterion.min_posts, content=task.criterion.content_rule,
+                        checked_at=checked_at)

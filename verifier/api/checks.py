@@ -70,7 +70,7 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
     except BadURL as exc:
         raise BadLink(str(exc), column="URL", hint="give the link as http(s)://host/path") from None
     verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
-                           checked_at=checked_at)
+                           content=spec.content_rule, checked_at=checked_at)
     return CheckResult(verdict, period, rulebook, time.monotonic() - started, warc_path)
 
 
