@@ -10,7 +10,7 @@ from crawler.urls import BadURL, Scope, normalise_url
 
 
 def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None, matcher: CategoryMatcher,
-                     options: RunOptions) -> Investigation:
+                     options: RunOptions, related_pages: int = 0) -> Investigation:
     """An investigation ready to start: the URL normalised and checked against the portal scope."""
     url = None
     problem = None
@@ -19,7 +19,8 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
             url = normalise_url(raw_url, default_scheme=scope.default_scheme(raw_url) if scope else "http")
         except BadURL as exc:
             problem = str(exc)
-    inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits)
+    inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits,
+                        related_pages=related_pages)
     if problem:
         inv.refuse(ERR_BAD_URL, problem)
     elif url and scope is not None and not scope.owns(url):

@@ -44,13 +44,14 @@ def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Invest
 
 def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: RunOptions,
                agency_portal: str | None = None, clock=None, warc_path: Path | None = None,
-               provenance: dict | None = None):
+               provenance: dict | None = None, related_pages: int = 0):
     """Check one link and return (Investigation, checked_at). Raises BadURL for an unusable link.
     With `warc_path`, every request and response is appended to that gzip WARC file (a new file opens
     with a warcinfo record holding `provenance`, see verifier.provenance)."""
     normalised = normalise_url(url)
     scope = Scope.parse(agency_portal) if agency_portal else Scope.parse(_site_of(normalised))
-    inv = investigate_link(criterion, url, scope=scope, matcher=matcher, options=options)
+    inv = investigate_link(criterion, url, scope=scope, matcher=matcher, options=options,
+                           related_pages=related_pages)
     checked_at = (clock or _now)()
     kwargs = {"clock": clock} if clock else {}
     warc = None

@@ -233,3 +233,29 @@ def test_killed_crawl_resumes_to_the_same_verdicts(crawled, tmp_path):
     assert sum(before.values()) > 0
     for a, c, *_ in done_before:     # nothing lost or duplicated for links done before the kill
         assert after.get((a, c), 0) == before.get((a, c), 0)
+
+
+def test_an_introduction_missing_its_content_says_what_in_the_store_and_the_exports(crawled, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from verifier.export.audit import build_audit
+    from verifier.export.json import write_json
+    from verifier.export.xlsx import write_xlsx
+    from verifier.store import open_db
+
+    db, _, _ = crawled
+    (status, reason, detail), = rows(db, "select status, reason, detail from verdicts "
+                                         "where agency_id = 'ha-quang' and criterion = 'gioi-thieu'")
+    assert (status, reason) == ("fail", "missing_content")
+    assert "content missing: Lãnh đạo (họ tên, chức danh); Điện thoại" in detail
+    assert rows(db, "select text from reasons where reason = 'missing_content'") == [("Trang thiếu nội dung bắt buộc",)]
+    audit = build_audit(open_db(db))
+    data = json.loads(write_json(audit, tmp_path).read_text(encoding="utf-8"))
+    verdict = next(v for v in data["verdicts"] if (v["agency_id"], v["criterion"]) == ("ha-quang", "gioi-thieu"))
+    assert verdict["reason"] == "missing_content" and verdict["posts_in_year"] is None
+    assert "còn thiếu Lãnh đạo (họ tên, chức danh); Điện thoại" in verdict["hint"]
+    book = load_workbook(write_xlsx(audit, tmp_path))
+    cells = [str(c.value) for row in book["Kết quả kiểm tra"].iter_rows() for c in row if c.value]
+    assert "Trang thiếu nội dung bắt buộc" in cells and verdict["hint"] in cells

@@ -7,7 +7,7 @@ import datetime as dt
 from crawler.categories import CategoryMatcher
 from crawler.links import investigate_link
 from crawler.records import Verdict
-from crawler.settings import RunOptions
+from crawler.settings import MAX_RELATED_PAGES, RunOptions
 from verifier.plan import Task
 from verifier.verdict import make_verdict, verdict_without_fetch
 
@@ -17,7 +17,8 @@ def task_investigation(task: Task, matcher: CategoryMatcher, options: RunOptions
     report = task.report
     if report is not None and report.not_applicable:
         return None
-    return investigate_link(task.criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options)
+    return investigate_link(task.criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options,
+                            related_pages=MAX_RELATED_PAGES if task.criterion.content_rule else 0)
 
 
 def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) -> Verdict:

@@ -293,6 +293,8 @@ def _key_name(raw: dict, loc: tuple) -> list[str]:
     names: list[str] = []
     node = raw
     for part in loc:
+        if isinstance(node, str | int | float | bool):
+            break           # past the value itself: pydantic's names of union branches ("literal['phone', ...]")
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             item = node[part]
             names[-1:] = [f"{names[-1]}[{item.get('id', part) if isinstance(item, dict) else part}]"]

@@ -78,7 +78,7 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
     if content is not None:
         # a static page (an introduction) is judged by what it carries, whatever its dates; one text
         # (an article-like page) under the criterion's own category is such a page
-        return judge_content(content, page_text(first.final_url, first.body, first.headers))
+        return judge_content(content, _content_text(first, outcome.related))
     if reading.kind == "page" and not outcome.posts:
         return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
     return judge_posts(list(outcome.posts.values()), period, min_posts=min_posts)
@@ -87,6 +87,12 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
 # The detail of a content verdict starts with these words, then the checks' labels ("; "-separated), so a
 # reviewer (and the exports, labels.content_checks) can read which checks were found and which are missing.
 FOUND_WORDS, MISSING_WORDS = "content found: ", "content missing: "
+
+
+def _content_text(first, related) -> PageText:
+    """The text of the page and of the same category's pages it links to, read as one introduction."""
+    texts = [page_text(f.final_url, f.body, f.headers) for f in (first, *related)]
+    return PageText(main="\n".join(t.main for t in texts), footer="\n".join(t.footer for t in texts))
 
 
 def judge_content(rule: ContentRule, text: PageText) -> tuple[str, str, None, str]:

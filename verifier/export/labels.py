@@ -43,7 +43,8 @@ NOT_RANKED = {
 KIND = {"website": "Trang thông tin điện tử", "reported": "Số liệu báo cáo"}
 WEBSITE_SECTION = "Cổng/Trang thông tin điện tử"
 
-PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ"}
+PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ",
+           "related": "Trang cùng chuyên mục (đọc nội dung)"}
 
 # What a page was taken for (crawler.records.PageReading.kind), as the reports name it.
 PAGE_KIND = {
