@@ -17,7 +17,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.categories import CategoryMatcher
-from crawler.settings import RunOptions
+from crawler.settings import MAX_RELATED_PAGES, RunOptions
 from crawler.spotcheck import spot_check
 from crawler.urls import Scope
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
@@ -94,10 +94,12 @@ def test_crawl_and_spot_check_give_the_same_verdicts(crawled, server):
     checked = {}
     with proxy_env(server.proxy_url):
         for task in tasks:
+            content = task.criterion.content_rule
             inv, checked_at = spot_check(task.url, task.criterion.id, matcher=matcher, options=options,
-                                         agency_portal=task.agency.portal)
+                                         agency_portal=task.agency.portal,
+                                         related_pages=MAX_RELATED_PAGES if content else 0)
             v = make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url,
-                             min_posts=task.criterion.min_posts, checked_at=checked_at)
+                             min_posts=task.criterion.min_posts, content=content, checked_at=checked_at)
             checked[task.key] = (v.status, v.reason, v.posts_in_year, v.discovered)
     crawled_verdicts = {(a, c): (s, r, p, bool(d)) for a, c, s, r, p, d in rows(
         db, "select agency_id, criterion, status, reason, posts_in_year, discovered from verdicts")}
