@@ -22,6 +22,7 @@ from crawler.records import (
     PURPOSE_FEED,
     PURPOSE_HOME,
     PURPOSE_LISTING,
+    PURPOSE_RELATED,
     Fetch,
     PageReading,
     PageVisit,
@@ -52,6 +53,8 @@ class Outcome:
     redirected_home: bool = False          # the category URL redirected to the portal's home page
     allowed_host: str | None = None        # the rulebook's allowed_hosts entry the link is read on, off the portal
     notes: list[str] = field(default_factory=list)
+    # pages of the same category the first page's menus link to, read for a criterion judged by its content
+    related: list[Fetch] = field(default_factory=list)
 
     @property
     def checked_url(self) -> str | None:
@@ -60,8 +63,12 @@ class Outcome:
 
 class Investigation:
     def __init__(self, criterion: str, url: str | None, *, matcher: CategoryMatcher, scope: Scope | None,
-                 period: tuple[dt.date, dt.date], limits: Limits = Limits()):
+                 period: tuple[dt.date, dt.date], limits: Limits = Limits(), related_pages: int = 0):
         self.criterion = criterion
+        # a criterion judged by its content (an introduction) spans pages: the reported one and the pages of
+        # the same category its menus link to ("Chức năng, nhiệm vụ", "Cơ cấu tổ chức", "Lãnh đạo Sở"), at most
+        # this many of them
+        self.related_pages = related_pages
         self.matcher = matcher
         self.scope = scope
         self.period = period
@@ -121,6 +128,7 @@ class Investigation:
             PURPOSE_LISTING: self._on_listing,
             PURPOSE_ARTICLE: self._on_article,
             PURPOSE_FEED: self._on_feed,
+            PURPOSE_RELATED: self._on_related,
         }[want.purpose]
         wants = handler(want, fetch, reading)
         if not wants and self._outstanding == 0:
@@ -155,11 +163,15 @@ class Investigation:
             # ignores an unknown path) is missing there, as one that redirects home is
             self.outcome.redirected_home = self._redirected_home(fetch) or (
                 reading is not None and reading.kind == "home" and not self._is_home(fetch.final_url))
+            related = self._related(reading, fetch)
             if reading is None or not self._is_our_listing(reading, fetch):
                 self._stop_paging = True
                 if reading is not None and reading.kind == "page" and reading.category.criterion == self.criterion:
                     self._add_posts(reading.posts)
-                return []
+                return related
+            if related:
+                self._stop_paging = True     # judged by its content: its later pages and posts' dates do not count
+                return related
         elif reading is None or not self._is_our_listing(reading, fetch) or not reading.posts \
                 or self._back_to_a_page_read(fetch):
             self._stop_paging = True     # past the last page: an error, another page, or a page already read
@@ -203,6 +215,29 @@ class Investigation:
                                                     date_source=f"{post.date_source or 'listing'}+article:updated",
                                                     date_text=post.date_text, page_index=self._page())
         return self._next_article()
+
+    def _on_related(self, want, fetch, reading):
+        if fetch.ok and reading is not None and reading.category.criterion == self.criterion \
+                and reading.kind not in ("home", "error"):
+            self.outcome.related.append(fetch)
+        return []
+
+    def _related(self, reading: PageReading | None, fetch: Fetch) -> list[Want]:
+        """The same category's other pages the first page's menus link to, when the criterion is judged by its
+        content and the first page is that category."""
+        if not self.related_pages or reading is None or reading.category.criterion != self.criterion \
+                or reading.kind in ("home", "error") or self.outcome.redirected_home:
+            return []
+        wants: list[Want] = []
+        for label, href in reading.nav_links:
+            if len(wants) >= self.related_pages:
+                break
+            if not self._in_scope(href) or same_page(href, fetch.final_url) or self._is_home(href) \
+                    or any(same_page(href, w.url) for w in wants):
+                continue
+            if self.matcher.names(label) == self.criterion:
+                wants.append(Want(href, PURPOSE_RELATED))
+        return wants
 
     def _on_feed(self, want, fetch, reading):
         if fetch.ok:

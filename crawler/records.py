@@ -10,6 +10,8 @@ PURPOSE_LISTING = "listing"      # the reported (or discovered) category page an
 PURPOSE_ARTICLE = "article"      # an article page read to date a post
 PURPOSE_FEED = "feed"            # an RSS/Atom feed the listing links to
 PURPOSE_HOME = "home"            # the portal home page, read to discover a blank link
+PURPOSE_RELATED = "related"      # a page of the same category the reported page's menus link to (an
+                                 # introduction's "Chức năng, nhiệm vụ", "Lãnh đạo Sở"), read for its content
 
 # Why a fetch produced no usable response.
 ERR_DNS = "dns"

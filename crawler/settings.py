@@ -35,6 +35,9 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 522, 524})
 
 MAX_LISTING_PAGES = 12                   # pages of one listing followed through pagination
 MAX_ARTICLE_PAGES = 15                   # article pages read to date an undated listing
+# pages of the same category a page judged by its content links to, read with it (an introduction's
+# "Chức năng, nhiệm vụ", "Cơ cấu tổ chức", "Lãnh đạo Sở", "Liên hệ")
+MAX_RELATED_PAGES = 6
 MAX_FEEDS = 2                            # feeds read per listing
 MAX_HOST_SECONDS = 300.0                 # time budget per host in a crawl
 PER_HOST_CONCURRENCY = 2

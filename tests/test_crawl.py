@@ -17,7 +17,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.categories import CategoryMatcher
-from crawler.settings import RunOptions
+from crawler.settings import MAX_RELATED_PAGES, RunOptions
 from crawler.spotcheck import spot_check
 from crawler.urls import Scope, allowed_host
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
@@ -94,11 +94,13 @@ def test_crawl_and_spot_check_give_the_same_verdicts(crawled, server):
     checked = {}
     with proxy_env(server.proxy_url):
         for task in tasks:
+            content = task.criterion.content_rule
             inv, checked_at = spot_check(task.url, task.criterion.id, matcher=matcher, options=options,
                                          agency_portal=task.agency.portal,
-                                         allowed_hosts=task.criterion.allowed_hosts)
+                                         allowed_hosts=task.criterion.allowed_hosts,
+                                         related_pages=MAX_RELATED_PAGES if content else 0)
             v = make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url,
-                             min_posts=task.criterion.min_posts, checked_at=checked_at)
+                             min_posts=task.criterion.min_posts, content=content, checked_at=checked_at)
             checked[task.key] = (v.status, v.reason, v.posts_in_year, v.discovered)
     crawled_verdicts = {(a, c): (s, r, p, bool(d)) for a, c, s, r, p, d in rows(
         db, "select agency_id, criterion, status, reason, posts_in_year, discovered from verdicts")}
@@ -237,3 +239,29 @@ def test_killed_crawl_resumes_to_the_same_verdicts(crawled, tmp_path):
     assert sum(before.values()) > 0
     for a, c, *_ in done_before:     # nothing lost or duplicated for links done before the kill
         assert after.get((a, c), 0) == before.get((a, c), 0)
+
+
+def test_an_introduction_missing_its_content_says_what_in_the_store_and_the_exports(crawled, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from verifier.export.audit import build_audit
+    from verifier.export.json import write_json
+    from verifier.export.xlsx import write_xlsx
+    from verifier.store import open_db
+
+    db, _, _ = crawled
+    (status, reason, detail), = rows(db, "select status, reason, detail from verdicts "
+                                         "where agency_id = 'ha-quang' and criterion = 'gioi-thieu'")
+    assert (status, reason) == ("fail", "missing_content")
+    assert "content missing: Lãnh đạo (họ tên, chức danh); Điện thoại" in detail
+    assert rows(db, "select text from reasons where reason = 'missing_content'") == [("Trang thiếu nội dung bắt buộc",)]
+    audit = build_audit(open_db(db))
+    data = json.loads(write_json(audit, tmp_path).read_text(encoding="utf-8"))
+    verdict = next(v for v in data["verdicts"] if (v["agency_id"], v["criterion"]) == ("ha-quang", "gioi-thieu"))
+    assert verdict["reason"] == "missing_content" and verdict["posts_in_year"] is None
+    assert "còn thiếu Lãnh đạo (họ tên, chức danh); Điện thoại" in verdict["hint"]
+    book = load_workbook(write_xlsx(audit, tmp_path))
+    cells = [str(c.value) for row in book["Kết quả kiểm tra"].iter_rows() for c in row if c.value]
+    assert "Trang thiếu nội dung bắt buộc" in cells and verdict["hint"] in cells

@@ -7,7 +7,7 @@ import datetime as dt
 from crawler.categories import CategoryMatcher
 from crawler.links import investigate_link
 from crawler.records import Verdict
-from crawler.settings import RunOptions
+from crawler.settings import MAX_RELATED_PAGES, RunOptions
 from verifier.plan import Task
 from verifier.verdict import make_verdict, verdict_without_fetch
 
@@ -18,7 +18,8 @@ def task_investigation(task: Task, matcher: CategoryMatcher, options: RunOptions
     if report is not None and report.not_applicable:
         return None
     return investigate_link(task.criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options,
-                            allowed_hosts=task.criterion.allowed_hosts)
+                            allowed_hosts=task.criterion.allowed_hosts,
+                            related_pages=MAX_RELATED_PAGES if task.criterion.content_rule else 0)
 
 
 def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) -> Verdict:
@@ -28,4 +29,5 @@ def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) 
         return verdict_without_fetch(task.agency.agency_id, task.criterion.id, url=task.url,
                                      not_applicable=True, note=report.note, checked_at=checked_at)
     return make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url or None,
-                        min_posts=task.criterion.min_posts, checked_at=checked_at)
+                        min_posts=task.criterion.min_posts, content=task.criterion.content_rule,
+                        checked_at=checked_at)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from crawler.content import ContentCheck, ContentRule
 from verifier.errors import RulebookError, UnknownCriterion
 from verifier.resources import CHECKOUT, bundled
 
@@ -54,6 +55,23 @@ class Level(_Strict):
     min: float = Field(ge=0, le=100)
 
 
+class PhraseDetector(_Strict):
+    """Key phrases, any one of which carries the check (matched as category aliases are)."""
+    phrases: tuple[str, ...] = Field(min_length=1)
+
+
+class ContentCheckSpec(_Strict):
+    """One named content check of a criterion judged by its content (`requires:`)."""
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    label: str = Field(min_length=1)         # Vietnamese: what the page must carry, as reviewers read it
+    detector: Literal["phone", "email", "address", "person_with_title"] | PhraseDetector
+
+    def as_check(self) -> ContentCheck:
+        if isinstance(self.detector, PhraseDetector):
+            return ContentCheck(self.id, self.label, "phrases", self.detector.phrases)
+        return ContentCheck(self.id, self.label, self.detector)
+
+
 class Criterion(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -87,6 +105,12 @@ class Criterion(_Strict):
     # that host (the province's public-service portal), instead of `off_site`. Lower-case host names, no
     # scheme, port or path; "*.example.vn" for its subdomains.
     allowed_hosts: tuple[Annotated[str, Field(pattern=_ALLOWED_HOST)], ...] = ()
+    # Website criteria judged by what the page carries instead of how fresh its posts are (an introduction
+    # page): `freshness: not_required` with the named checks of `requires`, `min_required` of which must be
+    # found (default: all).
+    freshness: Literal["required", "not_required"] = "required"
+    requires: tuple[ContentCheckSpec, ...] = ()
+    min_required: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _grades_descending(self):
@@ -101,9 +125,33 @@ class Criterion(_Strict):
             self._check_reported()
         if self.allowed_hosts and self.kind != "website":
             raise ValueError("allowed_hosts belong to website criteria")
+        self._check_content()
         if not self.override_statuses or len(set(self.override_statuses)) != len(self.override_statuses):
             raise ValueError("override_statuses must list at least one status, each once")
         return self
+
+    def _check_content(self) -> None:
+        if self.kind == "reported" and (self.requires or self.freshness != "required" or self.min_required):
+            raise ValueError("freshness, requires and min_required belong to website criteria")
+        if self.freshness == "not_required" and not self.requires:
+            raise ValueError("freshness: not_required needs `requires`, the content the page must carry")
+        if self.requires and self.freshness == "required":
+            raise ValueError("`requires` is only used with freshness: not_required")
+        if self.min_required is not None and not self.requires:
+            raise ValueError("min_required is only used with requires")
+        if self.min_required is not None and self.min_required > len(self.requires):
+            raise ValueError(f"min_required {self.min_required} is more than the {len(self.requires)} checks "
+                             "of requires")
+        ids = [r.id for r in self.requires]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each check of requires needs its own id")
+
+    @property
+    def content_rule(self) -> ContentRule | None:
+        """The content checks the criterion is judged by (None: judged by its posts' freshness)."""
+        if self.freshness == "required":
+            return None
+        return ContentRule(tuple(r.as_check() for r in self.requires), self.min_required or len(self.requires))
 
     def _check_reported(self) -> None:
         if self.grades:
@@ -254,6 +302,8 @@ def _key_name(raw: dict, loc: tuple) -> list[str]:
     names: list[str] = []
     node = raw
     for part in loc:
+        if isinstance(node, str | int | float | bool):
+            break           # past the value itself: pydantic's names of union branches ("literal['phone', ...]")
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             item = node[part]
             names[-1:] = [f"{names[-1]}[{item.get('id', part) if isinstance(item, dict) else part}]"]

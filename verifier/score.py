@@ -182,8 +182,8 @@ def verdict_for_period(verdict: Verdict, period: tuple[dt.date, dt.date], min_po
     same rule the crawl decides with (verifier.verdict.judge_posts, undated -> review included).
 
     Only verdicts decided by counting the category's posts change (ok / no_posts_in_year / undated)."""
-    if verdict.reason not in COUNTED:
-        return verdict
+    if verdict.reason not in COUNTED or verdict.posts_in_year is None:
+        return verdict     # a content verdict (posts_in_year None) does not depend on the period
     status, reason, n, detail = judge_posts(list(verdict.posts), period, min_posts=min_posts)
     return replace(verdict, status=status, reason=reason, posts_in_year=n, detail=detail)
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from crawler.charset import LEGACY_NOTES
+from crawler.content import ContentRule, PageText, find_content
+from crawler.extract import page_text
 from crawler.investigate import Outcome
 from crawler.records import (
     ERR_BAD_URL,
@@ -21,16 +24,17 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 # Reasons whose verdict read no posts of the category: posts_in_year is null.
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
-    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding",
+    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
               "page": "a page that is not a listing"}
 
 
-def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *,
-           min_posts: int = 1) -> tuple[str, str, int | None, str]:
-    """(status, reason, posts_in_year, detail) for one investigated link."""
+def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int = 1,
+           content: ContentRule | None = None) -> tuple[str, str, int | None, str]:
+    """(status, reason, posts_in_year, detail) for one investigated link; `content`: the checks of a
+    criterion judged by its content instead of its posts' freshness."""
     if outcome.refused == ERR_OFF_SITE:
         return FAIL, "off_site", None, outcome.refused_detail
     if outcome.refused == ERR_BAD_URL:
@@ -70,16 +74,57 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *,
         return REVIEW, "legacy_encoding", None, LEGACY_NOTES[reading.legacy_encoding]
     if reading.kind == "error":
         return FAIL, "not_found", None, "the page says it was not found (soft 404)"
-    if reading.kind in ("home", "article"):
+    if reading.kind == "home" or (reading.kind == "article" and content is None):
         return FAIL, "wrong_category", None, f"the page is {KIND_WORDS[reading.kind]}"
     found = reading.category.criterion
     if found != outcome.criterion:
         label = reading.category.label or reading.title
         what = f"the category {found!r} ({label})" if found else f"no recognisable category (title: {label!r})"
         return FAIL, "wrong_category", None, f"the page shows {what}"
+    if content is not None:
+        # a static page (an introduction) is judged by what it carries, whatever its dates; one text
+        # (an article-like page) under the criterion's own category is such a page
+        return judge_content(content, _content_text(first, outcome.related))
     if reading.kind == "page" and not outcome.posts:
         return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
     return judge_posts(list(outcome.posts.values()), period, min_posts=min_posts)
+
+
+# The detail of a content verdict starts with these words, then the checks' labels ("; "-separated), so a
+# reviewer (and the exports, labels.content_checks) can read which checks were found and which are missing.
+FOUND_WORDS, MISSING_WORDS = "content found: ", "content missing: "
+
+
+def _content_text(first, related) -> PageText:
+    """The text of the page and of the same category's pages it links to, read as one introduction."""
+    texts = [page_text(f.final_url, f.body, f.headers) for f in (first, *related)]
+    return PageText(main="\n".join(t.main for t in texts), footer="\n".join(t.footer for t in texts))
+
+
+def judge_content(rule: ContentRule, text: PageText) -> tuple[str, str, None, str]:
+    """(status, reason, None, detail) of a page judged by the content checks it carries."""
+    finding = find_content(rule, text)
+    found = FOUND_WORDS + ("; ".join(c.label for c in finding.found) or "none")
+    if finding.enough(rule.min_required):
+        return PASS, "ok", None, found
+    missing = MISSING_WORDS + "; ".join(c.label for c in finding.missing)
+    return FAIL, "missing_content", None, \
+        f"{missing} ({len(finding.found)} of {rule.min_required} required found); {found}"
+
+
+def content_labels(detail: str) -> tuple[list[str], list[str]]:
+    """(found, missing): the labels of the content checks a content verdict's detail names."""
+    missing = _CONTENT_MISSING.search(detail)
+    found = _CONTENT_FOUND.search(detail)
+    return _labels(found.group(1) if found else ""), _labels(missing.group(1) if missing else "")
+
+
+_CONTENT_MISSING = re.compile(re.escape(MISSING_WORDS) + r"(.*?) \(\d+ of \d+ required found\)")
+_CONTENT_FOUND = re.compile(re.escape(FOUND_WORDS) + r"(.*?)(?:; (?:stopped|page read|the )|$)")
+
+
+def _labels(text: str) -> list[str]:
+    return [x.strip() for x in text.split("; ") if x.strip() and x.strip() != "none"]
 
 
 # Reasons decided by counting the category's posts (judge_posts): a re-score with another period
@@ -117,16 +162,17 @@ def _undated_could_be_recent(posts: list[Post], period) -> bool:
 
 
 def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str | None,
-                 min_posts: int = 1, checked_at: dt.datetime | None = None) -> Verdict:
-    status, reason, count, detail = decide(outcome, period, min_posts=min_posts)
+                 min_posts: int = 1, content: ContentRule | None = None,
+                 checked_at: dt.datetime | None = None) -> Verdict:
+    status, reason, count, detail = decide(outcome, period, min_posts=min_posts, content=content)
     # what the reading noted of the pages (a charset the bytes deny, a page read only in part) is evidence too
     notes = [note for note in outcome.notes if note not in detail]
     detail = "; ".join(part for part in (detail, *notes) if part)
-    posts = tuple(outcome.posts.values()) if reason not in NO_POSTS_READ else ()
+    posts = tuple(outcome.posts.values()) if reason not in NO_POSTS_READ and content is None else ()
     return Verdict(
         agency_id=agency_id, criterion=outcome.criterion, url=reported_url,
         checked_url=outcome.checked_url, status=status, reason=reason,
-        posts_in_year=None if reason in NO_POSTS_READ else count,
+        posts_in_year=None if reason in NO_POSTS_READ or content is not None else count,
         discovered=outcome.discovered, detail=detail, pages=tuple(outcome.visits), posts=posts,
         checked_at=checked_at,
     )

@@ -25,12 +25,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from crawler.categories import CategoryMatcher
+from crawler.content import PageText
 from crawler.extract import article, kind, label, links, listing, pager
-from crawler.extract.page import Page, decode, parse_html, read_text
+from crawler.extract.chrome import is_footer_element
+from crawler.extract.page import Page, decode, parse_html, read_text, text_nodes
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import PageReading, Post
 
-__all__ = ["read_page", "decode", "parse_html"]
+__all__ = ["read_page", "page_text", "decode", "parse_html"]
 
 
 def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher: CategoryMatcher,
@@ -74,3 +76,20 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
             (f"page read as far as its first {W.max_page_links} links or {W.max_page_elements} elements",)
             if page.cut else ()),
     )
+
+
+def page_text(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> PageText:
+    """The page's text for content checks: its main text (outside menus, header, side boxes and footer) and
+    its footer's text. Read only for criteria judged by their content, so other pages pay nothing for it."""
+    decoded = read_text(body, headers)
+    doc = parse_html(decoded.text, url)
+    if doc is None or decoded.legacy:
+        return PageText()
+    page = Page(doc, url, CategoryMatcher(()), status=200, encoding=decoded.encoding, scope_prefix="")
+    main, footer = [], []
+    for el, text in text_nodes(page.body):
+        if not page.chrome(el):
+            main.append(text)
+        elif any(is_footer_element(x) for x in (el, *el.iterancestors())):
+            footer.append(text)
+    return PageText(main=" ".join(main), footer=" ".join(footer))

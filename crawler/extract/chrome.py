@@ -21,6 +21,7 @@ from crawler.extract.vocabulary import (
     CHROME_TOKENS,
     CONTENT_QUALIFIERS,
     CONTENT_SECTION_TAGS,
+    FOOTER_TOKENS,
     HIDDEN_CANDIDATES_XPATH,
     HIDING_STYLE,
     MAIN_TAGS,
@@ -125,6 +126,15 @@ def is_chrome_element(el) -> bool:
             return False
         return True
     return any(pair in CHROME_PAIRS for pair in zip(toks, toks[1:]))
+
+
+def is_footer_element(el) -> bool:
+    """Is this element itself a page footer (<footer>, role contentinfo, a "footer"/"bottom" name)?"""
+    if not isinstance(el.tag, str):
+        return False
+    if el.tag == "footer" or (el.get("role") or "") == "contentinfo":
+        return True
+    return bool(set(name_tokens(el)) & FOOTER_TOKENS)
 
 
 def _is_page_header(el) -> bool:

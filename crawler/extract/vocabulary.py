@@ -36,6 +36,8 @@ HIDING_STYLE = re.compile(r"(?<![\w-])(?:display\s*:\s*none|visibility\s*:\s*hid
 NEVER_HIDDEN_TAGS = frozenset({"html", "head", "body"})
 # Elements that are chrome whatever their names.
 CHROME_TAGS = frozenset({"nav", "footer", "aside"})
+# Class/id words of a page footer, where portals print the agency's contact block.
+FOOTER_TOKENS = frozenset({"footer", "foot", "bottom", "copyright", "ft"})
 CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary"})
 # A <header> inside one of these is the content's own header, not the page's.
 CONTENT_SECTION_TAGS = frozenset({"article", "main", "section"})

@@ -75,6 +75,15 @@ def undated(items: list[Post]) -> list[Post]:
     return [Post(p.title, None, p.id, p.summary) for p in items]
 
 
+# The introduction text of an agency that publishes what the law asks (Decree 42/2022): functions and duties,
+# organisation, its leaders with their titles and contacts, its address, phone and e-mail.
+INTRO = ("{name} là cơ quan chuyên môn thuộc Ủy ban nhân dân tỉnh Cao Bằng, có chức năng, nhiệm vụ, quyền hạn "
+         "tham mưu, giúp Ủy ban nhân dân tỉnh quản lý nhà nước trong lĩnh vực được giao. Cơ cấu tổ chức gồm Văn "
+         "phòng, Thanh tra và các phòng chuyên môn. Lãnh đạo: Giám đốc: Ông Nông Văn Hùng, điện thoại 0915 263 "
+         "118; Phó Giám đốc: Bà Hoàng Thị Lan. Trụ sở: Số 10, đường Hoàng Đình Giong, {address}. Điện thoại: "
+         "0206 3852 046. Thư điện tử: {email}.")
+
+
 def C(key: str, criterion: str | None, label: str, items: list[Post], **kw) -> Category:
     return Category(key, criterion, label, items, **kw)
 
@@ -82,7 +91,9 @@ def C(key: str, criterion: str | None, label: str, items: list[Post], **kw) -> C
 # -- the portals ------------------------------------------------------------------------
 
 STP = Portal("sotuphap.caobang.gov.vn", "drupal", "Sở Tư pháp tỉnh Cao Bằng", categories=[
-    C("gioi", "gioi-thieu", "Giới thiệu chung", posts("gioi-thieu", 3, 1, newest=(3, 2))),
+    C("gioi", "gioi-thieu", "Giới thiệu chung", posts("gioi-thieu", 3, 1, newest=(3, 2)),
+      intro=INTRO.format(name="Sở Tư pháp", address="phường Hợp Giang, thành phố Cao Bằng",
+                         email="sotuphap@caobang.gov.vn")),
     C("tin", "tin-tuc-su-kien", "Tin tức - Sự kiện",
       posts("tin-tuc-su-kien", 24, 6, titles=["Sở Tư pháp tổ chức hội nghị tổng kết công tác năm 2018", EVIL_TITLE])),
     C("chi-dao", "chi-dao-dieu-hanh", "Chỉ đạo điều hành",
@@ -109,7 +120,9 @@ STNMT = Portal("sotnmt.caobang.gov.vn", "sharepoint", "Sở Tài nguyên và Mô
 
 HOA_AN = Portal("caobang.gov.vn", "liferay", "UBND huyện Hòa An", prefix="/web/hoa-an", counter="356.118",
                 address="Thị trấn Nước Hai, huyện Hòa An, tỉnh Cao Bằng", categories=[
-    C("gt", "gioi-thieu", "Giới thiệu", posts("gioi-thieu", 2, 1, newest=(4, 16))),
+    C("gt", "gioi-thieu", "Giới thiệu", posts("gioi-thieu", 2, 1, newest=(4, 16)),
+      intro=INTRO.format(name="Văn phòng HĐND và UBND huyện Hòa An", address="thị trấn Nước Hai, huyện Hòa An",
+                         email="hoaan@caobang.gov.vn")),
     C("tin", "tin-tuc-su-kien", "Tin tức - Sự kiện", posts("tin-tuc-su-kien", 14, 4)),
     C("cddh", "chi-dao-dieu-hanh", "Chỉ đạo - Điều hành", posts("chi-dao-dieu-hanh", 5, 3, newest=(10, 30))),
     C("vb", "van-ban-phap-luat", "Văn bản pháp luật", posts("van-ban-phap-luat", 3, 3)),
@@ -124,6 +137,7 @@ HA_QUANG = Portal("caobang.gov.vn", "liferay", "UBND huyện Hà Quảng", prefi
                   address="Thị trấn Thông Nông, huyện Hà Quảng, tỉnh Cao Bằng", categories=[
     C("tin", "tin-tuc-su-kien", "Tin tức", posts("tin-tuc-su-kien", 9, 3, newest=(12, 3))),
     C("cddh", "chi-dao-dieu-hanh", "Thông tin chỉ đạo, điều hành", posts("chi-dao-dieu-hanh", 0, 6)),
+    # no introduction text: the page lists its documents only, without its leaders or a phone number
     C("gt", "gioi-thieu", "Cơ cấu tổ chức", posts("gioi-thieu", 1, 2, newest=(2, 9))),
 ], extra_routes=[
     {"path": "/web/ha-quang/tuyen-truyen-phap-luat", "endless": {

@@ -39,6 +39,9 @@ class Category:
     legacy: str | None = None       # a legacy encoding the listing is served in
     fail_times: int = 0             # the first page answers 503 this many times, then the page
     path: str | None = None         # a one-page listing's own address instead of the platform's (a query filter)
+    # an introduction's own text above its listing (functions, organisation, leaders, contacts: what the
+    # rulebook's content checks look for); "" for none: the page then carries only its posts' titles
+    intro: str = ""
 
     @property
     def pages(self) -> list[list[Post]]:

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.extract import read_page
-from crawler.settings import Limits, RunOptions
+from crawler.settings import MAX_RELATED_PAGES, Limits, RunOptions
 from crawler.spotcheck import spot_check
 from demo.server import PortalServer, Site, load_sites
 from tests.crawler.fixture_eval import Score, matcher, score_page
@@ -150,11 +150,13 @@ def evaluate_verdicts(root: Path, scores: dict[str, PlatformScore]) -> None:
             url = _plain(case["url"])
             portal = _plain(case.get("agency_portal") or f"http://{exp_file['host']}/")
             inv, checked_at = spot_check(url, criterion.id, matcher=matcher(), options=options,
-                                         agency_portal=portal)
+                                         agency_portal=portal,
+                                         related_pages=MAX_RELATED_PAGES if criterion.content_rule else 0)
             verdict = make_verdict("lab", inv.outcome, period, reported_url=url,
-                                   min_posts=criterion.min_posts, checked_at=checked_at)
+                                   min_posts=criterion.min_posts, content=criterion.content_rule,
+                                   checked_at=checked_at)
             # docs/outputs.md: posts_in_year is null where no posts of the category were read
-            count = None if case["reason"] in NO_POSTS_READ else case.get("posts_in_year")
+            count = None if case["reason"] in NO_POSTS_READ or criterion.content_rule else case.get("posts_in_year")
             want = (case["status"], case["reason"], count)
             got = (verdict.status, verdict.reason, verdict.posts_in_year)
             score.verdicts += 1

@@ -45,7 +45,7 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
     """Spot-check one link for a criterion, as the crawl would judge it. Raises UnknownCriterion,
     MalformedDate, BadLink (an unusable URL)."""
     from crawler.categories import CategoryMatcher
-    from crawler.settings import Limits, RunOptions
+    from crawler.settings import MAX_RELATED_PAGES, Limits, RunOptions
     from crawler.spotcheck import spot_check
     from crawler.urls import BadURL
     from verifier.rulebook import Rulebook
@@ -66,11 +66,12 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
     try:
         inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
                                      options=options, agency_portal=agency_portal, warc_path=warc_path,
-                                     provenance=info, allowed_hosts=spec.allowed_hosts)
+                                     provenance=info, allowed_hosts=spec.allowed_hosts,
+                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0)
     except BadURL as exc:
         raise BadLink(str(exc), column="URL", hint="give the link as http(s)://host/path") from None
     verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
-                           checked_at=checked_at)
+                           content=spec.content_rule, checked_at=checked_at)
     return CheckResult(verdict, period, rulebook, time.monotonic() - started, warc_path)
 
 

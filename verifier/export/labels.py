@@ -28,6 +28,7 @@ REASON = {
     "undated": "Không xác định được ngày đăng bài",
     "robots_disallowed": "Tệp robots.txt không cho phép kiểm tra",
     "legacy_encoding": "Trang dùng bảng mã cũ (TCVN3, VNI), không phải Unicode: cần người xem xét",
+    "missing_content": "Trang thiếu nội dung bắt buộc",
     "scored": "Chấm điểm theo số liệu báo cáo",
     "blank": "Bỏ trống",
     "logic_check": "Số liệu không hợp lệ (kiểm tra logic)",
@@ -42,7 +43,8 @@ NOT_RANKED = {
 KIND = {"website": "Trang thông tin điện tử", "reported": "Số liệu báo cáo"}
 WEBSITE_SECTION = "Cổng/Trang thông tin điện tử"
 
-PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ"}
+PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ",
+           "related": "Trang cùng chuyên mục (đọc nội dung)"}
 
 # What a page was taken for (crawler.records.PageReading.kind), as the reports name it.
 PAGE_KIND = {

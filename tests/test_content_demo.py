@@ -1,0 +1,30 @@
+"""An introduction page judged by its content through `check`, on the demo portals: the Sở Tư pháp's page
+carries its functions, organisation, leaders and contacts; Hà Quảng's lists its documents only."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo.pipeline import DEMO_LIMITS, proxy_env
+from verifier import api
+from verifier.verdict import content_labels
+
+INTRODUCTIONS = {   # url, portal -> status, reason, checks found, checks missing
+    "stp": (("http://sotuphap.caobang.gov.vn/taxonomy/term/10", "http://sotuphap.caobang.gov.vn"),
+            ("pass", "ok", ["Chức năng, nhiệm vụ, quyền hạn", "Cơ cấu tổ chức", "Lãnh đạo (họ tên, chức danh)",
+                            "Địa chỉ", "Điện thoại", "Thư điện tử"], [])),
+    "ha-quang": (("http://caobang.gov.vn/web/ha-quang/co-cau-to-chuc", "http://caobang.gov.vn/web/ha-quang"),
+                 ("fail", "missing_content", ["Chức năng, nhiệm vụ, quyền hạn", "Cơ cấu tổ chức", "Địa chỉ",
+                                              "Thư điện tử"], ["Lãnh đạo (họ tên, chức danh)", "Điện thoại"])),
+}
+
+
+@pytest.mark.parametrize("agency", INTRODUCTIONS)
+def test_check_judges_an_introduction_by_what_it_carries(server, agency):
+    (url, portal), (status, reason, found, missing) = INTRODUCTIONS[agency]
+    with proxy_env(server.proxy_url):
+        verdict = api.check_link(url, "gioi-thieu", agency_portal=portal, allow_private=True,
+                                 timeout=DEMO_LIMITS.read_timeout).verdict
+    assert (verdict.status, verdict.reason, verdict.posts_in_year) == (status, reason, None), verdict.detail
+    assert content_labels(verdict.detail) == (found, missing)
+    assert verdict.posts == ()        # its posts' dates are not what it is judged by
