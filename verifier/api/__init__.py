@@ -7,6 +7,7 @@ runs (scores, reports, runs and their diff), rounds (the confirmation round); ev
 """
 
 from verifier.api.base import (
+    NOTE_LIMIT,
     CriterionNotApplicable,
     UnknownAgency,
     load_rulebook,
@@ -31,7 +32,6 @@ from verifier.api.decisions import OverrideResult, apply_override, list_override
 from verifier.api.rounds import (
     DECISIONS,
     KINDS,
-    ROUND_NOTE_LIMIT,
     AgencyRound,
     BadAnswer,
     BadResponse,
@@ -45,7 +45,6 @@ from verifier.api.rounds import (
     answer_dispute,
     close_round,
     current_round,
-    iso_of,
     open_round,
     respond,
     responses,
@@ -71,12 +70,12 @@ from verifier.api.runs import (
 )
 
 __all__ = [
-    "ATTENTION_REASONS", "CHECK_NOTE", "DECISIONS", "DEFAULT_FORMATS", "FORMATS", "KINDS", "ROUND_NOTE_LIMIT",
+    "ATTENTION_REASONS", "CHECK_NOTE", "DECISIONS", "DEFAULT_FORMATS", "FORMATS", "KINDS", "NOTE_LIMIT",
     "AgencyRound", "BadAnswer", "BadCheck", "BadLink", "BadResponse", "BadRound", "CannotWriteReport", "CheckResult",
     "CriterionNotApplicable", "DisputeAnswer", "NoRoundOpen", "OverrideResult", "ReportResult", "Response", "Round",
     "RoundClosed", "RoundSummary", "RunSummary", "ScoreResult", "StoredCheck", "UnknownAgency", "VerdictChange",
     "answer_dispute", "apply_override", "check_link", "check_warc_file", "close_round", "current_round", "diff_runs",
-    "get_check", "iso_of", "list_checks", "list_overrides", "list_runs", "load_rulebook", "load_scored_run",
+    "get_check", "list_checks", "list_overrides", "list_runs", "load_rulebook", "load_scored_run",
     "now_utc", "open_round", "option_day", "parse_formats", "resolve_period", "respond", "responses",
     "round_summary", "score_run", "store_check", "store_scores", "use_check", "withdraw_override", "write_formats",
     "write_report",

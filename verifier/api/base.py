@@ -20,6 +20,10 @@ class CriterionNotApplicable(InputError):
     """Criterion does not apply to the agency's group"""
 
 
+# the longest note a person may type on a decision, a withdrawal, a dispute or an answer
+NOTE_LIMIT = 4000
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 

@@ -149,7 +149,7 @@ def _check_from_row(row: dict) -> StoredCheck:
     import json
 
     from crawler.records import Post, Verdict
-    from verifier.store import page_from_entry
+    from verifier.store import moment, page_from_entry
 
     def day(text):
         return dt.date.fromisoformat(text) if text else None
@@ -157,14 +157,13 @@ def _check_from_row(row: dict) -> StoredCheck:
     evidence = json.loads(row.get("evidence_json") or "{}")
     posts = tuple(Post(p.get("title") or "", p.get("url"), day(p.get("published")), day(p.get("updated")),
                        p.get("date_source")) for p in evidence.get("posts") or ())
-    fetched = evidence.get("fetched_at")
     verdict = Verdict(agency_id=row.get("agency_id") or "-", criterion=row["criterion"], url=row.get("url"),
                       checked_url=row.get("checked_url"), status=row["status"], reason=row["reason"],
                       posts_in_year=row.get("posts_in_year"), detail=row.get("detail") or "",
                       pages=tuple(page_from_entry(p) for p in evidence.get("pages") or ()), posts=posts,
-                      checked_at=dt.datetime.fromisoformat(fetched) if fetched else None)
+                      checked_at=moment(evidence.get("fetched_at")))
     period = (day(row["period_start"]), day(row["period_end"])) if row.get("period_start") else None
-    return StoredCheck(row["id"], dt.datetime.fromisoformat(row["at"]), row["by"] or "", row.get("agency_id"),
+    return StoredCheck(row["id"], moment(row["at"]), row["by"] or "", row.get("agency_id"),
                        verdict, row.get("warc_file"), row.get("warc_offset"), period)
 
 

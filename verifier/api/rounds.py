@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from verifier.api.base import UnknownAgency, now_utc, open_handle, option_day
+from verifier.api.base import NOTE_LIMIT, UnknownAgency, now_utc, open_handle, option_day
 from verifier.api.decisions import apply_override
 from verifier.errors import InputError, MalformedDate
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:                 # the command line imports this package: the h
 
 KINDS = ("confirm", "dispute")
 DECISIONS = ("accept", "reject")
-ROUND_NOTE_LIMIT = 4000
 
 
 class BadRound(InputError):
@@ -143,8 +142,8 @@ def _note(note: str | None, error, *, required: bool) -> str:
     text = (note or "").strip()
     if required and not text:
         raise error("a note saying why is required", column="--note")
-    if len(text) > ROUND_NOTE_LIMIT:
-        raise error(f"the note is longer than {ROUND_NOTE_LIMIT} characters", column="--note")
+    if len(text) > NOTE_LIMIT:
+        raise error(f"the note is longer than {NOTE_LIMIT} characters", column="--note")
     return text
 
 
@@ -220,7 +219,7 @@ def respond(db, agency_id: str, criterion: str, kind: str, note: str | None, by:
     RoundClosed, UnknownAgency, UnknownCriterion, BadResponse, MalformedURL."""
     from crawler.urls import BadURL, normalise_url
     from verifier.errors import MalformedURL, UnknownCriterion
-    from verifier.store import get_response, save_response, verdict_keys
+    from verifier.store import get_response, iso, save_response, verdict_keys
 
     clock = now or now_utc()
     handle = open_handle(db)
@@ -247,15 +246,9 @@ def respond(db, agency_id: str, criterion: str, kind: str, note: str | None, by:
     detail = f"round #{current.id}: {text}" + (f" [{link}]" if link else "")
     response_id = save_response(handle, {
         "round_id": current.id, "agency_id": agency_id, "criterion": criterion, "kind": kind, "note": text,
-        "corrected_url": link, "by": who, "at": iso_of(clock)},
+        "corrected_url": link, "by": who, "at": iso(clock)},
         {"at": clock, "who": who, "action": kind, "object": f"{agency_id}/{criterion}", "detail": detail})
     return _response(dict(get_response(handle, response_id), answer=None))
-
-
-def iso_of(value) -> str | None:
-    from verifier.store import iso
-
-    return iso(value)
 
 
 def responses(db, *, agency_id: str | None = None, criterion: str | None = None,
@@ -281,7 +274,7 @@ def answer_dispute(db, response_id: int, decision: str, note: str | None, by: st
     a status records an override of the round's run whose note cites the dispute; accept without a status says
     the agency is right with nothing to change; reject. A note is required. Raises BadAnswer (column ID for a
     dispute unknown, answered or replaced since; --decision, --status, --note), BadOverride."""
-    from verifier.store import get_response, get_round, save_dispute_answer
+    from verifier.store import get_response, get_round, iso, save_dispute_answer
 
     clock = now or now_utc()
     handle = open_handle(db)
@@ -315,7 +308,7 @@ def answer_dispute(db, response_id: int, decision: str, note: str | None, by: st
     what = f"#{dispute.id} {decision}" + (f" -> {status} (override #{override_id})" if override_id else "")
     save_dispute_answer(handle, {
         "response_id": dispute.id, "decision": decision, "status": status, "note": text, "by": who,
-        "at": iso_of(clock), "override_id": override_id},
+        "at": iso(clock), "override_id": override_id},
         {"at": clock, "who": who, "action": "answer", "object": f"{dispute.agency_id}/{dispute.criterion}",
          "detail": f"{what}: {text}"})
     return next(r for r in responses(handle, round_id=dispute.round_id) if r.id == dispute.id)

@@ -11,7 +11,7 @@ from verifier.export.audit import Audit, build_audit
 from verifier.overrides import BadOverride
 from verifier.store import latest_run, run_state
 
-NOTE_LIMIT = 4000
+NOTE_LIMIT = api.NOTE_LIMIT
 
 
 class StaleForm(InputError):

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from verifier.api import NOTE_LIMIT
 from verifier.console import actions
 from verifier.export import labels as L
 from verifier.store import NoRun, get_user, moment, open_db
@@ -17,7 +18,7 @@ from verifier.store import NoRun, get_user, moment, open_db
 FIELD_MESSAGES = {
     "--status": "Trạng thái không hợp lệ hoặc bộ tiêu chí không cho phép với tiêu chí này: hãy chọn một trạng "
                 "thái trong danh sách.",
-    "--note": "Cần ghi chú lý do (không quá 4000 ký tự).",
+    "--note": f"Cần ghi chú lý do (không quá {NOTE_LIMIT} ký tự).",
     "--by": "Không xác định được người duyệt.",
     "form": "Kết quả kiểm tra đã thay đổi kể từ khi trang được mở: hãy xem lại rồi gửi lại.",
 }
