@@ -21,6 +21,8 @@ httpx is used for HTTP only; the connections are this module's own:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -29,6 +31,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from crawler import tls as TLS
 from crawler import transport as T
 from crawler.proxy import proxy_for
 from crawler.records import (
@@ -105,6 +108,17 @@ def _server_address(response: httpx.Response) -> str | None:
     return str(addr[0]) if addr else None
 
 
+def _server_certificate(response: httpx.Response) -> str | None:
+    """The SHA-256 (hex) of the certificate the connection was made with."""
+    stream = response.extensions.get("network_stream")
+    try:
+        tls = stream.get_extra_info("ssl_object") if stream is not None else None
+        der = tls.getpeercert(True) if tls is not None else None     # an SSLObject takes no keyword
+    except Exception:          # a stream that cannot say
+        return None
+    return hashlib.sha256(der).hexdigest() if der else None
+
+
 # -- connections
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -171,8 +185,9 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def _transport(backend: _Backend, proxy: str | None = None) -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(proxy=proxy, trust_env=True)
+def _transport(backend: _Backend, proxy: str | None = None, verify: ssl.SSLContext | bool = True
+               ) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(proxy=proxy, trust_env=True, verify=verify)
     # httpx has no argument for httpcore's network backend; the pool reads it when it opens a connection
     # (httpx and httpcore are pinned in pyproject.toml).
     transport._pool._network_backend = backend
@@ -180,24 +195,28 @@ def _transport(backend: _Backend, proxy: str | None = None) -> httpx.HTTPTranspo
 
 
 class _Router(httpx.BaseTransport):
-    """Sends each request directly or through the proxy crawler.proxy names for its URL."""
+    """Sends each request directly or through the proxy crawler.proxy names for its URL (https by CONNECT),
+    an https one with the TLS decision of its origin (crawler.tls)."""
 
-    def __init__(self, deadline: T.Deadline, allow_private: bool):
+    def __init__(self, deadline: T.Deadline, allow_private: bool, tls: TLS.Policy):
         self._deadline = deadline
-        self._direct = _transport(_Backend(deadline, allow_private=allow_private))
-        self._proxied: dict[str, httpx.HTTPTransport] = {}
+        self._allow_private = allow_private
+        self._tls = tls
+        self._transports: dict[tuple, httpx.HTTPTransport] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        proxy = proxy_for(str(request.url))
-        if proxy is None:
-            return self._direct.handle_request(request)
-        if proxy not in self._proxied:
-            self._proxied[proxy] = _transport(_Backend(self._deadline, allow_private=None), proxy)
-        return self._proxied[proxy].handle_request(request)
+        url = str(request.url)
+        proxy = proxy_for(url)
+        origin = TLS.origin_of(url)
+        decision = self._tls.known(*origin) if origin else None
+        key = (proxy, decision.leaf_sha256 if decision else None, decision.verified if decision else None)
+        if key not in self._transports:
+            backend = _Backend(self._deadline, allow_private=None if proxy else self._allow_private)
+            self._transports[key] = _transport(backend, proxy, decision.ssl_context() if decision else True)
+        return self._transports[key].handle_request(request)
 
     def close(self) -> None:
-        self._direct.close()
-        for transport in self._proxied.values():
+        for transport in self._transports.values():
             transport.close()
 
 
@@ -213,11 +232,12 @@ class Fetcher:
         self.sleep = sleep
         limits = options.limits
         self._deadline = T.Deadline()
+        self.tls = TLS.Policy(allow_private=options.allow_private, limits=limits)
         self.client = _Client(
             headers=T.request_headers(options),
             timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
             follow_redirects=False,
-            transport=_Router(self._deadline, options.allow_private),
+            transport=_Router(self._deadline, options.allow_private, self.tls),
         )
         self._robots: dict[str, T.RobotsRules | None] = {}
 
@@ -279,7 +299,7 @@ class Fetcher:
             return T.response_fetch(url, current, result.status, result.headers, result.body,
                                     fetched_at=fetched_at, redirects=hops, elapsed=time.monotonic() - started,
                                     method=method, request_body=body, content_type=content_type,
-                                    hops=exchanges, **result.received())
+                                    hops=exchanges, tls=self.tls.note_for(current), **result.received())
         return failed(current, ERR_TOO_MANY_REDIRECTS, f"more than {self.options.limits.max_redirects} redirects")
 
     # -- rules
@@ -355,9 +375,16 @@ class Fetcher:
         self._deadline.at = T.Deadline.after(limits.exchange_seconds, within=until).at
         at = self.clock()
         try:
+            decision = self.tls.decide(url, self._deadline)
+        except TLS.ProbeFailed as exc:
+            self._deadline.at = None
+            return _Failure(exc.error, exc.detail)
+        try:
             with self.client.stream(method, url, content=body or None, headers=headers) as response:
                 # asked before the body is read: a connection the server closes after it can no longer say
                 ip_address = None if proxy_for(url) else _server_address(response)
+                if decision is not None and _server_certificate(response) != decision.leaf_sha256:
+                    return _Failure(ERR_CONNECT, "the server's certificate is not the one its TLS probe saw")
                 problem = T.header_problem(response.headers.raw)
                 if problem:
                     return _Failure(ERR_BAD_RESPONSE, problem)

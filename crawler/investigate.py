@@ -406,6 +406,8 @@ class Investigation:
         for note in reading.notes if reading else ():
             if note not in self.outcome.notes:
                 self.outcome.notes.append(note)
+        if fetch.tls and fetch.tls not in self.outcome.notes:    # the TLS policy's word on the portal's certificate
+            self.outcome.notes.append(fetch.tls)
 
     def _page(self) -> int:
         """The index of the page being read in the verdict's pages (its visit was just recorded)."""

@@ -97,6 +97,7 @@ class Fetch:
     header_note: str = ""              # how the path altered the status line or headers, said in the WARC
     hops: tuple[Hop, ...] = ()         # each redirect before the final request, in order
     final_fetched_at: dt.datetime | None = None   # when the final request went out (fetched_at: the first)
+    tls: str = ""                      # what the TLS policy recorded of the final URL's origin (crawler.tls)
 
     @property
     def ok(self) -> bool:

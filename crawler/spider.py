@@ -57,6 +57,7 @@ from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
 from crawler import settings as S
+from crawler import tls as TLS
 from crawler import transport as T
 from crawler.investigate import Investigation
 from crawler.proxy import proxy_hosts
@@ -123,6 +124,8 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.spider.BackoffMiddleware": 50,
             "crawler.spider.ScopeMiddleware": 60,
+            # an https origin's TLS probe (crawler.tls), as on the httpx path before its first request there
+            "crawler.spider_tls.TlsMiddleware": 70,
             # redirects and meta refreshes read by the httpx path's function (crawler.urls.next_hop), on the
             # body as the policy decoded it (DecodeMiddleware answers first: responses go down the numbers)
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -134,6 +137,7 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
             "crawler.spider.DecodeMiddleware": 590,
         },
         "TWISTED_DNS_RESOLVER": "crawler.spider.CheckedResolver",
+        "DOWNLOADER_CLIENTCONTEXTFACTORY": "crawler.spider_tls.TlsContextFactory",
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": log_level != "NONE",
@@ -519,6 +523,7 @@ class VerifySpider(scrapy.Spider):
         self.warc = warc
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.on_fetch_cb = on_fetch
+        self.tls = TLS.Policy(allow_private=options.allow_private, limits=options.limits)
         # One fetch per URL per run: several links (or blank links discovered from one home page)
         # often want the same page; later askers get the same Fetch and WARC record.
         self._fetched: OrderedDict[tuple, Fetch] = OrderedDict()
@@ -600,6 +605,7 @@ class VerifySpider(scrapy.Spider):
                                  hops=response.meta.get("hops", ()), final_fetched_at=response.meta.get("hop_started"),
                                  # Scrapy's own measure: request sent to response headers, of the last hop
                                  elapsed=response.meta.get("download_latency") or 0.0,
+                                 tls=self.tls.note_for(response.url),
                                  **received(request, response))
         yield from self._advance(job, want, fetch, request)
 

@@ -7,6 +7,7 @@ The texts are plain: whoever shows them escapes them (verifier.export.safe_text)
 
 from __future__ import annotations
 
+import re
 import string
 from functools import lru_cache
 from importlib.resources import files
@@ -14,6 +15,7 @@ from importlib.resources import files
 import yaml
 
 from crawler.records import PURPOSE_LISTING, Verdict
+from crawler.tls import OLD_PROTOCOL_WORDS, PROBLEM_WORDS
 from verifier.export.labels import vn_date
 from verifier.intake import Report
 from verifier.reported import BadFigure, other_value, read_value
@@ -63,6 +65,15 @@ def hint(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
     criterion = rulebook.by_id.get(verdict.criterion)
     if points is not None and criterion is not None and points < criterion.points:
         facts["short"] = "zero" if points <= 0 else "partial"   # below the maximum: what full points take
+    text = _reason_hint(entry, verdict, rulebook, facts, reports)
+    tls = tls_hint(verdict, lang)
+    if not tls:
+        return text
+    # a pass at full points has nothing to fix but the portal's TLS; any other verdict says both
+    return tls if verdict.status == "pass" and "short" not in facts else f"{text} {tls}"
+
+
+def _reason_hint(entry, verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> str:
     if isinstance(entry, str):
         return entry.format_map(_Unseen(facts))
     for variant in [*_variants(verdict, rulebook, facts, reports), "default"]:
@@ -92,12 +103,33 @@ def audit_hint(audit, agency_id: str, criterion_id: str, lang: str = DEFAULT_LAN
                 portal=portal, points=cp.points if cp else None, lang=lang)
 
 
+_TLS_PROBLEM = re.compile(re.escape(PROBLEM_WORDS) + r" \((\w+)\)")
+_OLD_PROTOCOL = re.compile(re.escape(OLD_PROTOCOL_WORDS) + r": the portal speaks only (\S+?),")
+
+
+def tls_hint(verdict: Verdict, lang: str = DEFAULT_LANG) -> str:
+    """What the agency is told of its portal's TLS (an invalid certificate, an old protocol) from the
+    verdict's detail (crawler.tls words); '' when there is nothing to tell."""
+    texts = hint_texts(lang)["tls"]
+    out = []
+    problem = _TLS_PROBLEM.search(verdict.detail or "")
+    if problem:
+        words = texts["problems"].get(problem.group(1), texts["problems"]["other"])
+        out.append(texts["certificate"].format(problem=words))
+    protocol = _OLD_PROTOCOL.search(verdict.detail or "")
+    if protocol:
+        out.append(texts["old_protocol"].format(protocol=protocol.group(1).replace("TLSv", "TLS ")))
+    return " ".join(out)
+
+
 def needs_hint(criterion: Criterion, verdict: Verdict, cp) -> bool:
     """A criterion not passed says why and how to fix; so does a pass short of full points on the portal
     (too few posts) and a figure that earned nothing; a figure scored part of its points does not. Where a
     reviewer failed what the machine passed, the reviewer's note (in the found text) is the reason."""
     if cp.status == "exempt":
         return False
+    if tls_hint(verdict):           # the portal's certificate or protocol is to fix, whatever the points
+        return True
     if cp.overridden:
         return cp.status != "pass" and verdict.status not in ("pass", "exempt")
     if cp.status != "pass":
@@ -114,7 +146,7 @@ def shown_hint(audit, verdict: Verdict, lang: str = DEFAULT_LANG) -> str | None:
     criterion = audit.rulebook.by_id.get(verdict.criterion)
     cp = audit.points(verdict.agency_id, verdict.criterion)
     if cp is None or criterion is None:        # not scored: the machine verdict alone says whether to fix
-        wanted = verdict.status not in ("pass", "exempt")
+        wanted = verdict.status not in ("pass", "exempt") or bool(tls_hint(verdict, lang))
     else:
         wanted = needs_hint(criterion, verdict, cp)
         view = audit.override(verdict.agency_id, verdict.criterion)
