@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from crawler.blocked import block_kind
 from crawler.categories import CategoryMatcher
 from crawler.extract import read_page
 from crawler.feeds import read_feed
@@ -146,6 +147,9 @@ class Investigation:
             self.outcome.first = fetch     # the portal is down: `unreachable`, not "no such category"
             return []
         link = self._discover(reading) if reading is not None else None
+        if link is None and block_kind(fetch):
+            self.outcome.first = fetch     # a firewall answered for the home page: `blocked`, not "no such category"
+            return []
         if link is None:
             self.outcome.no_link = True
             return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from crawler.blocked import block_kind, blocked_detail
 from crawler.charset import LEGACY_NOTES
 from crawler.content import ContentRule, PageText, find_content
 from crawler.extract import page_text
@@ -24,7 +25,7 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 # Reasons whose verdict read no posts of the category: posts_in_year is null.
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
-    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content",
+    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content", "blocked",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
@@ -52,6 +53,11 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
         return FAIL, "unreachable", None, first.error_detail or "the host resolves to a private address"
     if first.error:
         return FAIL, "unreachable", None, f"{first.error}: {first.error_detail}".strip(": ")
+    kind = block_kind(first)
+    if kind is not None and _is_block(first, reading, outcome.criterion, content is not None):
+        # a firewall's answer (a 403, a captcha, "access denied", a script challenge) says nothing of what
+        # the agency published: a reviewer opens the page in a browser
+        return REVIEW, "blocked", None, blocked_detail(first, kind)
     status = first.status or 0
     if status in (404, 410):
         return FAIL, "not_found", None, f"HTTP {status}"
@@ -88,6 +94,19 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
     if reading.kind == "page" and not outcome.posts:
         return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
     return judge_posts(list(outcome.posts.values()), period, min_posts=min_posts)
+
+
+def _is_block(first, reading, criterion: str, by_content: bool) -> bool:
+    """Is an answer with a firewall's marks a block? An error status other than 404/410 is; a 2xx page only
+    when it is not the category itself (a listing with a captcha in its comment box is the listing)."""
+    status = first.status or 0
+    if status in (404, 410):
+        return False
+    if status >= 400:
+        return True
+    if reading is None or reading.category.criterion != criterion:
+        return True
+    return not by_content and reading.kind != "listing" and not reading.posts
 
 
 # The detail of a content verdict starts with these words, then the checks' labels ("; "-separated), so a

@@ -18,6 +18,7 @@ import pytest
 from crawler import tls as TLS
 from crawler.records import Verdict
 from crawler.urls import Scope
+from tests.hostile.exports import exports
 from tests.hostile.harness import CRITERION, RULES, Case, Reply, listing_page, redirect, robots, run_check, run_crawl
 from tests.hostile.tlsportal import DirectTlsPortal, TlsAttackServer, issue, temp_pki, tls10_servable
 from verifier.export.hints import hint, tls_hint
@@ -104,6 +105,7 @@ def results(tmp_path_factory):
         log = attack.log
         for portal in attack.direct:
             portal.stop()
+    made = exports(workdir / "evidence.db", workdir / "report")
     out = {}
     for name in checks:
         check = check_runs[name]
@@ -111,12 +113,12 @@ def results(tmp_path_factory):
         check_detail = json.loads(check.output[check.output.index("{"):])["detail"] if check.status else ""
         out[name] = (check, crawl_runs[crawl_case.agency_id], check_detail, details.get(crawl_case.agency_id, ""),
                      checks[name], crawl_case)
-    return out, log
+    return out, log, made
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_both_paths_judge_the_page_and_record_the_tls_problem(results, name):
-    runs, _log = results
+    runs, _log, _made = results
     if name not in runs:
         pytest.skip("the local OpenSSL cannot serve TLS 1.0")
     check, crawl, check_detail, crawl_detail, _c, _cc = runs[name]
@@ -130,7 +132,7 @@ def test_both_paths_judge_the_page_and_record_the_tls_problem(results, name):
 
 
 def test_nothing_is_requested_off_the_registered_portals_but_the_aia_url(results):
-    runs, log = results
+    runs, log, _made = results
     cases = [case for *_rest, case, crawl_case in runs.values() for case in (case, crawl_case)]
     scope = Scope.parse(" ".join(c.portal for c in cases))
     outside, tunnels = [], []
@@ -172,7 +174,7 @@ HINTS = {
 
 @pytest.mark.parametrize("name", sorted(HINTS))
 def test_the_hint_tells_the_agency_of_its_certificate_and_keeps_the_point(results, name):
-    runs, _log = results
+    runs, _log, _made = results
     if name not in runs:
         pytest.skip("the local OpenSSL cannot serve TLS 1.0")
     _check, crawl, _check_detail, crawl_detail, _c, _cc = runs[name]
@@ -182,3 +184,14 @@ def test_the_hint_tells_the_agency_of_its_certificate_and_keeps_the_point(result
         assert tls_hint(verdict) == "" and text == "Đạt yêu cầu, không cần khắc phục."
     else:
         assert HINTS[name] in text and text == tls_hint(verdict)
+
+
+def test_every_export_tells_the_agency_of_its_certificate(results):
+    made = results[2]
+    words = "Chứng chỉ số của cổng thông tin không hợp lệ: chứng chỉ tự ký"
+    entry = made.verdicts["self-signed", CRITERION]
+    assert (entry["status"], entry["reason"]) == ("pass", "ok") and words in entry["hint"]
+    for text in (made.xlsx, made.html, made.forms["self-signed"]):
+        assert words in text
+    assert "Chứng chỉ số" not in (made.verdicts["good", CRITERION]["hint"] or "")   # 3 posts: short of 12
+    assert "Chứng chỉ số" not in made.forms["good"]

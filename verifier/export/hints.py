@@ -244,7 +244,7 @@ def _variants(verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> lis
         return [_logic_variant(criterion, facts.get("value", ""), reports, rulebook)] if criterion else []
     return {"not_applicable": ["note"], "off_site": ["portal", "url"], "unreachable": ["status", "error"],
             "undated": ["posts"], "missing_content": ["missing"], "robots_disallowed": ["portal"],
-            "blank": ["unit"]}.get(reason, [])
+            "blank": ["unit"], "blocked": ["status"]}.get(reason, [])
 
 
 def _logic_variant(criterion: Criterion, text: str, reports, rulebook: Rulebook) -> str:

@@ -186,6 +186,8 @@ def found_words(audit: Audit, verdict: Verdict) -> str:
             what = f"lỗi HTTP {page.status}"
         elif page.error:
             what = f"không truy cập được ({error_words(page.error)})"
+        if verdict.reason == "blocked":     # a firewall's answer, not the page: said so, with its status
+            what = L.reason_label("blocked") + (f" (HTTP {page.status})" if page.status is not None else "")
         parts.append(what[:1].upper() + what[1:])
     elif verdict.reason == "scored":
         parts.append(SCORED_FOUND)
