@@ -744,7 +744,7 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
 
 # --- the whole benchmark ----------------------------------------------------------------------------
 
-MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth", "console")
+MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth", "console", "render")
 
 
 def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASUREMENTS,
@@ -763,6 +763,7 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         "recrawl_broad": lambda: bench_recrawl(workdir, spec=POLITE_SHAPE, name="recrawl_broad", judged=False),
         "growth": lambda: bench_growth(workdir, sizes=GROWTH_SIZES_QUICK if quick else sizes),
         "console": lambda: _bench_console(workdir, quick=quick),
+        "render": lambda: _bench_render(quick=quick),
     }
     for name in MEASUREMENTS:
         if name not in only or (quick and name == "recrawl_broad"):
@@ -774,6 +775,12 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         print(f"[bench] {name} done in {res.seconds:.1f} s", file=sys.stderr, flush=True)
         results.append(res)
     return assemble(results, info, quick=quick, seconds=time.monotonic() - started)
+
+
+def _bench_render(*, quick: bool) -> Result:
+    from bench.render import bench_render  # bench.render imports this module
+
+    return bench_render(pages=2 if quick else 5)
 
 
 def _bench_console(workdir: Path, *, quick: bool) -> Result:

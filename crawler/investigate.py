@@ -64,8 +64,11 @@ class Outcome:
 
 class Investigation:
     def __init__(self, criterion: str, url: str | None, *, matcher: CategoryMatcher, scope: Scope | None,
-                 period: tuple[dt.date, dt.date], limits: Limits = Limits(), related_pages: int = 0):
+                 period: tuple[dt.date, dt.date], limits: Limits = Limits(), related_pages: int = 0,
+                 render: str = "auto"):
         self.criterion = criterion
+        self.render = render             # crawler.render: "auto", "always" or "off"
+        self._plain: tuple | None = None  # the first listing page as fetched, while its rendering is under way
         # a criterion judged by its content (an introduction) spans pages: the reported one and the pages of
         # the same category its menus link to ("Chức năng, nhiệm vụ", "Cơ cấu tổ chức", "Lãnh đạo Sở"), at most
         # this many of them
@@ -159,6 +162,12 @@ class Investigation:
         return [Want(link, PURPOSE_LISTING)]
 
     def _on_listing(self, want, fetch, reading):
+        if want.render:
+            return self._on_rendered(want, fetch, reading)
+        need = self._render_need(fetch, reading)
+        if need:
+            self._plain = (want, fetch, reading)
+            return [Want(fetch.final_url, PURPOSE_LISTING, render=True, render_need=need)]
         first = self.outcome.first is None
         if first:
             self.outcome.first = fetch
@@ -194,6 +203,32 @@ class Investigation:
         if not wants:
             wants += self._next_article()
         return wants
+
+    def _render_need(self, fetch: Fetch, reading: PageReading | None) -> str:
+        """Why the first listing page is to be rendered in a browser ('' when it is not): it shows this
+        category (or none) but no post, and loads them by script (or the run renders such pages always)."""
+        if self.render == "off" or self._plain is not None or self.outcome.first is not None or not fetch.ok \
+                or reading is None or reading.posts or reading.kind == "error" \
+                or reading.category.criterion not in (None, self.criterion):
+            return ""
+        from crawler.render import render_need
+
+        need = render_need(fetch.body)
+        if need:
+            return f"need detected: {need}"
+        return "rendering asked for every listing without posts" if self.render == "always" else ""
+
+    def _on_rendered(self, want, fetch, reading):
+        """The rendered listing is read as the first page; when rendering failed, the page as fetched is."""
+        plain_want, plain, plain_reading = self._plain
+        if not fetch.ok or reading is None:
+            self.outcome.notes.append(f"rendering in headless Chromium failed ({fetch.error_detail or fetch.status}):"
+                                      " the page as fetched is judged")
+            return self._on_listing(plain_want, plain, plain_reading)
+        shown = "; ".join(fetch.rendered[:12]) + ("; ..." if len(fetch.rendered) > 12 else "")
+        self.outcome.notes.append(f"rendered in headless Chromium ({want.render_need}); the page made "
+                                  f"{len(fetch.rendered)} request(s): {shown}")
+        return self._on_listing(replace(want, render=False), fetch, reading)
 
     def _on_article(self, want, fetch, reading):
         post = self.outcome.posts.get(want.post_key or "")

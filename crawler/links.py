@@ -32,7 +32,7 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
         else:
             scope = here            # off the portal, or a spot-check of the link alone
     inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits,
-                        related_pages=related_pages)
+                        related_pages=related_pages, render=options.render)
     if allowed is not None:
         inv.outcome.allowed_host = allowed
         host = scope.portals[0].host

@@ -26,6 +26,7 @@ ERR_ROBOTS = "robots"            # robots.txt forbids the path
 ERR_ROBOTS_UNAVAILABLE = "robots_unavailable"  # robots.txt answers 5xx: nothing fetched (RFC 9309), unreachable
 ERR_BAD_URL = "bad_url"
 ERR_BAD_RESPONSE = "bad_response"  # a malformed answer: a control byte in a header, a corrupt compressed body
+ERR_RENDER = "render"            # headless Chromium could not render the page (final: the plain page is judged)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Want:
     method: str = "GET"
     body: bytes = b""
     content_type: str | None = None
+    render: bool = False             # rendered in headless Chromium (crawler.render), for this need
+    render_need: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class Fetch:
     hops: tuple[Hop, ...] = ()         # each redirect before the final request, in order
     final_fetched_at: dt.datetime | None = None   # when the final request went out (fetched_at: the first)
     tls: str = ""                      # what the TLS policy recorded of the final URL's origin (crawler.tls)
+    rendered: tuple[str, ...] = ()     # rendered in headless Chromium: the requests the page made
+    render_need: str = ""              # why it was rendered
 
     @property
     def ok(self) -> bool:

@@ -80,3 +80,6 @@ class RunOptions:
     allow_private: bool = False          # loopback and private addresses (demo, tests)
     limits: Limits = field(default_factory=Limits)
     user_agent: str = USER_AGENT
+    # listings filled by script (crawler.render): "auto" renders a listing page when the need shows,
+    # "always" every first listing page without posts, "off" never
+    render: str = "auto"

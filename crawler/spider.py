@@ -126,6 +126,8 @@ def scrapy_settings(options: RunOptions, *, http_cache: str | None = None, log_l
             "crawler.spider.ScopeMiddleware": 60,
             # an https origin's TLS probe (crawler.tls), as on the httpx path before its first request there
             "crawler.spider_tls.TlsMiddleware": 70,
+            # a listing the investigation wants rendered: headless Chromium (crawler.render), after robots.txt
+            "crawler.spider_render.RenderMiddleware": 110,
             # redirects and meta refreshes read by the httpx path's function (crawler.urls.next_hop), on the
             # body as the policy decoded it (DecodeMiddleware answers first: responses go down the numbers)
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -592,6 +594,10 @@ class VerifySpider(scrapy.Spider):
 
     def on_response(self, response):
         job, want, attempt = self._context(response.request)
+        rendered = response.request.meta.get("rendered_fetch")
+        if rendered is not None:          # the renderer's own Fetch, as the spot-check records it (never retried)
+            yield from self._advance(job, want, replace(rendered, url=want.url), response.request)
+            return
         limits = self.options.limits
         if T.retry_wanted(None, response.status, attempt, limits):
             wait = T.retry_delay(attempt, response.headers.get(b"Retry-After"), limits, self.clock())
@@ -649,7 +655,7 @@ class VerifySpider(scrapy.Spider):
         return self.jobs[meta["job"]], meta["want"], meta.get("attempt", 0)
 
 def _fetch_key(want: Want) -> tuple:
-    return (want.method, want.url, want.body)
+    return (want.method, want.url, want.body, want.render)
 
 
 def _request_of(request) -> dict:

@@ -32,6 +32,10 @@ def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Invest
                                    f"the check's deadline of {limits.check_seconds:.0f} s was reached",
                                    fetched_at=fetcher.clock(), method=want.method, request_body=want.body,
                                    content_type=want.content_type)
+        elif want.render:
+            from crawler.render import render
+
+            fetch = render(want.url, inv.scope, fetcher.options, need=want.render_need, deadline=until)
         else:
             fetch = fetcher.fetch(want.url, inv.scope, method=want.method, body=want.body,
                                   content_type=want.content_type, until=until)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import os
 import threading
 import urllib.error
 import urllib.parse
@@ -214,3 +215,14 @@ def test_cli_writes_results_json(tmp_path, monkeypatch):
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["quick"] is True and data["all_targets_met"] is True and data["figures"][0]["key"] == "x.y"
     assert dt.datetime.fromisoformat(data["generated_at"])
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="no headless Chromium here")
+def test_the_render_bench_reads_the_same_posts_both_ways():
+    from bench.render import bench_render
+
+    result = bench_render(pages=1)
+    assert result.details["posts_read"] == {"plain": 3, "rendered": 3}
+    keys = {f.key for f in result.figures}
+    assert {"render.speed_ratio", "render.peak_memory"} <= keys
+    assert all(f.value and f.value > 0 for f in result.figures)

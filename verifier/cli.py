@@ -72,6 +72,7 @@ def check(
     allow_private: bool = opt.allow_private(),
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt."),
     timeout: float | None = opt.timeout(),
+    render: str = opt.render(),
     warc: Path | None = typer.Option(None, "--warc", dir_okay=False,
                                         help="Keep every request and response in this gzip WARC file (appended)."),
 ) -> None:
@@ -85,7 +86,7 @@ def check(
     try:
         result = check_link(url, criterion, year=year, period_start=period_start, period_end=period_end,
                             agency_portal=agency_portal, rules=rules, allow_private=allow_private,
-                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc)
+                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc, render=render)
     except InputError as exc:
         _fail(exc)
     verdict, period = result.verdict, result.period
@@ -158,6 +159,7 @@ def crawl(
     ignore_robots: bool = typer.Option(False, "--ignore-robots", help="Do not obey robots.txt (recorded in the run)."),
     allow_private: bool = opt.allow_private(),
     timeout: float | None = opt.timeout(),
+    render: str = opt.render(),
 ) -> None:
     """Crawl every reported link, verify it, keep the evidence (SQLite + WARC). Re-run the same command to resume.
 
@@ -177,7 +179,8 @@ def crawl(
     except InputError as exc:
         _fail(exc)
     limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
-    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
+    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits,
+                         render=render)
     progress_cls = TerminalProgress if err.is_terminal else Progress
     made: list = []
 

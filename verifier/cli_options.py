@@ -35,6 +35,21 @@ def allow_private():
     return typer.Option(False, "--allow-private", help="Allow loopback/private addresses (tests, demo).")
 
 
+RENDER_CHOICES = ("auto", "always", "off")
+
+
+def _render_choice(value: str) -> str:
+    if value not in RENDER_CHOICES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(RENDER_CHOICES)}")
+    return value
+
+
+def render():
+    return typer.Option("auto", "--render", callback=_render_choice, metavar="auto|always|off",
+                        help="Listings filled by script, in headless Chromium: auto (when the need shows), always "
+                             "(every first listing page without posts), off.")
+
+
 def timeout():
     return typer.Option(None, "--timeout", help="Seconds to wait for one response.")
 

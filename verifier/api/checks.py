@@ -41,7 +41,7 @@ class CheckResult:
 def check_link(url: str, criterion: str, *, year: int | None = None, period_start=None, period_end=None,
                agency_portal: str | None = None, rules: Path | str | Rulebook | None = None,
                allow_private: bool = False, ignore_robots: bool = False, timeout: float | None = None,
-               warc_path: Path | None = None) -> CheckResult:
+               warc_path: Path | None = None, render: str = "auto") -> CheckResult:
     """Spot-check one link for a criterion, as the crawl would judge it. Raises UnknownCriterion,
     MalformedDate, BadLink (an unusable URL)."""
     from crawler.categories import CategoryMatcher
@@ -56,7 +56,8 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
     spec = rulebook.criterion(criterion)
     period = resolve_period(rulebook, year, period_start, period_end)
     limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
-    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits)
+    options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits,
+                         render=render)
     info = None
     if warc_path is not None:
         from verifier import provenance
