@@ -45,6 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "pages"
 DEMO_PORTALS = ROOT / "data" / "demo" / "portals"
+LAB_PORTALS = ROOT / "tests" / "lab" / "portals"
+BASELINE = ROOT / "bench" / "baseline.json"
+CORE_SPEEDUP = 5.0              # the core's pages/s on each page set ÷ the baseline's (bench/baseline.json)
+CORE_SETS = ("farm", "fixtures", "demo", "lab")
 
 POLITENESS_MIN_BOUND = 20.0      # seconds: the issue's minimum bound for the politeness farm
 POLITENESS_LATENCY = 0.65        # seconds per response: a slow provincial portal
@@ -641,6 +645,77 @@ def demo_pages() -> list[tuple[str, bytes, dict]]:
     return out
 
 
+def lab_pages() -> list[tuple[str, bytes, dict, int]]:
+    """(url, body, headers, status) of every recorded HTML page of the lab's CMS installs (tests/lab)."""
+    from demo.server import load_sites
+
+    out = []
+    if not LAB_PORTALS.is_dir():
+        return out
+    for host, site in sorted(load_sites(LAB_PORTALS).items()):
+        for route in site.routes:
+            ctype = route.content_type or site.content_type or ""
+            if route.location or "html" not in ctype.lower():
+                continue
+            out.append((f"http://{host}{route.path}", route.payload(), {"Content-Type": ctype}, route.status))
+    return out
+
+
+def core_sets(farm_listings: int = 60, farm_articles: int = 60) -> dict[str, list[tuple[str, bytes, dict, int]]]:
+    """The page sets the core is timed on, by name: (url, body, headers, status)."""
+    farm = Farm(FarmSpec(hosts=8, categories=6, pages=4))
+    return {
+        "farm": [(u, b, {"content-type": "text/html; charset=utf-8"}, 200)
+                 for u, b, _, _ in farm.sample_pages(farm_listings, farm_articles)],
+        "fixtures": [(u, b, h, 200) for u, b, h, _ in fixture_pages()],
+        "demo": [(u, b, h, 200) for u, b, h in demo_pages()],
+        "lab": lab_pages(),
+    }
+
+
+def cpu_per_page(pages, fn, passes: int) -> tuple[float, list[float]]:
+    """The median over `passes` passes of the CPU seconds per page of fn(url, body, headers, status), and
+    every pass's figure. CPU time (time.process_time) rather than wall time: the other processes of a
+    shared machine disturb it less."""
+    runs = []
+    for _ in range(passes):
+        started = time.process_time()
+        for url, body, headers, status in pages:
+            fn(url, body, headers, status)
+        runs.append((time.process_time() - started) / len(pages))
+    return statistics.median(runs), runs
+
+
+def measure_core(sets: dict, passes: int) -> dict[str, dict]:
+    """Per page set: pages, CPU s/page (median of the passes) and each pass's figure, for read_page."""
+    from crawler.extract import read_page
+
+    matcher = _matcher()
+
+    def core(url, body, headers, status):
+        return read_page(url, body, headers, matcher, status=status)
+
+    out = {}
+    for name, pages in sets.items():
+        if not pages:
+            continue
+        core(*pages[0])                 # the first call builds the matcher's and the modules' tables
+        median, runs = cpu_per_page(pages, core, passes)
+        out[name] = {"pages": len(pages), "cpu_seconds_per_page": median, "passes": [round(r, 6) for r in runs]}
+    return out
+
+
+def write_baseline(passes: int = 5) -> dict:
+    """Measure today's core on every page set and store it in bench/baseline.json."""
+    doc = {"commit": _commit(), "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+           "machine": machine(),
+           "how": f"read_page on every page of each set (bench.run.core_sets), {passes} passes after one "
+                  "warm-up call, CPU seconds of this process per page (time.process_time), median of the passes",
+           "sets": measure_core(core_sets(), passes)}
+    BASELINE.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return doc
+
+
 def pages_per_second(pages, fn, min_seconds: float, before_pass=None) -> tuple[float, int]:
     """Pages per second of fn(url, body, headers) over the pages, repeated for at least min_seconds."""
     done, started = 0, time.perf_counter()
@@ -835,12 +910,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes (default bench/results.json)")
     parser.add_argument("--sizes", default=",".join(map(str, GROWTH_SIZES)),
                         help="pages of the three growth farms (default %(default)s)")
+    parser.add_argument("--write-baseline", action="store_true",
+                        help="measure the extraction core as it is and store it in bench/baseline.json, then stop")
     parser.add_argument("--keep", type=Path, default=None, help="keep the crawls' databases and logs in this directory")
     args = parser.parse_args(argv)
     only = tuple(x.strip() for x in args.only.split(",") if x.strip())
     unknown = set(only) - set(MEASUREMENTS)
     if unknown:
         parser.error(f"unknown measurement(s): {', '.join(sorted(unknown))}")
+    if args.write_baseline:
+        doc = write_baseline()
+        for name, row in doc["sets"].items():
+            print(f"{name}: {row['pages']} pages, {row['cpu_seconds_per_page'] * 1000:.2f} ms CPU per page")
+        print(f"wrote {BASELINE}")
+        return 0
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="portal-evidence-bench-"))
     try:
         report = run_all(workdir, quick=args.quick, only=only,

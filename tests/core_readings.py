@@ -24,41 +24,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 STORED = HERE / "fixtures" / "core_readings.jsonl.gz"   # one JSON line per page, gzipped
-LAB_PORTALS = HERE / "lab" / "portals"
-
-
-def farm_pages() -> list[tuple[str, bytes, dict]]:
-    """The bench's farm sample, as bench_extraction reads it (60 listings, 60 articles)."""
-    from bench.farm import Farm, FarmSpec
-
-    farm = Farm(FarmSpec(hosts=8, categories=6, pages=4))
-    return [(u, b, {"content-type": "text/html; charset=utf-8"}) for u, b, _, _ in farm.sample_pages(60, 60)]
-
-
-def lab_pages() -> list[tuple[str, bytes, dict, int]]:
-    """(url, body, headers, status) of every recorded HTML page of the lab's CMS installs."""
-    from demo.server import load_sites
-
-    out = []
-    for host, site in sorted(load_sites(LAB_PORTALS).items()):
-        for route in site.routes:
-            ctype = route.content_type or site.content_type or ""
-            if route.location or "html" not in ctype.lower():
-                continue
-            out.append((f"http://{host}{route.path}", route.payload(), {"Content-Type": ctype}, route.status))
-    return out
 
 
 def page_sets() -> dict[str, list[tuple[str, bytes, dict, int]]]:
-    """Every page set the bench times, by name: (url, body, headers, status)."""
-    from bench.run import demo_pages, fixture_pages
+    """Every page set the bench times the core on, by name: (url, body, headers, status)."""
+    from bench.run import core_sets
 
-    return {
-        "farm": [(u, b, h, 200) for u, b, h in farm_pages()],
-        "fixtures": [(u, b, h, 200) for u, b, h, _ in fixture_pages()],
-        "demo": [(u, b, h, 200) for u, b, h in demo_pages()],
-        "lab": lab_pages(),
-    }
+    return core_sets()
 
 
 def _plain(value):
