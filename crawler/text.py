@@ -18,10 +18,22 @@ def clean_space(text: str) -> str:
     return _SPACE.sub(" ", nfc(text).replace("\xa0", " ")).strip()
 
 
+class _DropMarks(dict):
+    """A str.translate table that drops the combining marks (category Mn), filled as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        out = self[code] = None if unicodedata.category(chr(code)) == "Mn" else code
+        return out
+
+
+_DROP_MARKS = _DropMarks()
+
+
 def fold_accents(text: str) -> str:
     """Strip Vietnamese diacritics: 'Chỉ đạo' -> 'Chi dao'."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D")).translate(_DROP_MARKS)
 
 
 def normalise(text: str, *, accents: bool = True) -> str:

@@ -42,8 +42,21 @@ from crawler.text import fold_accents, normalise
 def drop_unseen(doc) -> None:
     """Drop what a reader never sees (scripts, styles, templates, SVG, comments, hidden elements), in place."""
     for bad in doc.xpath(UNSEEN_XPATH):
-        bad.drop_tree() if isinstance(bad.tag, str) else _drop_comment(bad)
+        drop_tree(bad) if isinstance(bad.tag, str) else _drop_comment(bad)
     _drop_hidden(doc)
+
+
+def drop_tree(el) -> None:
+    """Remove the element with its children and text; its tail joins the previous element or the parent
+    (lxml.html's drop_tree, for the plain elements the core parses into)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 def _drop_hidden(doc) -> None:
@@ -66,7 +79,7 @@ def _drop_hidden(doc) -> None:
         if chars > W.hidden_page_share * page_chars and any(is_chrome_element(d) for d in el.iterdescendants()):
             continue
         dropped.add(el)
-        el.drop_tree()
+        drop_tree(el)
 
 
 def _is_hidden(el) -> bool:

@@ -71,7 +71,7 @@ def find_groups(page: Page) -> list[Group]:
                 continue
             by_sig[(signature(child), segment)].append(child)
         for (sig, _), children in by_sig.items():
-            items = [c for c in children if is_small(c) and title_link(page, c) is not None]
+            items = [c for c in children if is_small(page, c) and title_link(page, c) is not None]
             if len(items) >= 2 or (items and _item_like(page, items[0], sig)):
                 groups.append(Group(parent, tuple(items), sig))
     return groups
@@ -80,8 +80,8 @@ def find_groups(page: Page) -> list[Group]:
 def _is_box_separator(page: Page, el) -> bool:
     """A short title between the items of one container that opens a box of other posts: the items after
     it are that box's ("Các tin đã đưa", "Tin khác" right after the listing, with the listing's classes)."""
-    if el.find(".//a") is not None and el.tag not in HEADING_TAGS:
-        return False
+    if page.sizes[el][0] > (el.tag == "a") and el.tag not in HEADING_TAGS:
+        return False        # a link inside
     text = page.text(el)
     return bool(text) and len(text) <= W.separator_chars and is_side_box_title(text)
 
@@ -252,25 +252,34 @@ def signature(el) -> tuple:
     return (el.tag, classes)
 
 
-def is_small(el) -> bool:
+def is_small(page: Page, el) -> bool:
     """A listing item holds a few links and a few lines; page sections, boxes and the article hold more."""
-    if el.tag == "h1" or el.find(".//h1") is not None:
+    links, size, h1 = page.sizes[el]
+    if el.tag == "h1" or h1 or links > W.max_item_links or size > W.max_item_chars:
         return False
-    # (cheap counts first: the result is the same, in any order)
-    links = 0
-    for _ in el.iter("a"):
-        links += 1
-        if links > W.max_item_links:
-            return False
-    size = 0
-    for t in el.itertext():
-        size += len(t.strip())
-        if size > W.max_item_chars:
-            return False
-    if el.tag not in LIST_TAGS and sum(1 for li in el.xpath(".//ul/li[.//a] | .//ol/li[.//a]")
-                                       if _titled(li)) >= 2:
+    if el.tag not in LIST_TAGS and _titled_entries(page).get(el, 0) >= 2:
         return False        # a box with a list of post links inside is a box, not a post
     return True
+
+
+def _titled_entries(page: Page) -> dict:
+    """element -> how many entries of a <ul>/<ol> inside it (not itself) have a title-like link, for every
+    element of the body in one pass from the leaves up (memoised on the page)."""
+    counts = page.memo.get("titled_entries")
+    if counts is None:
+        counts = page.memo["titled_entries"] = {}
+        for el in reversed(list(page.body.iter())):
+            if not isinstance(el.tag, str):
+                continue
+            n = 0
+            for child in el:
+                if isinstance(child.tag, str):
+                    n += counts.get(child, 0)
+                    if child.tag in ("ul", "ol"):
+                        n += sum(1 for li in child if li.tag == "li" and _titled(li))
+            if n:
+                counts[el] = n
+    return counts
 
 
 def _titled(li) -> bool:
@@ -440,7 +449,7 @@ def _lead_before(page: Page, sib, known: set) -> list:
             break
         if sib.tag in HEADING_TAGS:
             break
-        link = title_link(page, sib) if is_small(sib) and not is_chrome_element(sib) else None
+        link = title_link(page, sib) if is_small(page, sib) and not is_chrome_element(sib) else None
         hrefs = {page.abs(a.get("href")) for a in sib.iter("a") if page.abs(a.get("href"))}
         if link is None or len(hrefs) != 1 or hrefs <= known or len(page.text(link)) < W.min_lead_title_chars:
             break

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from functools import cached_property
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 
 from crawler.categories import CategoryMatcher
@@ -37,6 +36,10 @@ from crawler.text import clean_space, fold_accents, normalise
 from crawler.urls import same_page
 
 # --- Decoding and parsing ------------------------------------------------------------------------
+
+# lxml's own HTML parser with plain elements: lxml.html's parser is the same one with a class lookup, which
+# is Python code run each time an element is touched (the core touches every element several times)
+HTML_PARSER = etree.HTMLParser()
 
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[str, str]:
@@ -66,7 +69,7 @@ def parse_html(text: str, url: str):
     if not text.strip():
         return None
     try:
-        doc = lxml.html.document_fromstring(text, base_url=url)
+        doc = etree.fromstring(text, HTML_PARSER, base_url=url)
     except (etree.ParserError, ValueError):
         return None
     return doc
@@ -131,6 +134,7 @@ class Page:
         self.link_scores: dict = {}     # anchor -> its score as a title link, 0 for none (listing.title_link)
         self.item_dates: dict = {}      # listing item -> its ItemDates (item_dates.item_dates)
         self.lead_lines: dict = {}      # a lead headline -> the date and summary lines after it (listing)
+        self.memo: dict = {}            # a stage's per-page tables, by name (listing._titled_entries)
         self.regions = Regions(self.body, self.text)
         title_el = doc.find(".//title")
         self.title = self.text(title_el) if title_el is not None else ""
@@ -165,6 +169,29 @@ class Page:
 
     def chrome(self, el) -> bool:
         return self.regions.chrome(el)
+
+    @cached_property
+    def sizes(self) -> dict:
+        """element -> (its <a> count, the length of its stripped text pieces summed, holds an <h1>), for every
+        element of the body in one pass from the leaves up, so that sizing an element is not a walk of its
+        subtree (listing.is_small sizes every element of the page)."""
+        out = {}
+        for el in reversed(list(self.body.iter())):
+            if not isinstance(el.tag, str):
+                continue
+            links = 1 if el.tag == "a" else 0
+            size = len(el.text.strip()) if el.text else 0
+            h1 = False
+            for child in el:
+                if isinstance(child.tag, str):
+                    c_links, c_size, c_h1 = out[child]
+                    links += c_links
+                    size += c_size
+                    h1 = h1 or c_h1 or child.tag == "h1"
+                if child.tail:
+                    size += len(child.tail.strip())
+            out[el] = (links, size, h1)
+        return out
 
     @cached_property
     def own_text_key(self) -> str:
@@ -284,7 +311,7 @@ def _meta(doc) -> dict[str, str]:
 
 def element_text(el) -> str:
     """The text of an element, white space collapsed (unmemoised: use Page.text)."""
-    return clean_space(" ".join(t for t in el.itertext()))
+    return clean_space(" ".join(el.itertext()))
 
 
 def short_label(text: str) -> bool:
