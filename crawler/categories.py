@@ -23,6 +23,7 @@ MAX_LABEL_TOKENS = 14          # longer texts are sentences (article titles), no
 MIN_LABEL_COVERAGE = 0.5
 LONG_LABEL_TOKENS = 8          # a label longer than this is a title unless the key phrases cover most of it
 LONG_LABEL_COVERAGE = 0.75
+MEMO_LABELS = 20_000           # labels whose answers a matcher keeps (then it starts again)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class CategoryMatcher:
                     [tokens(k, accents=accents) for k in spec.weak_keywords],
                 )
             self._prepared.append((spec.id, prepared))
+        # label -> what match and names answered: a portal's menus, boxes and breadcrumbs repeat on every
+        # page, and the matcher answers the same for the same label whatever page it is on
+        self._matched: dict[str, tuple[str | None, float]] = {}
+        self._named: dict[str, str | None] = {}
 
     @classmethod
     def from_rulebook(cls, rulebook) -> CategoryMatcher:
@@ -92,6 +97,16 @@ class CategoryMatcher:
     def match(self, label: str) -> tuple[str | None, float]:
         """The criterion this label names, with its score; (None, 0) when none, a tie, or when the key
         phrases cover too little of the label to be its name (a sentence that mentions a category)."""
+        try:
+            return self._matched[label]
+        except KeyError:
+            pass
+        if len(self._matched) >= MEMO_LABELS:
+            self._matched.clear()
+        out = self._matched[label] = self._match(label)
+        return out
+
+    def _match(self, label: str) -> tuple[str | None, float]:
         ranked = sorted(self.scores(label).items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1] <= 0:
             return None, 0.0
@@ -109,6 +124,16 @@ class CategoryMatcher:
         """The criterion whose name this label is, strictly: an alias, or every word one of its key phrases'
         (a menu entry "Tuyên truyền pháp luật" is; a post title "Công khai dự toán ngân sách năm 2018",
         which uses the category's words with others, is not)."""
+        try:
+            return self._named[label]
+        except KeyError:
+            pass
+        if len(self._named) >= MEMO_LABELS:
+            self._named.clear()
+        out = self._named[label] = self._names(label)
+        return out
+
+    def _names(self, label: str) -> str | None:
         cid, score = self.match(label)
         if cid is None or score >= ALIAS_SCORE:
             return cid

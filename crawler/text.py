@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -33,15 +34,30 @@ def fold_accents(text: str) -> str:
     """Strip Vietnamese diacritics: 'Chỉ đạo' -> 'Chi dao'."""
     if text.isascii():
         return text
+    return _fold_short(text) if len(text) <= MEMO_CHARS else _fold(text)
+
+
+def _fold(text: str) -> str:
     return unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D")).translate(_DROP_MARKS)
 
 
 def normalise(text: str, *, accents: bool = True) -> str:
     """NFC, case-folded, punctuation and '-,/' folded to single spaces; accents optionally folded."""
+    return _normalise_short(text, accents) if len(text) <= MEMO_CHARS else _normalise(text, accents)
+
+
+def _normalise(text: str, accents: bool) -> str:
     text = nfc(text).casefold()
     if not accents:
         text = fold_accents(text)
     return _PUNCT.sub(" ", text).strip()
+
+
+# Labels, titles and menu entries repeat on every page of a portal: short texts are folded and normalised
+# once (a page's whole text is not kept)
+MEMO_CHARS = 200
+_fold_short = functools.lru_cache(maxsize=50_000)(_fold)
+_normalise_short = functools.lru_cache(maxsize=50_000)(_normalise)
 
 
 def tokens(text: str, *, accents: bool = True) -> tuple[str, ...]:

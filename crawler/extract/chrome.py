@@ -156,8 +156,10 @@ def _is_page_header(el) -> bool:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=20_000)
 def is_side_box_title(text: str) -> bool:
-    """Is this the title of a side box ("Tin mới", "Văn bản mới ban hành")?"""
+    """Is this the title of a side box ("Tin mới", "Văn bản mới ban hành")? (Memoised: the same titles
+    come back on every page of a portal.)"""
     key = normalise(fold_accents(text), accents=True)
     return key in SIDE_BOX_TITLES or any(key.startswith(t + " ") and len(key) < len(t) + W.side_box_title_slack
                                          for t in SIDE_BOX_TITLES)
