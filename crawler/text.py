@@ -16,7 +16,9 @@ def nfc(text: str) -> str:
 
 def clean_space(text: str) -> str:
     """Collapse white space (including non-breaking) and trim; NFC."""
-    return _SPACE.sub(" ", nfc(text).replace("\xa0", " ")).strip()
+    if not text.isascii():
+        text = nfc(text).replace("\xa0", " ")
+    return _SPACE.sub(" ", text).strip()
 
 
 class _DropMarks(dict):

@@ -140,12 +140,38 @@ class Page:
         self.title = self.text(title_el) if title_el is not None else ""
 
     def text(self, el) -> str:
-        """The element's text, white space collapsed."""
+        """The element's text, white space collapsed.
+
+        Built from the leaves up: an element's text is its own pieces and its children's texts joined by
+        a space, which is element_text's reading (the text is NFC already, and a space neither composes
+        with nor moves a mark), so each piece of text is cleaned once, not once per ancestor."""
+        texts = self._texts
         try:
-            return self._texts[el]
+            return texts[el]
         except KeyError:
-            out = self._texts[el] = element_text(el)
+            pass
+        if not isinstance(el.tag, str):
+            out = texts[el] = element_text(el)
             return out
+        for node in reversed(list(el.iter())):
+            if node in texts or not isinstance(node.tag, str):
+                continue
+            parts = []
+            if node.text:
+                piece = clean_space(node.text)
+                if piece:
+                    parts.append(piece)
+            for child in node:
+                if isinstance(child.tag, str):
+                    piece = texts[child]
+                    if piece:
+                        parts.append(piece)
+                if child.tail:
+                    piece = clean_space(child.tail)
+                    if piece:
+                        parts.append(piece)
+            texts[node] = " ".join(parts)
+        return texts[el]
 
     def link_text(self, a) -> str:
         """An anchor's text, or its title attribute for an image link."""
