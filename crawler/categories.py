@@ -52,10 +52,13 @@ class CategoryMatcher:
         for spec in self.specs:
             prepared = {}
             for accents in (True, False):
+                keywords = [tokens(k, accents=accents) for k in spec.keywords]
                 prepared[accents] = (
                     {tokens(a, accents=accents) for a in spec.aliases},
-                    [tokens(k, accents=accents) for k in spec.keywords],
+                    keywords,
                     [tokens(k, accents=accents) for k in spec.weak_keywords],
+                    # the first words of the key phrases: a label with none of them contains none
+                    frozenset(k[0] for k in keywords if k),
                 )
             self._prepared.append((spec.id, prepared))
         # label -> what match and names answered: a portal's menus, boxes and breadcrumbs repeat on every
@@ -77,10 +80,13 @@ class CategoryMatcher:
             toks = tokens(label, accents=accents)
             if not toks or len(toks) > MAX_LABEL_TOKENS:
                 return {}
+            words = set(toks)
             for cid, prepared in self._prepared:
-                aliases, keywords, weak = prepared[accents]
+                aliases, keywords, weak, firsts = prepared[accents]
                 if toks in aliases:
                     score = ALIAS_SCORE
+                elif firsts.isdisjoint(words):
+                    score = 0.0
                 else:
                     strong = [k for k in keywords if _contains(toks, k)]
                     # overlapping phrases ("chỉ đạo" inside "văn bản chỉ đạo") count by covered tokens
@@ -147,7 +153,7 @@ class CategoryMatcher:
                 continue
             for accents in (True, False):
                 toks = tokens(label, accents=accents)
-                _, keywords, weak = prepared[accents]
+                _, keywords, weak, _ = prepared[accents]
                 best = max(best, _covered(toks, [k for k in (*keywords, *weak) if _contains(toks, k)]))
         return best
 
