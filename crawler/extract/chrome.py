@@ -113,7 +113,14 @@ def _drop_comment(node) -> None:
 
 def name_tokens(el) -> tuple[str, ...]:
     """The tokens of an element's class and id ("colRight main-menu" -> col, right, main, menu)."""
-    raw = f"{el.get('class', '')} {el.get('id', '')}"
+    cls, id_ = el.get("class"), el.get("id")
+    if not cls and not id_:
+        return ()
+    return _name_tokens(f"{cls or ''} {id_ or ''}")
+
+
+@lru_cache(maxsize=20_000)
+def _name_tokens(raw: str) -> tuple[str, ...]:
     if not raw.strip():
         return ()
     return tuple(t for t in NAME_SPLIT.split(NAME_CAMEL.sub(" ", raw).lower()) if t)

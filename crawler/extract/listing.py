@@ -12,8 +12,8 @@ and a lead post set apart before it.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from crawler.dates import find_dates
 from crawler.extract.chrome import is_chrome_element, is_side_box_title
@@ -58,10 +58,12 @@ class Group:
 def find_groups(page: Page) -> list[Group]:
     """Every group of at least two small items with title links (or one item that looks like a post)."""
     groups = []
+    sizes = page.sizes
     for parent in page.body.iter():
-        if not isinstance(parent.tag, str) or len(parent) < 1 or parent.tag in NOT_LIST_PARENT_TAGS:
-            continue
-        by_sig: dict[tuple, list] = defaultdict(list)
+        if not isinstance(parent.tag, str) or len(parent) < 1 or parent.tag in NOT_LIST_PARENT_TAGS \
+                or not sizes[parent][0]:
+            continue        # (an element without a link inside has no item with a title link)
+        by_sig: dict[tuple, list] = {}
         segment = 0     # a side-box title between items ("Các tin đã đưa") starts another box
         for child in parent:
             if not isinstance(child.tag, str) or child.tag in NOT_ITEM_TAGS:
@@ -69,9 +71,12 @@ def find_groups(page: Page) -> list[Group]:
             if _is_box_separator(page, child):
                 segment += 1
                 continue
-            by_sig[(signature(child), segment)].append(child)
-        for (sig, _), children in by_sig.items():
-            items = [c for c in children if is_small(page, c) and title_link(page, c) is not None]
+            # every child keys its signature (the groups keep the order of their first child); only the
+            # small ones with a title link are items
+            members = by_sig.setdefault((signature(child), segment), [])
+            if sizes[child][0] and is_small(page, child) and title_link(page, child) is not None:
+                members.append(child)
+        for (sig, _), items in by_sig.items():
             if len(items) >= 2 or (items and _item_like(page, items[0], sig)):
                 groups.append(Group(parent, tuple(items), sig))
     return groups
@@ -248,8 +253,14 @@ def signature(el) -> tuple:
     """What the items of one list share: the tag, and the classes that do not alternate."""
     if el.tag in ROW_TAGS:
         return (el.tag, ())         # rows of one list or table, whatever their alternating classes
-    classes = tuple(sorted(c for c in (el.get("class") or "").split() if not SIGNATURE_NOISE.search(c.lower())))
-    return (el.tag, classes)
+    return (el.tag, _stable_classes(el.get("class") or ""))
+
+
+@lru_cache(maxsize=20_000)
+def _stable_classes(attr: str) -> tuple[str, ...]:
+    """The classes of a class attribute that do not alternate between items, sorted (memoised: a portal's
+    class attributes repeat on every page)."""
+    return tuple(sorted(c for c in attr.split() if not SIGNATURE_NOISE.search(c.lower())))
 
 
 def is_small(page: Page, el) -> bool:

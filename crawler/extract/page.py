@@ -309,11 +309,34 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(NOT_A_LINK):
         return None
+    # what of the base the result depends on: only its scheme for an absolute http(s) link, only its
+    # scheme and host for a link from the root ("/tin-tuc"), which is most of a portal's menus on every page
+    if href.startswith(("http://", "https://")):
+        key = (0, base.split(":", 1)[0], href)
+    elif href[0] == "/" and href[1:2] != "/":
+        key = (1, "/".join(base.split("/", 3)[:3]), href)
+    else:
+        key = (2, base, href)
+    try:
+        return _JOINED[key]
+    except KeyError:
+        pass
+    if len(_JOINED) >= MEMO_LINKS:
+        _JOINED.clear()
+    out = _JOINED[key] = _join(base, href)
+    return out
+
+
+def _join(base: str, href: str) -> str | None:
     try:
         out = urljoin(base, href)
     except ValueError:
         return None
     return out.split("#", 1)[0] if out.startswith(("http://", "https://")) else None
+
+
+MEMO_LINKS = 50_000
+_JOINED: dict[tuple, str | None] = {}
 
 
 def _meta(doc) -> dict[str, str]:
