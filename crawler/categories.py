@@ -66,6 +66,11 @@ class CategoryMatcher:
         self._matched: dict[str, tuple[str | None, float]] = {}
         self._named: dict[str, str | None] = {}
 
+    def forget(self) -> None:
+        """Empty the answers kept per label (a benchmark's pass starts as a new process would)."""
+        self._matched.clear()
+        self._named.clear()
+
     @classmethod
     def from_rulebook(cls, rulebook) -> CategoryMatcher:
         return cls(
