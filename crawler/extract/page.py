@@ -80,14 +80,14 @@ def cut_after(doc, tag: str, limit: int) -> bool:
 
     True when something was cut. The part kept is what a reader meets first, so a page is read as far
     as its first `limit` links, whatever follows."""
-    for n, el in enumerate(doc.iter(tag), 1):
-        if n < limit:
-            continue
-        if n > limit:          # doc.iter does not count comments and the like: cut at the first one past
-            _drop_following(el)
-            el.getparent().remove(el)
-            return True
-    return False
+    # the first element past the limit, in document order (elements only, as doc.iter(tag) counts them)
+    past = doc.xpath(f"(//{tag})[{limit + 1}]")
+    if not past:
+        return False
+    el = past[0]
+    _drop_following(el)
+    el.getparent().remove(el)
+    return True
 
 
 def _drop_following(el) -> None:
