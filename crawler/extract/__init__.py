@@ -43,7 +43,7 @@ def forget(matcher: CategoryMatcher | None = None) -> None:
     from crawler.extract import page as page_module
 
     for cached in (text._fold_short, text._normalise_short, chrome.is_side_box_title, chrome._name_tokens,
-                   listing._stable_classes):
+                   listing._stable_classes, listing._item_classes):
         cached.cache_clear()
     page_module._JOINED.clear()
     if matcher is not None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from crawler.dates import find_dates
 from crawler.extract.chrome import is_chrome_element, is_side_box_title
 from crawler.extract.item_dates import item_dates
-from crawler.extract.page import Page, short_label
+from crawler.extract.page import INSIDE_H1, INSIDE_H2_H5, INSIDE_TABLE, Page, short_label
 from crawler.extract.vocabulary import (
     BOX_HEADING_TAGS,
     FILE_NAME,
@@ -265,8 +265,8 @@ def _stable_classes(attr: str) -> tuple[str, ...]:
 
 def is_small(page: Page, el) -> bool:
     """A listing item holds a few links and a few lines; page sections, boxes and the article hold more."""
-    links, size, h1 = page.sizes[el]
-    if el.tag == "h1" or h1 or links > W.max_item_links or size > W.max_item_chars:
+    links, size, inside = page.sizes[el]
+    if el.tag == "h1" or inside & INSIDE_H1 or links > W.max_item_links or size > W.max_item_chars:
         return False
     if el.tag not in LIST_TAGS and _titled_entries(page).get(el, 0) >= 2:
         return False        # a box with a list of post links inside is a box, not a post
@@ -304,12 +304,21 @@ def _titled(li) -> bool:
 
 def _item_like(page: Page, el, sig) -> bool:
     """Can this lone element be a listing of one post (not a wrapper of the page)?"""
-    if not (sig[0] in ITEM_TAGS or any(ITEM_CLASS.search(c) for c in sig[1]) or _headed_here(page, el)):
+    inside = page.sizes[el][2]
+    if not (sig[0] in ITEM_TAGS or _item_classes(sig[1]) or (inside & INSIDE_H2_H5 and _headed_here(page, el))):
         return False
     # a list of post links or a table inside: a box; a date line written as a list ("⏰ 08/08/2018 · 145") is not
-    if any(_titled(li) for li in el.xpath("./li | .//ul/li | .//ol/li")) or el.find(".//table") is not None:
+    # (its own entries, and those of the lists inside it)
+    if inside & INSIDE_TABLE or _titled_entries(page).get(el, 0) \
+            or any(_titled(li) for li in el if li.tag == "li"):
         return False
     return len(page.text(el)) < W.max_lone_item_chars
+
+
+@lru_cache(maxsize=20_000)
+def _item_classes(classes: tuple[str, ...]) -> bool:
+    """Does one of these classes name a post item?"""
+    return any(ITEM_CLASS.search(c) for c in classes)
 
 
 def _headed_here(page: Page, el) -> bool:

@@ -102,6 +102,11 @@ def _drop_following(el) -> None:
         node = parent
 
 
+# The tags Page.sizes notes below each element, one bit each
+INSIDE = {"h1": 1, "table": 2, "h2": 4, "h3": 8, "h4": 16, "h5": 32}
+INSIDE_H1, INSIDE_TABLE, INSIDE_H2_H5 = 1, 2, 4 | 8 | 16 | 32
+
+
 # --- The page context ----------------------------------------------------------------------------
 
 
@@ -198,25 +203,25 @@ class Page:
 
     @cached_property
     def sizes(self) -> dict:
-        """element -> (its <a> count, the length of its stripped text pieces summed, holds an <h1>), for every
-        element of the body in one pass from the leaves up, so that sizing an element is not a walk of its
-        subtree (listing.is_small sizes every element of the page)."""
+        """element -> (its <a> count, the length of its stripped text pieces summed, the INSIDE bits of the
+        tags below it), for every element of the body in one pass from the leaves up, so that sizing an
+        element is not a walk of its subtree (listing.is_small sizes every element of the page)."""
         out = {}
         for el in reversed(list(self.body.iter())):
             if not isinstance(el.tag, str):
                 continue
             links = 1 if el.tag == "a" else 0
             size = len(el.text.strip()) if el.text else 0
-            h1 = False
+            inside = 0
             for child in el:
                 if isinstance(child.tag, str):
-                    c_links, c_size, c_h1 = out[child]
+                    c_links, c_size, c_inside = out[child]
                     links += c_links
                     size += c_size
-                    h1 = h1 or c_h1 or child.tag == "h1"
+                    inside |= c_inside | INSIDE.get(child.tag, 0)
                 if child.tail:
                     size += len(child.tail.strip())
-            out[el] = (links, size, h1)
+            out[el] = (links, size, inside)
         return out
 
     @cached_property
