@@ -16,6 +16,7 @@ writes).
     python -m bench.run --quick    # smaller farms, a minute or two: the harness works
     python -m bench.run --only growth,spotcheck
     python -m bench.run --only console [--quick]
+    python -m bench.run --write-baseline   # the extraction core as it is, stored in bench/baseline.json
 
 Prints a table and writes bench/results.json (machine, every figure, its target, met or not).
 """
