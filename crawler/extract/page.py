@@ -155,6 +155,12 @@ class Page:
             return texts[el]
         except KeyError:
             pass
+        if "sizes" not in self.__dict__:
+            self.sizes      # the one walk of the body notes every element's text with its size
+            try:
+                return texts[el]
+            except KeyError:
+                pass
         if not isinstance(el.tag, str):
             out = texts[el] = element_text(el)
             return out
@@ -207,21 +213,45 @@ class Page:
         tags below it), for every element of the body in one pass from the leaves up, so that sizing an
         element is not a walk of its subtree (listing.is_small sizes every element of the page)."""
         out = {}
+        texts = self._texts
+        inside_bits = INSIDE.get
         for el in reversed(list(self.body.iter())):
-            if not isinstance(el.tag, str):
+            tag = el.tag
+            if not isinstance(tag, str):
                 continue
-            links = 1 if el.tag == "a" else 0
-            size = len(el.text.strip()) if el.text else 0
+            links = 1 if tag == "a" else 0
+            parts = []
+            text = el.text
+            if text:
+                size = len(text.strip())
+                if size:
+                    piece = clean_space(text)
+                    if piece:
+                        parts.append(piece)
+            else:
+                size = 0
             inside = 0
             for child in el:
-                if isinstance(child.tag, str):
+                c_tag = child.tag
+                if isinstance(c_tag, str):
                     c_links, c_size, c_inside = out[child]
                     links += c_links
                     size += c_size
-                    inside |= c_inside | INSIDE.get(child.tag, 0)
-                if child.tail:
-                    size += len(child.tail.strip())
+                    inside |= c_inside | inside_bits(c_tag, 0)
+                    piece = texts[child]
+                    if piece:
+                        parts.append(piece)
+                tail = child.tail
+                if tail:
+                    n = len(tail.strip())
+                    if n:
+                        size += n
+                        piece = clean_space(tail)
+                        if piece:
+                            parts.append(piece)
             out[el] = (links, size, inside)
+            if el not in texts:
+                texts[el] = " ".join(parts)
         return out
 
     @cached_property
