@@ -37,7 +37,8 @@ __all__ = ["read_page", "page_text", "decode", "parse_html", "forget"]
 
 def forget(matcher: CategoryMatcher | None = None) -> None:
     """Empty what the core keeps from page to page (texts folded and normalised, side-box titles, class
-    tokens, resolved links, the matcher's answers): a benchmark's pass then reads as a new process would."""
+    tokens, chrome by names, resolved links, the matcher's answers): a benchmark's pass then reads as a new
+    process would."""
     from crawler import text
     from crawler.extract import chrome
     from crawler.extract import page as page_module
@@ -46,6 +47,7 @@ def forget(matcher: CategoryMatcher | None = None) -> None:
                    listing._stable_classes, listing._item_classes):
         cached.cache_clear()
     page_module._JOINED.clear()
+    chrome._CHROME_BY_NAMES.clear()
     if matcher is not None:
         matcher.forget()
 

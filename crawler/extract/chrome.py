@@ -126,6 +126,9 @@ def _name_tokens(raw: str) -> tuple[str, ...]:
     return tuple(t for t in NAME_SPLIT.split(NAME_CAMEL.sub(" ", raw).lower()) if t)
 
 
+_CHROME_BY_NAMES: dict[tuple, bool] = {}     # (tag, class, id, role) -> is_chrome_element, for other tags
+
+
 def is_chrome_element(el) -> bool:
     """Is this element itself (not through an ancestor) chrome, by its tag, role or names?"""
     tag = el.tag if isinstance(el.tag, str) else ""
@@ -133,9 +136,25 @@ def is_chrome_element(el) -> bool:
         return False        # an article's own footer ("Published 10/04/2019", its categories), not the page's
     if tag in CHROME_TAGS:
         return True
-    toks = name_tokens(el)
-    if tag == "header" and not (set(toks) & CONTENT_QUALIFIERS):
-        return _is_page_header(el)
+    if tag == "header":
+        toks = name_tokens(el)
+        if not (set(toks) & CONTENT_QUALIFIERS):
+            return _is_page_header(el)
+        return _chrome_by_names(el, toks)
+    # any other element's answer is its tag's, names' and role's alone: the same on every page of a portal
+    key = (tag, el.get("class"), el.get("id"), el.get("role"))
+    try:
+        return _CHROME_BY_NAMES[key]
+    except KeyError:
+        pass
+    out = _chrome_by_names(el, name_tokens(el))
+    if len(_CHROME_BY_NAMES) > 50_000:
+        _CHROME_BY_NAMES.clear()
+    _CHROME_BY_NAMES[key] = out
+    return out
+
+
+def _chrome_by_names(el, toks: tuple[str, ...]) -> bool:
     if not toks:
         return (el.get("role") or "") in CHROME_ROLES
     tokset = set(toks)
@@ -181,6 +200,7 @@ class Regions:
         self._chrome: dict = {}
         self._side: dict = {}
         self._main: dict = {}
+        self._holders: set | None = None     # the ancestors of the page's main regions, found once
 
     def chrome(self, el) -> bool:
         """Inside page chrome (header, menus, side boxes, footer)?"""
@@ -194,7 +214,10 @@ class Regions:
 
     def _wrapper(self, el) -> bool:
         """A chrome-named element that holds the main region or most of the page is a page wrapper."""
-        if el.find(".//main") is not None or el.find(".//*[@role='main']") is not None:
+        if self._holders is None:
+            root = el.getroottree().getroot()
+            self._holders = {anc for m in root.xpath("//main | //*[@role='main']") for anc in m.iterancestors()}
+        if el in self._holders:
             return True
         return len(self._text(el)) > W.wrapper_share * self._body_chars
 

@@ -156,7 +156,7 @@ class Page:
         except KeyError:
             pass
         if "sizes" not in self.__dict__:
-            self.sizes      # the one walk of the body notes every element's text with its size
+            _ = self.sizes  # the one walk of the body notes every element's text with its size
             try:
                 return texts[el]
             except KeyError:
