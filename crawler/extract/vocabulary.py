@@ -28,14 +28,8 @@ VISUALLY_HIDDEN_CLASSES = frozenset("""
     element-invisible element-hidden screen-reader-text sr-only visually-hidden visuallyhidden
     show-for-sr screen-reader-only assistive-text hide-accessible
 """.split())
-# Elements that may be hidden from the reader: the hidden attribute, aria-hidden, an inline style saying
-# "none" or "hidden" in any case, or a class attribute holding one of the classes above (chrome._is_hidden
-# decides); only these few are looked at in Python, not every element with a style or a class.
-HIDDEN_CANDIDATES_XPATH = (
-    "//*[@hidden or @aria-hidden"
-    " or contains(translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'none')"
-    " or contains(translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'hidden')"
-    + "".join(f" or contains(@class, '{name}')" for name in sorted(VISUALLY_HIDDEN_CLASSES)) + "]")
+# Elements that may be hidden from the reader (the hidden attribute, aria-hidden, an inline style, a class).
+HIDDEN_CANDIDATES_XPATH = "//*[@hidden or @aria-hidden or @style or @class]"
 # An inline style that hides the element: "display:none", "display : none !important", "visibility: hidden".
 HIDING_STYLE = re.compile(r"(?<![\w-])(?:display\s*:\s*none|visibility\s*:\s*hidden)(?![\w-])", re.I)
 # Never dropped as hidden: a page hidden until its scripts run is still the page.
