@@ -23,6 +23,7 @@ MAX_LABEL_TOKENS = 14          # longer texts are sentences (article titles), no
 MIN_LABEL_COVERAGE = 0.5
 LONG_LABEL_TOKENS = 8          # a label longer than this is a title unless the key phrases cover most of it
 LONG_LABEL_COVERAGE = 0.75
+MEMO_LABELS = 20_000           # labels whose answers a matcher keeps (then it starts again)
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,24 @@ class CategoryMatcher:
         for spec in self.specs:
             prepared = {}
             for accents in (True, False):
+                keywords = [tokens(k, accents=accents) for k in spec.keywords]
                 prepared[accents] = (
                     {tokens(a, accents=accents) for a in spec.aliases},
-                    [tokens(k, accents=accents) for k in spec.keywords],
+                    keywords,
                     [tokens(k, accents=accents) for k in spec.weak_keywords],
+                    # the first words of the key phrases: a label with none of them contains none
+                    frozenset(k[0] for k in keywords if k),
                 )
             self._prepared.append((spec.id, prepared))
+        # label -> what match and names answered: a portal's menus, boxes and breadcrumbs repeat on every
+        # page, and the matcher answers the same for the same label whatever page it is on
+        self._matched: dict[str, tuple[str | None, float]] = {}
+        self._named: dict[str, str | None] = {}
+
+    def forget(self) -> None:
+        """Empty the answers kept per label (a benchmark's pass starts as a new process would)."""
+        self._matched.clear()
+        self._named.clear()
 
     @classmethod
     def from_rulebook(cls, rulebook) -> CategoryMatcher:
@@ -72,10 +85,13 @@ class CategoryMatcher:
             toks = tokens(label, accents=accents)
             if not toks or len(toks) > MAX_LABEL_TOKENS:
                 return {}
+            words = set(toks)
             for cid, prepared in self._prepared:
-                aliases, keywords, weak = prepared[accents]
+                aliases, keywords, weak, firsts = prepared[accents]
                 if toks in aliases:
                     score = ALIAS_SCORE
+                elif firsts.isdisjoint(words):
+                    score = 0.0
                 else:
                     strong = [k for k in keywords if _contains(toks, k)]
                     # overlapping phrases ("chỉ đạo" inside "văn bản chỉ đạo") count by covered tokens
@@ -92,6 +108,16 @@ class CategoryMatcher:
     def match(self, label: str) -> tuple[str | None, float]:
         """The criterion this label names, with its score; (None, 0) when none, a tie, or when the key
         phrases cover too little of the label to be its name (a sentence that mentions a category)."""
+        try:
+            return self._matched[label]
+        except KeyError:
+            pass
+        if len(self._matched) >= MEMO_LABELS:
+            self._matched.clear()
+        out = self._matched[label] = self._match(label)
+        return out
+
+    def _match(self, label: str) -> tuple[str | None, float]:
         ranked = sorted(self.scores(label).items(), key=lambda kv: kv[1], reverse=True)
         if not ranked or ranked[0][1] <= 0:
             return None, 0.0
@@ -109,6 +135,16 @@ class CategoryMatcher:
         """The criterion whose name this label is, strictly: an alias, or every word one of its key phrases'
         (a menu entry "Tuyên truyền pháp luật" is; a post title "Công khai dự toán ngân sách năm 2018",
         which uses the category's words with others, is not)."""
+        try:
+            return self._named[label]
+        except KeyError:
+            pass
+        if len(self._named) >= MEMO_LABELS:
+            self._named.clear()
+        out = self._named[label] = self._names(label)
+        return out
+
+    def _names(self, label: str) -> str | None:
         cid, score = self.match(label)
         if cid is None or score >= ALIAS_SCORE:
             return cid
@@ -122,7 +158,7 @@ class CategoryMatcher:
                 continue
             for accents in (True, False):
                 toks = tokens(label, accents=accents)
-                _, keywords, weak = prepared[accents]
+                _, keywords, weak, _ = prepared[accents]
                 best = max(best, _covered(toks, [k for k in (*keywords, *weak) if _contains(toks, k)]))
         return best
 

@@ -150,7 +150,7 @@ def tiny_results(bench_work):
         bench.bench_growth(work, sizes=(3, 6), shape=tiny_shape),
         bench.bench_recrawl(work, spec=tiny_shape, latency=0.02),
         bench.bench_spotcheck(work, runs=1, paginated_latency=0.02, warmup=False),
-        bench.bench_extraction(min_seconds=0.01, farm_listings=2, farm_articles=2),
+        bench.bench_extraction(min_seconds=0.01, farm_listings=2, farm_articles=2, passes=1, set_pages=3),
     ]
 
 
@@ -177,7 +177,15 @@ def test_harness_measures_right_crawls_and_spot_checks(tiny_results, bench_work)
     assert spotcheck.details["paginated"]["requests"] == [6]
     dates = extraction.details["dates"]
     assert dates["pages"] >= 2 + 1 and 0 <= dates["htmldate_accuracy"] <= 1
-    assert extraction.details["farm"]["pages"] == 4 and extraction.details["fixtures"]["pages"] > 0
+    assert extraction.details["farm"]["pages"] == 3 and extraction.details["fixtures"]["pages"] == 3
+    # every page set is timed beside the baseline kept for it (bench/baseline.json)
+    baseline = json.loads(bench.BASELINE.read_text(encoding="utf-8"))
+    assert set(baseline["sets"]) == set(bench.CORE_SETS) and {"commit", "machine", "how"} <= set(baseline)
+    for name in bench.CORE_SETS:
+        row = extraction.details[name]
+        assert row["baseline_cpu_seconds_per_page"] == baseline["sets"][name]["cpu_seconds_per_page"]
+        assert row["speedup"] == row["baseline_cpu_seconds_per_page"] / row["cpu_seconds_per_page"]
+        assert len(row["passes"]) == 1 and row["pages_per_second"] > 0
 
 
 def test_results_json_holds_every_figure_with_target_and_verdict(tiny_results, tmp_path):
@@ -191,7 +199,8 @@ def test_results_json_holds_every_figure_with_target_and_verdict(tiny_results, t
                    "spotcheck.one_page.ratio", "spotcheck.one_page.wall_ratio", "spotcheck.one_page.median",
                    "spotcheck.paginated.median_minus_latency",
                    "extraction.farm.pages_per_second", "extraction.dates.accuracy_ratio",
-                   "extraction.dates.speed_ratio"):
+                   "extraction.dates.speed_ratio", *(f"core.speedup.{name}" for name in bench.CORE_SETS),
+                   *(f"extraction.{name}.pages_per_second" for name in bench.CORE_SETS)):
         assert wanted in keys
     for fig in back["figures"]:
         assert set(fig) == FIGURE_KEYS
@@ -202,6 +211,7 @@ def test_results_json_holds_every_figure_with_target_and_verdict(tiny_results, t
     assert by_key["politeness.tiny.wall_over_bound"]["met"] is None
     assert by_key["growth.peak_rss_mb"]["met"] is None
     assert by_key["politeness.tiny.max_overlap"]["met"] is True
+    assert all(by_key[f"core.speedup.{name}"]["met"] in (True, False) for name in bench.CORE_SETS)
     assert back["targets_judged"] == sum(1 for f in back["figures"] if f["met"] is not None)
     assert "targets met" in bench.table(report)
 

@@ -32,7 +32,24 @@ from crawler.extract.page import Page, decode, parse_html, read_text, text_nodes
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import PageReading, Post
 
-__all__ = ["read_page", "page_text", "decode", "parse_html"]
+__all__ = ["read_page", "page_text", "decode", "parse_html", "forget"]
+
+
+def forget(matcher: CategoryMatcher | None = None) -> None:
+    """Empty what the core keeps from page to page (texts folded and normalised, side-box titles, class
+    tokens, chrome by names, resolved links, the matcher's answers): a benchmark's pass then reads as a new
+    process would."""
+    from crawler import text
+    from crawler.extract import chrome
+    from crawler.extract import page as page_module
+
+    for cached in (text._fold_short, text._normalise_short, chrome.is_side_box_title, chrome._name_tokens,
+                   listing._stable_classes, listing._item_classes):
+        cached.cache_clear()
+    page_module._JOINED.clear()
+    chrome._CHROME_BY_NAMES.clear()
+    if matcher is not None:
+        matcher.forget()
 
 
 def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher: CategoryMatcher,

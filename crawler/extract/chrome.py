@@ -42,8 +42,21 @@ from crawler.text import fold_accents, normalise
 def drop_unseen(doc) -> None:
     """Drop what a reader never sees (scripts, styles, templates, SVG, comments, hidden elements), in place."""
     for bad in doc.xpath(UNSEEN_XPATH):
-        bad.drop_tree() if isinstance(bad.tag, str) else _drop_comment(bad)
+        drop_tree(bad) if isinstance(bad.tag, str) else _drop_comment(bad)
     _drop_hidden(doc)
+
+
+def drop_tree(el) -> None:
+    """Remove the element with its children and text; its tail joins the previous element or the parent
+    (lxml.html's drop_tree, for the plain elements the core parses into)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 def _drop_hidden(doc) -> None:
@@ -66,7 +79,7 @@ def _drop_hidden(doc) -> None:
         if chars > W.hidden_page_share * page_chars and any(is_chrome_element(d) for d in el.iterdescendants()):
             continue
         dropped.add(el)
-        el.drop_tree()
+        drop_tree(el)
 
 
 def _is_hidden(el) -> bool:
@@ -100,10 +113,20 @@ def _drop_comment(node) -> None:
 
 def name_tokens(el) -> tuple[str, ...]:
     """The tokens of an element's class and id ("colRight main-menu" -> col, right, main, menu)."""
-    raw = f"{el.get('class', '')} {el.get('id', '')}"
+    cls, id_ = el.get("class"), el.get("id")
+    if not cls and not id_:
+        return ()
+    return _name_tokens(f"{cls or ''} {id_ or ''}")
+
+
+@lru_cache(maxsize=20_000)
+def _name_tokens(raw: str) -> tuple[str, ...]:
     if not raw.strip():
         return ()
     return tuple(t for t in NAME_SPLIT.split(NAME_CAMEL.sub(" ", raw).lower()) if t)
+
+
+_CHROME_BY_NAMES: dict[tuple, bool] = {}     # (tag, class, id, role) -> is_chrome_element, for other tags
 
 
 def is_chrome_element(el) -> bool:
@@ -113,9 +136,25 @@ def is_chrome_element(el) -> bool:
         return False        # an article's own footer ("Published 10/04/2019", its categories), not the page's
     if tag in CHROME_TAGS:
         return True
-    toks = name_tokens(el)
-    if tag == "header" and not (set(toks) & CONTENT_QUALIFIERS):
-        return _is_page_header(el)
+    if tag == "header":
+        toks = name_tokens(el)
+        if not (set(toks) & CONTENT_QUALIFIERS):
+            return _is_page_header(el)
+        return _chrome_by_names(el, toks)
+    # any other element's answer is its tag's, names' and role's alone: the same on every page of a portal
+    key = (tag, el.get("class"), el.get("id"), el.get("role"))
+    try:
+        return _CHROME_BY_NAMES[key]
+    except KeyError:
+        pass
+    out = _chrome_by_names(el, name_tokens(el))
+    if len(_CHROME_BY_NAMES) > 50_000:
+        _CHROME_BY_NAMES.clear()
+    _CHROME_BY_NAMES[key] = out
+    return out
+
+
+def _chrome_by_names(el, toks: tuple[str, ...]) -> bool:
     if not toks:
         return (el.get("role") or "") in CHROME_ROLES
     tokset = set(toks)
@@ -143,8 +182,10 @@ def _is_page_header(el) -> bool:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=20_000)
 def is_side_box_title(text: str) -> bool:
-    """Is this the title of a side box ("Tin mới", "Văn bản mới ban hành")?"""
+    """Is this the title of a side box ("Tin mới", "Văn bản mới ban hành")? (Memoised: the same titles
+    come back on every page of a portal.)"""
     key = normalise(fold_accents(text), accents=True)
     return key in SIDE_BOX_TITLES or any(key.startswith(t + " ") and len(key) < len(t) + W.side_box_title_slack
                                          for t in SIDE_BOX_TITLES)
@@ -159,6 +200,7 @@ class Regions:
         self._chrome: dict = {}
         self._side: dict = {}
         self._main: dict = {}
+        self._holders: set | None = None     # the ancestors of the page's main regions, found once
 
     def chrome(self, el) -> bool:
         """Inside page chrome (header, menus, side boxes, footer)?"""
@@ -172,7 +214,10 @@ class Regions:
 
     def _wrapper(self, el) -> bool:
         """A chrome-named element that holds the main region or most of the page is a page wrapper."""
-        if el.find(".//main") is not None or el.find(".//*[@role='main']") is not None:
+        if self._holders is None:
+            root = el.getroottree().getroot()
+            self._holders = {anc for m in root.xpath("//main | //*[@role='main']") for anc in m.iterancestors()}
+        if el in self._holders:
             return True
         return len(self._text(el)) > W.wrapper_share * self._body_chars
 

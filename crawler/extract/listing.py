@@ -12,13 +12,13 @@ and a lead post set apart before it.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from crawler.dates import find_dates
 from crawler.extract.chrome import is_chrome_element, is_side_box_title
 from crawler.extract.item_dates import item_dates
-from crawler.extract.page import Page, short_label
+from crawler.extract.page import INSIDE_H1, INSIDE_H2_H5, INSIDE_TABLE, Page, short_label
 from crawler.extract.vocabulary import (
     BOX_HEADING_TAGS,
     FILE_NAME,
@@ -58,10 +58,12 @@ class Group:
 def find_groups(page: Page) -> list[Group]:
     """Every group of at least two small items with title links (or one item that looks like a post)."""
     groups = []
+    sizes = page.sizes
     for parent in page.body.iter():
-        if not isinstance(parent.tag, str) or len(parent) < 1 or parent.tag in NOT_LIST_PARENT_TAGS:
-            continue
-        by_sig: dict[tuple, list] = defaultdict(list)
+        if not isinstance(parent.tag, str) or len(parent) < 1 or parent.tag in NOT_LIST_PARENT_TAGS \
+                or not sizes[parent][0]:
+            continue        # (an element without a link inside has no item with a title link)
+        by_sig: dict[tuple, list] = {}
         segment = 0     # a side-box title between items ("Các tin đã đưa") starts another box
         for child in parent:
             if not isinstance(child.tag, str) or child.tag in NOT_ITEM_TAGS:
@@ -69,9 +71,12 @@ def find_groups(page: Page) -> list[Group]:
             if _is_box_separator(page, child):
                 segment += 1
                 continue
-            by_sig[(signature(child), segment)].append(child)
-        for (sig, _), children in by_sig.items():
-            items = [c for c in children if is_small(c) and title_link(page, c) is not None]
+            # every child keys its signature (the groups keep the order of their first child); only the
+            # small ones with a title link are items
+            members = by_sig.setdefault((signature(child), segment), [])
+            if sizes[child][0] and is_small(page, child) and title_link(page, child) is not None:
+                members.append(child)
+        for (sig, _), items in by_sig.items():
             if len(items) >= 2 or (items and _item_like(page, items[0], sig)):
                 groups.append(Group(parent, tuple(items), sig))
     return groups
@@ -80,8 +85,8 @@ def find_groups(page: Page) -> list[Group]:
 def _is_box_separator(page: Page, el) -> bool:
     """A short title between the items of one container that opens a box of other posts: the items after
     it are that box's ("Các tin đã đưa", "Tin khác" right after the listing, with the listing's classes)."""
-    if el.find(".//a") is not None and el.tag not in HEADING_TAGS:
-        return False
+    if page.sizes[el][0] > (el.tag == "a") and el.tag not in HEADING_TAGS:
+        return False        # a link inside
     text = page.text(el)
     return bool(text) and len(text) <= W.separator_chars and is_side_box_title(text)
 
@@ -248,29 +253,44 @@ def signature(el) -> tuple:
     """What the items of one list share: the tag, and the classes that do not alternate."""
     if el.tag in ROW_TAGS:
         return (el.tag, ())         # rows of one list or table, whatever their alternating classes
-    classes = tuple(sorted(c for c in (el.get("class") or "").split() if not SIGNATURE_NOISE.search(c.lower())))
-    return (el.tag, classes)
+    return (el.tag, _stable_classes(el.get("class") or ""))
 
 
-def is_small(el) -> bool:
+@lru_cache(maxsize=20_000)
+def _stable_classes(attr: str) -> tuple[str, ...]:
+    """The classes of a class attribute that do not alternate between items, sorted (memoised: a portal's
+    class attributes repeat on every page)."""
+    return tuple(sorted(c for c in attr.split() if not SIGNATURE_NOISE.search(c.lower())))
+
+
+def is_small(page: Page, el) -> bool:
     """A listing item holds a few links and a few lines; page sections, boxes and the article hold more."""
-    if el.tag == "h1" or el.find(".//h1") is not None:
+    links, size, inside = page.sizes[el]
+    if el.tag == "h1" or inside & INSIDE_H1 or links > W.max_item_links or size > W.max_item_chars:
         return False
-    # (cheap counts first: the result is the same, in any order)
-    links = 0
-    for _ in el.iter("a"):
-        links += 1
-        if links > W.max_item_links:
-            return False
-    size = 0
-    for t in el.itertext():
-        size += len(t.strip())
-        if size > W.max_item_chars:
-            return False
-    if el.tag not in LIST_TAGS and sum(1 for li in el.xpath(".//ul/li[.//a] | .//ol/li[.//a]")
-                                       if _titled(li)) >= 2:
+    if el.tag not in LIST_TAGS and _titled_entries(page).get(el, 0) >= 2:
         return False        # a box with a list of post links inside is a box, not a post
     return True
+
+
+def _titled_entries(page: Page) -> dict:
+    """element -> how many entries of a <ul>/<ol> inside it (not itself) have a title-like link, for every
+    element of the body in one pass from the leaves up (memoised on the page)."""
+    counts = page.memo.get("titled_entries")
+    if counts is None:
+        counts = page.memo["titled_entries"] = {}
+        for el in reversed(list(page.body.iter())):
+            if not isinstance(el.tag, str):
+                continue
+            n = 0
+            for child in el:
+                if isinstance(child.tag, str):
+                    n += counts.get(child, 0)
+                    if child.tag in ("ul", "ol"):
+                        n += sum(1 for li in child if li.tag == "li" and _titled(li))
+            if n:
+                counts[el] = n
+    return counts
 
 
 def _titled(li) -> bool:
@@ -284,12 +304,21 @@ def _titled(li) -> bool:
 
 def _item_like(page: Page, el, sig) -> bool:
     """Can this lone element be a listing of one post (not a wrapper of the page)?"""
-    if not (sig[0] in ITEM_TAGS or any(ITEM_CLASS.search(c) for c in sig[1]) or _headed_here(page, el)):
+    inside = page.sizes[el][2]
+    if not (sig[0] in ITEM_TAGS or _item_classes(sig[1]) or (inside & INSIDE_H2_H5 and _headed_here(page, el))):
         return False
     # a list of post links or a table inside: a box; a date line written as a list ("⏰ 08/08/2018 · 145") is not
-    if any(_titled(li) for li in el.xpath("./li | .//ul/li | .//ol/li")) or el.find(".//table") is not None:
+    # (its own entries, and those of the lists inside it)
+    if inside & INSIDE_TABLE or _titled_entries(page).get(el, 0) \
+            or any(_titled(li) for li in el if li.tag == "li"):
         return False
     return len(page.text(el)) < W.max_lone_item_chars
+
+
+@lru_cache(maxsize=20_000)
+def _item_classes(classes: tuple[str, ...]) -> bool:
+    """Does one of these classes name a post item?"""
+    return any(ITEM_CLASS.search(c) for c in classes)
 
 
 def _headed_here(page: Page, el) -> bool:
@@ -440,7 +469,7 @@ def _lead_before(page: Page, sib, known: set) -> list:
             break
         if sib.tag in HEADING_TAGS:
             break
-        link = title_link(page, sib) if is_small(sib) and not is_chrome_element(sib) else None
+        link = title_link(page, sib) if is_small(page, sib) and not is_chrome_element(sib) else None
         hrefs = {page.abs(a.get("href")) for a in sib.iter("a") if page.abs(a.get("href"))}
         if link is None or len(hrefs) != 1 or hrefs <= known or len(page.text(link)) < W.min_lead_title_chars:
             break

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from functools import cached_property
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 
 from crawler.categories import CategoryMatcher
@@ -37,6 +36,10 @@ from crawler.text import clean_space, fold_accents, normalise
 from crawler.urls import same_page
 
 # --- Decoding and parsing ------------------------------------------------------------------------
+
+# lxml's own HTML parser with plain elements: lxml.html's parser is the same one with a class lookup, which
+# is Python code run each time an element is touched (the core touches every element several times)
+HTML_PARSER = etree.HTMLParser()
 
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[str, str]:
@@ -66,7 +69,7 @@ def parse_html(text: str, url: str):
     if not text.strip():
         return None
     try:
-        doc = lxml.html.document_fromstring(text, base_url=url)
+        doc = etree.fromstring(text, HTML_PARSER, base_url=url)
     except (etree.ParserError, ValueError):
         return None
     return doc
@@ -77,14 +80,14 @@ def cut_after(doc, tag: str, limit: int) -> bool:
 
     True when something was cut. The part kept is what a reader meets first, so a page is read as far
     as its first `limit` links, whatever follows."""
-    for n, el in enumerate(doc.iter(tag), 1):
-        if n < limit:
-            continue
-        if n > limit:          # doc.iter does not count comments and the like: cut at the first one past
-            _drop_following(el)
-            el.getparent().remove(el)
-            return True
-    return False
+    # the first element past the limit, in document order (elements only, as doc.iter(tag) counts them)
+    past = doc.xpath(f"(//{tag})[{limit + 1}]")
+    if not past:
+        return False
+    el = past[0]
+    _drop_following(el)
+    el.getparent().remove(el)
+    return True
 
 
 def _drop_following(el) -> None:
@@ -97,6 +100,11 @@ def _drop_following(el) -> None:
         while node.getnext() is not None:
             parent.remove(node.getnext())
         node = parent
+
+
+# The tags Page.sizes notes below each element, one bit each
+INSIDE = {"h1": 1, "table": 2, "h2": 4, "h3": 8, "h4": 16, "h5": 32}
+INSIDE_H1, INSIDE_TABLE, INSIDE_H2_H5 = 1, 2, 4 | 8 | 16 | 32
 
 
 # --- The page context ----------------------------------------------------------------------------
@@ -131,17 +139,50 @@ class Page:
         self.link_scores: dict = {}     # anchor -> its score as a title link, 0 for none (listing.title_link)
         self.item_dates: dict = {}      # listing item -> its ItemDates (item_dates.item_dates)
         self.lead_lines: dict = {}      # a lead headline -> the date and summary lines after it (listing)
+        self.memo: dict = {}            # a stage's per-page tables, by name (listing._titled_entries)
         self.regions = Regions(self.body, self.text)
         title_el = doc.find(".//title")
         self.title = self.text(title_el) if title_el is not None else ""
 
     def text(self, el) -> str:
-        """The element's text, white space collapsed."""
+        """The element's text, white space collapsed.
+
+        Built from the leaves up: an element's text is its own pieces and its children's texts joined by
+        a space, which is element_text's reading (the text is NFC already, and a space neither composes
+        with nor moves a mark), so each piece of text is cleaned once, not once per ancestor."""
+        texts = self._texts
         try:
-            return self._texts[el]
+            return texts[el]
         except KeyError:
-            out = self._texts[el] = element_text(el)
+            pass
+        if "sizes" not in self.__dict__:
+            _ = self.sizes  # the one walk of the body notes every element's text with its size
+            try:
+                return texts[el]
+            except KeyError:
+                pass
+        if not isinstance(el.tag, str):
+            out = texts[el] = element_text(el)
             return out
+        for node in reversed(list(el.iter())):
+            if node in texts or not isinstance(node.tag, str):
+                continue
+            parts = []
+            if node.text:
+                piece = clean_space(node.text)
+                if piece:
+                    parts.append(piece)
+            for child in node:
+                if isinstance(child.tag, str):
+                    piece = texts[child]
+                    if piece:
+                        parts.append(piece)
+                if child.tail:
+                    piece = clean_space(child.tail)
+                    if piece:
+                        parts.append(piece)
+            texts[node] = " ".join(parts)
+        return texts[el]
 
     def link_text(self, a) -> str:
         """An anchor's text, or its title attribute for an image link."""
@@ -165,6 +206,53 @@ class Page:
 
     def chrome(self, el) -> bool:
         return self.regions.chrome(el)
+
+    @cached_property
+    def sizes(self) -> dict:
+        """element -> (its <a> count, the length of its stripped text pieces summed, the INSIDE bits of the
+        tags below it), for every element of the body in one pass from the leaves up, so that sizing an
+        element is not a walk of its subtree (listing.is_small sizes every element of the page)."""
+        out = {}
+        texts = self._texts
+        inside_bits = INSIDE.get
+        for el in reversed(list(self.body.iter())):
+            tag = el.tag
+            if not isinstance(tag, str):
+                continue
+            links = 1 if tag == "a" else 0
+            parts = []
+            text = el.text
+            if text:
+                size = len(text.strip())
+                if size:
+                    piece = clean_space(text)
+                    if piece:
+                        parts.append(piece)
+            else:
+                size = 0
+            inside = 0
+            for child in el:
+                c_tag = child.tag
+                if isinstance(c_tag, str):
+                    c_links, c_size, c_inside = out[child]
+                    links += c_links
+                    size += c_size
+                    inside |= c_inside | inside_bits(c_tag, 0)
+                    piece = texts[child]
+                    if piece:
+                        parts.append(piece)
+                tail = child.tail
+                if tail:
+                    n = len(tail.strip())
+                    if n:
+                        size += n
+                        piece = clean_space(tail)
+                        if piece:
+                            parts.append(piece)
+            out[el] = (links, size, inside)
+            if el not in texts:
+                texts[el] = " ".join(parts)
+        return out
 
     @cached_property
     def own_text_key(self) -> str:
@@ -256,11 +344,34 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(NOT_A_LINK):
         return None
+    # what of the base the result depends on: only its scheme for an absolute http(s) link, only its
+    # scheme and host for a link from the root ("/tin-tuc"), which is most of a portal's menus on every page
+    if href.startswith(("http://", "https://")):
+        key = (0, base.split(":", 1)[0], href)
+    elif href[0] == "/" and href[1:2] != "/":
+        key = (1, "/".join(base.split("/", 3)[:3]), href)
+    else:
+        key = (2, base, href)
+    try:
+        return _JOINED[key]
+    except KeyError:
+        pass
+    if len(_JOINED) >= MEMO_LINKS:
+        _JOINED.clear()
+    out = _JOINED[key] = _join(base, href)
+    return out
+
+
+def _join(base: str, href: str) -> str | None:
     try:
         out = urljoin(base, href)
     except ValueError:
         return None
     return out.split("#", 1)[0] if out.startswith(("http://", "https://")) else None
+
+
+MEMO_LINKS = 50_000
+_JOINED: dict[tuple, str | None] = {}
 
 
 def _meta(doc) -> dict[str, str]:
@@ -284,7 +395,7 @@ def _meta(doc) -> dict[str, str]:
 
 def element_text(el) -> str:
     """The text of an element, white space collapsed (unmemoised: use Page.text)."""
-    return clean_space(" ".join(t for t in el.itertext()))
+    return clean_space(" ".join(el.itertext()))
 
 
 def short_label(text: str) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
+import lxml.html
 from form2request import form2request
+from lxml import etree
 
 from crawler.extract.page import Page
 from crawler.extract.vocabulary import (
@@ -85,6 +87,8 @@ def postback_forms(page: Page, markers: tuple[str, ...]) -> tuple[tuple[str, For
                 forms[0] if forms else None)
     if form is None:
         return ()
+    # form2request reads lxml.html's form elements: the form, as the core's tree holds it, parsed again so
+    form = lxml.html.fromstring(etree.tostring(form, encoding="unicode", with_tail=False), base_url=page.url)
     out = []
     for marker in wanted:
         target, _, argument = marker[len(POSTBACK_MARKER):].partition("|")
