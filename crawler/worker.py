@@ -25,7 +25,9 @@ from crawler.urls import Scope
 
 logger = logging.getLogger(__name__)
 PULL_SECONDS = 0.1           # how often a worker with room looks for a host to lease
-MAX_HOSTS = 16               # hosts a worker crawls at once: twice as many as fill its global concurrency
+# hosts a worker crawls at once: as many as the single-process crawl keeps under way (HostSlotQueue), four times
+# as many as fill its global concurrency, so that the per-host delay does not bind a worker of many hosts
+MAX_HOSTS = 32
 WAIT_SECONDS = 0.5           # between looks for a run to serve
 
 

@@ -23,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from bench.farm import Farm, FarmSpec
 from bench.run import farm_server, proxy_env
+from bench.workers import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 # 4 hosts of 3 categories (one undated: its articles are read; one blank: found from the home page), 2 pages each
@@ -35,30 +36,12 @@ LEASE = 2.0                # seconds: a killed worker's hosts go back to the que
 def redis_url(tmp_path_factory):
     """A redis-server of the tests' own, on a free loopback port; skipped when Debian's redis-server is not
     installed, unless PORTAL_EVIDENCE_REQUIRE_REDIS is set (CI)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         if os.environ.get("PORTAL_EVIDENCE_REQUIRE_REDIS"):
             pytest.fail("redis-server is not installed (apt-get install redis-server) and CI requires it")
         pytest.skip("redis-server is not installed")
-    folder = tmp_path_factory.mktemp("redis")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

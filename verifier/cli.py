@@ -239,7 +239,7 @@ def print_summary(summary) -> None:
 @app.command()
 def worker(
     frontier: str = typer.Option(..., "--frontier", help="redis://HOST:PORT/DB, as given to the coordinator's crawl."),
-    hosts: int = typer.Option(16, "--hosts", min=1, help="Hosts this worker crawls at once."),
+    hosts: int = typer.Option(32, "--hosts", min=1, help="Hosts this worker crawls at once."),
     wait: float | None = typer.Option(None, "--wait", help="Seconds to wait for a run to serve (default: no limit)."),
 ) -> None:
     """Investigate the links of a distributed crawl (`crawl --frontier`), until its run is over.
