@@ -16,7 +16,7 @@ key, whichever worker's result comes first.
 
 Keys (prefix `pe:`), for a run tagged TAG:
     runs                  list of run tags being served, oldest first
-    run:TAG:meta          the run's options and category matcher (pickled)
+    run:TAG:meta          the run's options and category matcher (pickled); expires unless its coordinator renews it
     run:TAG:queue         hosts waiting for a worker
     run:TAG:unit:HOST     the host's links: [(link key, Investigation without its matcher)] (pickled)
     run:TAG:lease:HOST    the worker holding the host (expires unless renewed)
@@ -40,6 +40,7 @@ import redis
 
 PREFIX = "pe:"
 LEASE_SECONDS = 30.0        # a host not renewed for this long goes back to the queue
+RUN_SECONDS = 120.0         # a run whose coordinator stopped renewing it (died) ends for its workers after this
 BEAT_FRACTION = 3           # a lease is renewed this many times per lease period
 
 
@@ -147,9 +148,12 @@ class Frontier:
     @classmethod
     def open_run(cls, client: redis.Redis, meta: RunMeta, units: dict[str, list]) -> Frontier:
         """Queue a run's hosts (host -> [(link key, Investigation)]) and announce the run to workers."""
+        for tag in client.lrange(f"{PREFIX}runs", 0, -1):     # runs whose coordinator died: their keys go
+            if not client.exists(f"{PREFIX}run:{tag.decode()}:meta"):
+                cls(client, tag.decode()).close_run()
         frontier = cls(client, meta.tag)
         pipe = client.pipeline(transaction=True)
-        pipe.set(frontier.meta_key, pickle.dumps(meta))
+        pipe.set(frontier.meta_key, pickle.dumps(meta), ex=int(RUN_SECONDS))
         for host, links in units.items():
             pipe.set(frontier.unit_prefix + host, pickle.dumps([(key, _portable(inv)) for key, inv in links]))
         if units:
@@ -169,7 +173,9 @@ class Frontier:
         return [pickle.loads(item) for item in raw]
 
     def reap(self) -> int:
-        """Queue again every host whose lease expired; how many."""
+        """Queue again every host whose lease expired; how many. Renews the run: its coordinator is alive."""
+        for key in (self.meta_key, self.done_key, self.results_key):
+            self.r.expire(key, int(RUN_SECONDS))
         return int(self._reap(keys=[self.active_key, self.queue_key, self.lease_prefix]))
 
     def close_run(self) -> None:
@@ -219,6 +225,8 @@ class Frontier:
         pipe = self.r.pipeline(transaction=True)
         pipe.rpush(self.results_key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         pipe.sadd(self.done_key, result.key)
+        for key in (self.results_key, self.done_key):      # a run ended meanwhile: these do not outlive it long
+            pipe.expire(key, int(RUN_SECONDS))
         pipe.execute()
 
     def release(self, worker: str, host: str) -> None:
