@@ -182,6 +182,9 @@ def crawl(
     except InputError as exc:
         _fail(exc)
     if frontier:
+        if http_cache:
+            _fail(InputError("--http-cache is not used by a distributed crawl", column="--http-cache"),
+                  hint="leave out --http-cache, or crawl in one process without --frontier")
         try:
             connect(frontier)
         except FrontierError as exc:
