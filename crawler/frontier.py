@@ -16,27 +16,36 @@ key, whichever worker's result comes first.
 
 Keys (prefix `pe:`), for a run tagged TAG:
     runs                  list of run tags being served, oldest first
-    run:TAG:meta          the run's options and category matcher (pickled); expires unless its coordinator renews it
+    run:TAG:meta          the run's options and category specs with their digest; expires unless its coordinator
+                          renews it
     run:TAG:queue         hosts waiting for a worker
-    run:TAG:unit:HOST     the host's links: [(link key, Investigation without its matcher)] (pickled)
+    run:TAG:unit:HOST     the host's links: [(link key, Investigation not yet started, without its matcher)]
     run:TAG:lease:HOST    the worker holding the host (expires unless renewed)
     run:TAG:active        hosts under lease
     run:TAG:done          link keys whose result was sent
-    run:TAG:results       finished links (pickled), for the coordinator
+    run:TAG:refused       hosts whose unit a worker could not read (the coordinator queues each again once)
+    run:TAG:results       finished links, for the coordinator
 
-Everything here is pickled, as scrapy-redis pickles its requests: the Redis server must be the run's own,
-reachable only by its coordinator and workers (loopback, or a private network with AUTH in the URL).
+Values are JSON envelopes of crawler.frontier_codec (versioned, every field checked by its declared type when
+read; nothing read can run code): a unit a worker cannot read is dropped with a log line, a result the
+coordinator cannot read is refused and counted. What is queued still steers what workers fetch and what the
+coordinator stores: the Redis server must be the run's own, reachable only by its coordinator and workers
+(loopback, or a private network with a password: redis://:PASSWORD@HOST:PORT/DB).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import pickle
 import socket
 import uuid
 from dataclasses import dataclass
 
 import redis
+
+from crawler.frontier_codec import CodecError, dump_meta, dump_result, dump_unit, load_meta, load_unit
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "pe:"
 LEASE_SECONDS = 30.0        # a host not renewed for this long goes back to the queue
@@ -136,7 +145,7 @@ class Frontier:
         self.tag = tag
         base = f"{PREFIX}run:{tag}:"
         self.meta_key, self.queue_key, self.active_key = base + "meta", base + "queue", base + "active"
-        self.done_key, self.results_key = base + "done", base + "results"
+        self.done_key, self.results_key, self.refused_key = base + "done", base + "results", base + "refused"
         self.unit_prefix, self.lease_prefix = base + "unit:", base + "lease:"
         self._take = client.register_script(_TAKE)
         self._renew = client.register_script(_RENEW)
@@ -153,28 +162,48 @@ class Frontier:
                 cls(client, tag.decode()).close_run()
         frontier = cls(client, meta.tag)
         pipe = client.pipeline(transaction=True)
-        pipe.set(frontier.meta_key, pickle.dumps(meta), ex=int(RUN_SECONDS))
+        pipe.set(frontier.meta_key, dump_meta(meta.tag, meta.options, meta.matcher, meta.lease_seconds),
+                 ex=int(RUN_SECONDS))
         for host, links in units.items():
-            pipe.set(frontier.unit_prefix + host, pickle.dumps([(key, _portable(inv)) for key, inv in links]))
+            pipe.set(frontier.unit_prefix + host, dump_unit(links))
         if units:
             pipe.lpush(frontier.queue_key, *units)      # RPOP takes the first host queued first
         pipe.rpush(f"{PREFIX}runs", meta.tag)
         pipe.execute()
         return frontier
 
-    def results(self, timeout: float = 1.0, batch: int = 64) -> list[Result]:
-        """The finished links sent since the last call (waits up to timeout for the first)."""
+    def results(self, timeout: float = 1.0, batch: int = 64) -> list[bytes]:
+        """The finished links sent since the last call, as sent (crawler.frontier_codec.load_result reads one);
+        waits up to timeout for the first."""
         first = self.r.blpop([self.results_key], timeout=timeout)
         if first is None:
             return []
         raw = [first[1]]
         more = self.r.lpop(self.results_key, batch - 1)
         raw += more or []
-        return [pickle.loads(item) for item in raw]
+        return raw
+
+    def refused_hosts(self) -> list[str]:
+        """The hosts whose unit a worker could not read since the last call."""
+        return [h.decode() for h in self.r.spop(self.refused_key, 1000) or []]
+
+    def requeue(self, host: str, links: list) -> None:
+        """Write a host's unit again (from the coordinator's own links) and queue the host."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.set(self.unit_prefix + host, dump_unit(links))
+        pipe.lpush(self.queue_key, host)
+        pipe.execute()
+
+    def undo(self, key: str, host: str) -> None:
+        """A link whose result was refused: not done, and its host queued again."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.srem(self.done_key, key)
+        pipe.lpush(self.queue_key, host)
+        pipe.execute()
 
     def reap(self) -> int:
         """Queue again every host whose lease expired; how many. Renews the run: its coordinator is alive."""
-        for key in (self.meta_key, self.done_key, self.results_key):
+        for key in (self.meta_key, self.done_key, self.results_key, self.refused_key):
             self.r.expire(key, int(RUN_SECONDS))
         return int(self._reap(keys=[self.active_key, self.queue_key, self.lease_prefix]))
 
@@ -194,7 +223,13 @@ class Frontier:
             frontier = cls(client, tag.decode())
             raw = client.get(frontier.meta_key)
             if raw is not None:
-                return frontier, pickle.loads(raw)
+                try:
+                    tag_read, options, matcher, lease = load_meta(raw)
+                except CodecError as exc:
+                    raise FrontierError(f"run {frontier.tag}: {exc}") from None
+                if tag_read != frontier.tag:
+                    raise FrontierError(f"run {frontier.tag}: its meta names run {tag_read}")
+                return frontier, RunMeta(frontier.tag, options, matcher, lease)
         return None
 
     def live(self) -> bool:
@@ -208,14 +243,14 @@ class Frontier:
             return None
         host = host.decode()
         raw = self.r.get(self.unit_prefix + host)
-        links = pickle.loads(raw) if raw is not None else []
+        try:
+            links = load_unit(raw, matcher) if raw is not None else []
+        except CodecError as exc:
+            logger.warning("worker %s: dropped the unit of %s in run %s: %s", worker, host, self.tag, exc)
+            self.r.sadd(self.refused_key, host)
+            return Unit(self.tag, host, [])         # nothing to do: the worker lets the host go
         done = self.r.smembers(self.done_key) if links else set()
-        todo = []
-        for key, inv in links:
-            if key.encode() not in done:
-                inv.matcher = matcher
-                todo.append((key, inv))
-        return Unit(self.tag, host, todo)
+        return Unit(self.tag, host, [(key, inv) for key, inv in links if key.encode() not in done])
 
     def renew(self, worker: str, host: str, lease_seconds: float) -> bool:
         return bool(self._renew(keys=[self.lease_prefix + host], args=[worker, int(lease_seconds * 1000)]))
@@ -223,7 +258,7 @@ class Frontier:
     def send(self, result: Result) -> None:
         """A finished link back to the coordinator; its key marked done in the same transaction."""
         pipe = self.r.pipeline(transaction=True)
-        pipe.rpush(self.results_key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        pipe.rpush(self.results_key, dump_result(result.key, result.outcome, result.fetches, result.worker))
         pipe.sadd(self.done_key, result.key)
         for key in (self.results_key, self.done_key):      # a run ended meanwhile: these do not outlive it long
             pipe.expire(key, int(RUN_SECONDS))
@@ -232,11 +267,3 @@ class Frontier:
     def release(self, worker: str, host: str) -> None:
         self._release(keys=[self.lease_prefix + host, self.active_key], args=[worker, host])
 
-
-def _portable(inv):
-    """The investigation as it travels: without its category matcher (the run's meta carries it once)."""
-    state = inv.__dict__.copy()
-    state["matcher"] = None
-    clone = inv.__class__.__new__(inv.__class__)
-    clone.__dict__.update(state)
-    return clone

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import collections
 import io
+import json
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -172,3 +174,47 @@ def test_a_frontier_that_cannot_be_reached_is_said_before_anything_is_written(fa
     result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "worker", "--frontier",
                              f"redis://127.0.0.1:{port}/0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "cannot reach the frontier" in result.stderr
+
+
+class _Planted:
+    """A pickle that, unpickled, would create a file: what a frontier that pickled would run."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+def test_a_pickle_and_a_malformed_result_are_refused_without_running_anything(farm, single, redis_url, tmp_path):
+    _, server, agencies, reports = farm
+    env = proxy_env(server)
+    db, planted = tmp_path / "planted.db", tmp_path / "pwned"
+    client = redis.Redis.from_url(redis_url)
+    coordinator = subprocess.Popen(crawl_cmd(agencies, reports, db, "--frontier", redis_url), cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (runs := client.lrange("pe:runs", 0, -1)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert runs, "the coordinator never opened its run"
+    base = f"pe:run:{runs[-1].decode()}:"
+    host = client.lindex(base + "queue", -1).decode()       # the next host a worker takes: its unit is spoiled
+    unit = client.get(base + "unit:" + host)
+    client.set(base + "unit:" + host, pickle.dumps(_Planted(planted)))
+    key = json.loads(unit)["data"][0][0]                      # one of that host's links
+    client.rpush(base + "results",
+                 pickle.dumps(_Planted(planted)),
+                 json.dumps({"v": 1, "type": "result", "data": {"key": key, "worker": "x", "outcome": {},
+                                                                "fetches": {}}}),
+                 json.dumps({"v": 99, "type": "result", "data": {}}))
+    workers = [worker(redis_url, env) for _ in range(2)]
+    code, out, err = finish(coordinator)
+    assert code in (0, 1), err[-3000:]
+    logs = [finish(w, 30) for w in workers]
+    assert all(c == 0 for c, _, _ in logs), [e[-2000:] for _, _, e in logs]
+    assert not planted.exists()
+    assert "3 results from the frontier refused (not well formed)" in " ".join(out.split())
+    assert "refused a result from the frontier" in err
+    assert any(f"dropped the unit of {host}" in e for _, _, e in logs)
+    assert verdicts(db) == verdicts(single)                  # the spoiled unit and link were done again, once
+    assert fetch_rows(db) == fetch_rows(single)

@@ -101,6 +101,7 @@ class CrawlSummary:
     warc_file: str = ""
     no_form: list[str] = field(default_factory=list)            # agencies that sent no form: not verified
     overrides: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
+    refused_results: int = 0       # results from the frontier (crawl --frontier) refused as not well formed
     # (agency, criterion, the reviewer's status, the machine verdict now, machine verdict changed since)
 
     @property
@@ -118,7 +119,9 @@ class CrawlSummary:
                    f"{self.total - self.skipped} since") if self.resumed else ""
         fetched = "pages fetched since the resume" if self.resumed else "pages fetched"
         return (f"{sum(by_status.values())} verdicts: {parts}{resumed}; {self.pages} {fetched}, {self.errors} errors, "
-                f"{self.seconds:.1f}s" + (f"; evidence {self.warc_file}" if self.warc_file else ""))
+                f"{self.seconds:.1f}s" + (f"; evidence {self.warc_file}" if self.warc_file else "")
+                + (f"; {self.refused_results} results from the frontier refused (not well formed)"
+                   if self.refused_results else ""))
 
 
 @dataclass(frozen=True)
@@ -285,8 +288,9 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
             if stop.failure is None and pending and frontier:
                 from verifier.distributed import coordinate
 
-                summary.warc_file = coordinate(frontier, pending, store, options, matcher, _open_warc(
-                    warc_dir, run_id, clock, stop, run_provenance(get_run(db, run_id))), progress, stop,
+                summary.warc_file, summary.refused_results = coordinate(
+                    frontier, pending, store, options, matcher, _open_warc(
+                        warc_dir, run_id, clock, stop, run_provenance(get_run(db, run_id))), progress, stop,
                     lambda: beat_lock(db, token), lease_seconds=lease_seconds)
             elif stop.failure is None and pending:
                 summary.warc_file = _crawl_pending(pending, store, options, warc_dir, run_id, http_cache, progress,
