@@ -309,12 +309,14 @@ POLITE_FARMS = (("broad", POLITE_SHAPE), ("deep", DEEP_SHAPE))
 POLITE_FARMS_QUICK = (("broad", replace(POLITE_SHAPE, hosts=3)), ("deep", replace(DEEP_SHAPE, hosts=1, pages=6)))
 
 
-def politeness_bound(server_requests: dict[str, int], latency: float) -> tuple[float, str]:
-    """The issue's lower bound on a polite crawl's time, and which term of it is the larger."""
+def politeness_bound(server_requests: dict[str, int], latency: float,
+                     slots: int = S.GLOBAL_CONCURRENCY) -> tuple[float, str]:
+    """The issue's lower bound on a polite crawl's time, and which term of it is the larger (`slots`: requests
+    in flight at once over all hosts, GLOBAL_CONCURRENCY for each process that crawls)."""
     busiest = max(server_requests.values(), default=0)
     total = sum(server_requests.values())
     per_host = busiest * latency / S.PER_HOST_CONCURRENCY
-    overall = total * latency / S.GLOBAL_CONCURRENCY
+    overall = total * latency / slots
     return max(per_host, overall), ("per-host" if per_host >= overall else "global")
 
 
@@ -839,7 +841,8 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
 
 # --- the whole benchmark ----------------------------------------------------------------------------
 
-MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth", "console", "render")
+MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_broad", "growth", "console", "render",
+                "workers")
 
 
 def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASUREMENTS,
@@ -859,6 +862,7 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         "growth": lambda: bench_growth(workdir, sizes=GROWTH_SIZES_QUICK if quick else sizes),
         "console": lambda: _bench_console(workdir, quick=quick),
         "render": lambda: _bench_render(quick=quick),
+        "workers": lambda: _bench_workers(workdir, quick=quick),
     }
     for name in MEASUREMENTS:
         if name not in only or (quick and name == "recrawl_broad"):
@@ -882,6 +886,12 @@ def _bench_console(workdir: Path, *, quick: bool) -> Result:
     from bench.console import bench_console  # bench.console imports this module
 
     return bench_console(workdir, quick=quick)
+
+
+def _bench_workers(workdir: Path, *, quick: bool) -> Result:
+    from bench.workers import bench_workers  # bench.workers imports this module
+
+    return bench_workers(workdir, quick=quick)
 
 
 def assemble(results: list[Result], info: dict, *, quick: bool, seconds: float) -> dict:

@@ -266,8 +266,10 @@ class ScopeMiddleware:
 
     def _portals(self) -> Scope:
         """Every portal of the run (robots.txt may be read on their hosts only)."""
+        spider = getattr(self.crawler, "spider", None)
+        if hasattr(spider, "registered_scope"):     # a worker of a distributed crawl: its portals grow
+            return spider.registered_scope()
         if self._registered is None:
-            spider = getattr(self.crawler, "spider", None)
             portals = tuple(p for job in getattr(spider, "jobs", {}).values() if job.inv.scope
                             for p in job.inv.scope.portals)
             self._registered = Scope(portals)

@@ -160,11 +160,16 @@ def crawl(
     allow_private: bool = opt.allow_private(),
     timeout: float | None = opt.timeout(),
     render: str = opt.render(),
+    frontier: str | None = typer.Option(
+        None, "--frontier", help="redis://HOST:PORT/DB: coordinate workers (portal-evidence worker) through this "
+                                 "Redis instead of crawling here; this process alone writes the database and WARC."),
+    lease_seconds: float | None = typer.Option(None, "--lease-seconds", hidden=True),
 ) -> None:
     """Crawl every reported link, verify it, keep the evidence (SQLite + WARC). Re-run the same command to resume.
 
     Example: portal-evidence crawl --agencies agencies.csv --reports reports.csv --db evidence.db
     """
+    from crawler.frontier import FrontierError, connect
     from crawler.settings import Limits, RunOptions
     from verifier.api import resolve_period
     from verifier.commands import exit_interrupted
@@ -178,6 +183,14 @@ def crawl(
         period = resolve_period(rulebook, None, period_start, period_end)
     except InputError as exc:
         _fail(exc)
+    if frontier:
+        if http_cache:
+            _fail(InputError("--http-cache is not used by a distributed crawl", column="--http-cache"),
+                  hint="leave out --http-cache, or crawl in one process without --frontier")
+        try:
+            connect(frontier)
+        except FrontierError as exc:
+            _fail(exc, hint="start redis-server, or check the --frontier URL (redis://HOST:PORT/DB)")
     limits = Limits() if timeout is None else Limits(read_timeout=timeout, connect_timeout=min(timeout, 5.0))
     options = RunOptions(period=period, ignore_robots=ignore_robots, allow_private=allow_private, limits=limits,
                          render=render)
@@ -190,9 +203,12 @@ def crawl(
 
     try:
         summary = run_crawl(agencies, reports, rules, db, options, warc_dir=warc_dir,
-                            http_cache=str(http_cache) if http_cache else None, progress_factory=progress_factory)
+                            http_cache=str(http_cache) if http_cache else None, progress_factory=progress_factory,
+                            frontier=frontier, lease_seconds=lease_seconds)
     except InputError as exc:
         _fail(exc)
+    except FrontierError as exc:
+        _fail(exc, hint="the run stays unfinished: run the same command again to resume it")
     except CrawlInterrupted as exc:      # Ctrl-C or SIGTERM: the run stays unfinished, to resume
         exit_interrupted(exc)
     print_summary(summary)
@@ -224,6 +240,26 @@ def print_summary(summary) -> None:
     if summary.no_form:
         out.print(Text(f"no form received from {', '.join(summary.no_form)}: not verified, not ranked"))
     out.print(Text(summary.closing_line()))
+
+
+@app.command()
+def worker(
+    frontier: str = typer.Option(..., "--frontier", help="redis://HOST:PORT/DB, as given to the coordinator's crawl."),
+    hosts: int = typer.Option(32, "--hosts", min=1, help="Hosts this worker crawls at once."),
+    wait: float | None = typer.Option(None, "--wait", help="Seconds to wait for a run to serve (default: no limit)."),
+) -> None:
+    """Investigate the links of a distributed crawl (`crawl --frontier`), until its run is over.
+
+    Example: portal-evidence worker --frontier redis://10.0.0.5:6379/0
+    """
+    from crawler.frontier import FrontierError
+    from crawler.worker import run_worker
+
+    try:
+        sent = run_worker(frontier, max_hosts=hosts, wait=wait)
+    except FrontierError as exc:
+        _fail(exc, hint="start redis-server, or check the --frontier URL (redis://HOST:PORT/DB)")
+    err.print(Text(f"worker: {sent} links investigated"))
 
 
 @app.command()

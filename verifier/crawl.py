@@ -101,6 +101,7 @@ class CrawlSummary:
     warc_file: str = ""
     no_form: list[str] = field(default_factory=list)            # agencies that sent no form: not verified
     overrides: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
+    refused_results: int = 0       # results from the frontier (crawl --frontier) refused as not well formed
     # (agency, criterion, the reviewer's status, the machine verdict now, machine verdict changed since)
 
     @property
@@ -118,7 +119,9 @@ class CrawlSummary:
                    f"{self.total - self.skipped} since") if self.resumed else ""
         fetched = "pages fetched since the resume" if self.resumed else "pages fetched"
         return (f"{sum(by_status.values())} verdicts: {parts}{resumed}; {self.pages} {fetched}, {self.errors} errors, "
-                f"{self.seconds:.1f}s" + (f"; evidence {self.warc_file}" if self.warc_file else ""))
+                f"{self.seconds:.1f}s" + (f"; evidence {self.warc_file}" if self.warc_file else "")
+                + (f"; {self.refused_results} results from the frontier refused (not well formed)"
+                   if self.refused_results else ""))
 
 
 @dataclass(frozen=True)
@@ -224,8 +227,13 @@ def _stop_reactor() -> None:
 def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options: RunOptions, *,
               warc_dir: Path | None = None, http_cache: str | None = None,
               progress_factory: Callable[[int, int], Progress] | None = None,
-              clock: Callable[[], dt.datetime] = _now) -> CrawlSummary:
+              clock: Callable[[], dt.datetime] = _now, frontier: str | None = None,
+              lease_seconds: float | None = None) -> CrawlSummary:
     """Validate, store, crawl every link not yet verified in this run, and summarise.
+
+    With `frontier` (redis://HOST:PORT/DB) this process is the coordinator of a distributed crawl: the links
+    go to Redis, workers (`portal-evidence worker`) investigate them, and this process stores what comes back
+    (verifier.distributed); without it the spider runs here.
 
     Raises InputError (bad input), CrawlLocked, StoreError (the database or the WARC cannot be
     written: disk full, read-only), CrawlInterrupted (a signal stopped it; the run can be resumed)."""
@@ -277,7 +285,14 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
                     url = inv.outcome.url
                     progress.expect(task.key, urlsplit(url).hostname if url else task.agency.scope.portals[0].host)
                     pending.append((task, inv, checked_at))
-            if stop.failure is None and pending:
+            if stop.failure is None and pending and frontier:
+                from verifier.distributed import coordinate
+
+                summary.warc_file, summary.refused_results = coordinate(
+                    frontier, pending, store, options, matcher, _open_warc(
+                        warc_dir, run_id, clock, stop, run_provenance(get_run(db, run_id))), progress, stop,
+                    lambda: beat_lock(db, token), lease_seconds=lease_seconds)
+            elif stop.failure is None and pending:
                 summary.warc_file = _crawl_pending(pending, store, options, warc_dir, run_id, http_cache, progress,
                                                    clock, stop, lambda: beat_lock(db, token),
                                                    run_provenance(get_run(db, run_id)))
@@ -353,6 +368,19 @@ class _GuardedWarc:
             self._stop.fail(EvidenceWriteError(exc.strerror or str(exc), file=str(self.path)))
 
 
+def _open_warc(warc_dir: Path, run_id: int, clock, stop: _Stop, run_info: dict | None) -> _GuardedWarc:
+    """This process's WARC file of the run (its own: a resumed run never appends to a torn file)."""
+    from crawler.warc import WarcLog
+
+    stamp = clock().strftime("%Y%m%dT%H%M%S")
+    path = warc_dir / f"run-{run_id}-{stamp}-{os.getpid()}.warc.gz"
+    try:
+        return _GuardedWarc(WarcLog(path, provenance=run_info, part_of=f"portal-evidence run {run_id}"), stop)
+    except OSError as exc:
+        raise EvidenceWriteError(exc.strerror or str(exc), file=str(path),
+                                 hint="check the WARC folder (--warc-dir) and the free disk space") from None
+
+
 def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_cache, progress, clock,
                    stop: _Stop, heartbeat: Callable[[], None], run_info: dict | None = None) -> str:
     """Run the Scrapy spider over the pending investigations in this process (its WARC file opens with
@@ -360,15 +388,8 @@ def _crawl_pending(pending, store, options, warc_dir: Path, run_id: int, http_ca
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spider import Job, VerifySpider, scrapy_settings
-    from crawler.warc import WarcLog
 
-    stamp = clock().strftime("%Y%m%dT%H%M%S")
-    path = warc_dir / f"run-{run_id}-{stamp}-{os.getpid()}.warc.gz"
-    try:
-        warc = _GuardedWarc(WarcLog(path, provenance=run_info, part_of=f"portal-evidence run {run_id}"), stop)
-    except OSError as exc:
-        raise EvidenceWriteError(exc.strerror or str(exc), file=str(path),
-                                 hint="check the WARC folder (--warc-dir) and the free disk space") from None
+    warc = _open_warc(warc_dir, run_id, clock, stop, run_info)
     jobs = []
     for task, inv, checked_at in pending:
         def on_done(inv, task=task, checked_at=checked_at):
