@@ -28,15 +28,18 @@ def load_truth(path: Path = DEMO_DIR / "truth.csv") -> dict[tuple[str, str], dic
 
 
 def truth_tuple(row: dict) -> tuple:
-    """(status, reason, posts_in_year as text, discovered) of a truth row."""
+    """(status, reason, posts_in_year as text, discovered, a list's items found as "found/listed") of a truth
+    row (items_found blank for every criterion that is not a list)."""
     return (row["status"], row["reason"], (row.get("posts_in_year") or "").strip(),
-            (row.get("discovered") or "").strip().lower() in ("1", "true", "yes", "x"))
+            (row.get("discovered") or "").strip().lower() in ("1", "true", "yes", "x"),
+            (row.get("items_found") or "").strip())
 
 
 def verdict_tuple(row: dict) -> tuple:
     """The same of a stored verdict row."""
-    posts = row["posts_in_year"]
-    return (row["status"], row["reason"], "" if posts is None else str(posts), bool(row["discovered"]))
+    posts, total = row["posts_in_year"], row.get("items_total")
+    return (row["status"], row["reason"], "" if posts is None else str(posts), bool(row["discovered"]),
+            "" if total is None else f"{row.get('items_found') or 0}/{total}")
 
 
 @contextlib.contextmanager
@@ -75,7 +78,7 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
     with PortalServer() as server, proxy_env(server.proxy_url):
         err.print(Text(f"demo portals served on {server.proxy_url} (as an HTTP proxy); crawling..."))
         summary = run_crawl(DEMO_DIR / "agencies.csv", DEMO_DIR / "reports.csv", DEFAULT_RULEBOOK, db_path, options,
-                            warc_dir=out_dir / "warc",
+                            warc_dir=out_dir / "warc", items=DEMO_DIR / "items.csv",
                             progress_factory=lambda total, done: Progress(total, done=done))
         requests = len(server.requests)
     crawl_seconds = time.monotonic() - started
@@ -91,8 +94,9 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
         got = verdict_tuple(row) if row else None
         ok = got == truth_tuple(t)
         good += ok
-        table.add_row(key[0], key[1], got[0] if got else "—", got[1] if got else "—", got[2] if got else "",
-                      f"{t['status']}/{t['reason']} {t.get('posts_in_year', '')}".strip(),
+        table.add_row(key[0], key[1], got[0] if got else "—", got[1] if got else "—",
+                      " ".join(x for x in (got[2], got[4]) if x) if got else "",
+                      f"{t['status']}/{t['reason']} {t.get('posts_in_year', '')} {t.get('items_found') or ''}".strip(),
                       Text("yes", style="green") if ok else Text("NO", style="bold red"))
     out.print(table)
     out.print(Text(f"{good}/{len(truth)} reported links match the truth; {len(rows)} verdicts in all "

@@ -18,7 +18,7 @@ from verifier.export.labels import vn_date
 from verifier.intake import Report
 from verifier.reported import BadFigure, other_value, read_value
 from verifier.rulebook import Criterion, Rulebook
-from verifier.verdict import content_labels
+from verifier.verdict import content_labels, missing_items
 
 DEFAULT_LANG = "vi"
 _NOT_FOUND_STATUSES = (404, 410)
@@ -180,6 +180,10 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
         facts["newest"] = vn_date(newest)
     if verdict.reason == "missing_content":
         facts["missing"] = "; ".join(content_labels(verdict.detail)[1])
+    if verdict.reason == "items_missing":
+        names = [f.item.name for f in verdict.items if f.status != "found"] or missing_items(verdict.detail)
+        facts["missing"] = "; ".join(names)
+        facts["missing_count"] = str(len(names)) if names else ""
     if verdict.posts_in_year:
         facts["count"] = str(verdict.posts_in_year)
     if verdict.posts:
@@ -211,8 +215,8 @@ def _variants(verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> lis
         criterion = rulebook.by_id.get(verdict.criterion)
         return [_logic_variant(criterion, facts.get("value", ""), reports, rulebook)] if criterion else []
     return {"not_applicable": ["note"], "off_site": ["portal", "url"], "unreachable": ["status", "error"],
-            "undated": ["posts"], "missing_content": ["missing"], "robots_disallowed": ["portal"],
-            "blank": ["unit"]}.get(reason, [])
+            "undated": ["posts"], "missing_content": ["missing"], "items_missing": ["missing"],
+            "robots_disallowed": ["portal"], "blank": ["unit"]}.get(reason, [])
 
 
 def _logic_variant(criterion: Criterion, text: str, reports, rulebook: Rulebook) -> str:
