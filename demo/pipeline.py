@@ -28,18 +28,26 @@ def load_truth(path: Path = DEMO_DIR / "truth.csv") -> dict[tuple[str, str], dic
 
 
 def truth_tuple(row: dict) -> tuple:
-    """(status, reason, posts_in_year as text, discovered, a list's items found as "found/listed") of a truth
-    row (items_found blank for every criterion that is not a list)."""
+    """(status, reason, posts_in_year as text, discovered) of a truth row."""
     return (row["status"], row["reason"], (row.get("posts_in_year") or "").strip(),
-            (row.get("discovered") or "").strip().lower() in ("1", "true", "yes", "x"),
-            (row.get("items_found") or "").strip())
+            (row.get("discovered") or "").strip().lower() in ("1", "true", "yes", "x"))
+
+
+def truth_items(row: dict) -> str:
+    """A list's items found of a truth row, "found/listed" ("4/5"); "" for a criterion that is not a list."""
+    return (row.get("items_found") or "").strip()
 
 
 def verdict_tuple(row: dict) -> tuple:
     """The same of a stored verdict row."""
-    posts, total = row["posts_in_year"], row.get("items_total")
-    return (row["status"], row["reason"], "" if posts is None else str(posts), bool(row["discovered"]),
-            "" if total is None else f"{row.get('items_found') or 0}/{total}")
+    posts = row["posts_in_year"]
+    return (row["status"], row["reason"], "" if posts is None else str(posts), bool(row["discovered"]))
+
+
+def verdict_items(row: dict) -> str:
+    """The same of a stored verdict row (its items_found and items_total)."""
+    total = row.get("items_total")
+    return "" if total is None else f"{row.get('items_found') or 0}/{total}"
 
 
 @contextlib.contextmanager
@@ -91,8 +99,8 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
     good = 0
     for key, t in truth.items():
         row = rows.get(key)
-        got = verdict_tuple(row) if row else None
-        ok = got == truth_tuple(t)
+        got = (*verdict_tuple(row), verdict_items(row)) if row else None
+        ok = got == (*truth_tuple(t), truth_items(t))
         good += ok
         table.add_row(key[0], key[1], got[0] if got else "—", got[1] if got else "—",
                       " ".join(x for x in (got[2], got[4]) if x) if got else "",

@@ -20,7 +20,7 @@ from crawler.categories import CategoryMatcher
 from crawler.settings import MAX_RELATED_PAGES, RunOptions
 from crawler.spotcheck import spot_check
 from crawler.urls import Scope, allowed_host
-from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
+from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_items, truth_tuple
 from demo.server import PortalServer
 from verifier.intake import load_registry, load_reports
 from verifier.plan import plan_tasks
@@ -30,11 +30,12 @@ from verifier.verdict import make_verdict
 ROOT = Path(__file__).resolve().parent.parent
 AGENCIES = DEMO_DIR / "agencies.csv"
 REPORTS = DEMO_DIR / "reports.csv"
+ITEMS = DEMO_DIR / "items.csv"
 
 
 def crawl_cmd(db: Path, *extra: str) -> list[str]:
     return [sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies", str(AGENCIES), "--reports", str(REPORTS),
-            "--db", str(db), "--timeout", str(DEMO_LIMITS.read_timeout), *extra]
+            "--items", str(ITEMS), "--db", str(db), "--timeout", str(DEMO_LIMITS.read_timeout), *extra]
 
 
 def run_crawl(db: Path, proxy: str, *extra: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -63,12 +64,12 @@ def crawled(server, tmp_path_factory):
 def test_every_demo_link_gets_its_truth_verdict(crawled):
     db, _, result = crawled
     truth = load_truth()
-    got = {(a, c): (s, r, "" if p is None else str(p), bool(d))
-           for a, c, s, r, p, d in rows(db, "select agency_id, criterion, status, reason, posts_in_year, discovered "
-                                            "from verdicts")}
+    got = {(a, c): (s, r, "" if p is None else str(p), bool(d), "" if n is None else f"{f}/{n}")
+           for a, c, s, r, p, d, f, n in rows(db, "select agency_id, criterion, status, reason, posts_in_year, "
+                                                  "discovered, items_found, items_total from verdicts")}
     wrong = []
     for key, t in truth.items():
-        want = truth_tuple(t)
+        want = (*truth_tuple(t), truth_items(t))
         if got.get(key) != want:
             wrong.append(f"{key}: got {got.get(key)} want {want}")
     assert not wrong, "\n".join(wrong)
