@@ -143,7 +143,9 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
     start, end = rulebook.period
     facts = {
         "criterion": criterion.name if criterion else verdict.criterion,
-        "expected": criterion.name if criterion else verdict.criterion,
+        # a list's items sit in a category of their own: its first alias names it ("Văn bản quy phạm pháp luật")
+        "expected": (criterion.aliases[0] if criterion.kind == "listed" and criterion.aliases else criterion.name)
+        if criterion else verdict.criterion,
         "year": str(rulebook.year),
         "period": f"{vn_date(start)} – {vn_date(end)}",
         "url": verdict.url or (report.url if report else ""),
