@@ -257,3 +257,89 @@ def test_the_workbook_has_a_row_per_item_in_its_list_sheet(crawled_lists):
         ("stp", "5/2017/QĐ – UBND", "Đã đăng trên cổng"), ("stp", "12/2018/QĐ-UBND", "Không tìm thấy trên cổng"),
         ("skhdt", "Thông báo mời thầu gói thầu số 12: xây lắp công trình đường giao thông", "Đã đăng trên cổng")]
     assert len(rows) == 10
+
+
+# ------------------------------------------------------------------------------------------------ forms
+
+def _fill_xlsx(blank: Path, out: Path, agency: str, sheet: str, category: str, items: list[tuple]) -> None:
+    book = load_workbook(blank)
+    book["Phiếu"]["C5"], book["Phiếu"]["C7"] = agency, "20/11/2018"
+    ws = book[sheet]
+    ws["D5"] = category
+    for offset, values in enumerate(items):
+        for col, value in zip("BCDE", values):
+            ws[f"{col}{7 + offset}"] = value
+    book.save(out)
+
+
+def _fill_docx(blank: Path, out: Path, agency: str, table: int, category: str, items: list[tuple]) -> None:
+    from docx import Document
+
+    doc = Document(str(blank))
+    fields = doc.tables[0]
+    fields.rows[0].cells[1].text, fields.rows[2].cells[1].text = agency, "20/11/2018"
+    t = doc.tables[table - 1]
+    t.rows[0].cells[3].text = category
+    for offset, values in enumerate(items):
+        for col, value in enumerate(values, start=1):
+            t.rows[2 + offset].cells[col].text = value
+    doc.save(str(out))
+
+
+FORM_ITEMS = [("11/2017/QĐ-UBND", "Quyết định ban hành quy định quản lý", "18/12/2017", ""),
+              ("9/2017/QD-UBND", "", "", STP_LIST)]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+def test_a_form_with_lists_round_trips_into_items_csv(tmp_path, rulebook, suffix):
+    from verifier.forms import intake_forms, write_form
+
+    blank = write_form(rulebook, "so", tmp_path / f"blank{suffix}")
+    (tmp_path / "in").mkdir()
+    filled = tmp_path / "in" / f"stp{suffix}"
+    if suffix == ".xlsx":
+        assert load_workbook(blank).sheetnames == ["Phiếu", "Danh mục 1", "Danh mục 2", "Danh mục 3", "Danh mục 4"]
+        _fill_xlsx(blank, filled, "stp", "Danh mục 1", STP_LIST, FORM_ITEMS)
+    else:
+        _fill_docx(blank, filled, "stp", 3, STP_LIST, FORM_ITEMS)
+    registry = load_registry(DEMO_DIR / "agencies.csv", rulebook)
+    intake_forms(tmp_path / "in", registry, rulebook, tmp_path / "reports.csv")
+    assert (tmp_path / "items.csv").read_text(encoding="utf-8") == (
+        "agency_id,criterion,number,title,issued,url\n"
+        "stp,danh-muc-vbqppl,11/2017/QĐ-UBND,Quyết định ban hành quy định quản lý,2017-12-18,\n"
+        f"stp,danh-muc-vbqppl,9/2017/QD-UBND,,,{STP_LIST}\n")
+    reports = (tmp_path / "reports.csv").read_text(encoding="utf-8")
+    assert f"stp,Sở Tư pháp,so,danh-muc-vbqppl,{STP_LIST}," in reports
+    read_back = load_items(tmp_path / "items.csv", registry, rulebook)       # what crawl --items reads
+    assert [r.item.number for r in read_back] == ["11/2017/QĐ-UBND", "9/2017/QD-UBND"]
+
+
+FORM_ERRORS = [   # (format, agency, list, items, the message expected)
+    (".xlsx", "stp", 1, [("11/2017/QĐ-UBND", "", "31/02/2017", "")],
+     "sheet 'Danh mục 1', row 7, column 'D (Ngày ban hành (dd/mm/yyyy))': Malformed date"),
+    (".xlsx", "stp", 1, [("", "Quyết định về", "", "")], "row 7, column 'B (Số ký hiệu)': Bad value: number is blank"),
+    (".docx", "stp", 3, [("1/2018/QĐ-UBND", "", "", "ftp://x")], "table 3, row 3, column '5 (Đường dẫn (URL) trên "
+     "cổng)': Malformed URL"),
+    (".docx", "stnmt", 3, [("1/2018/QĐ-UBND", "", "", "")], "table 3, row 3, column 'criterion': Bad value: "
+     "criterion 'danh-muc-vbqppl' does not apply to agency 'stnmt'"),
+]
+
+
+@pytest.mark.parametrize("suffix,agency,where,items,message", FORM_ERRORS, ids=[e[4][-40:] for e in FORM_ERRORS])
+def test_a_forms_list_errors_name_file_sheet_or_table_row_and_column(tmp_path, rulebook, suffix, agency, where,
+                                                                     items, message):
+    from verifier.forms import intake_forms, write_form
+
+    blank = write_form(rulebook, "so", tmp_path / f"blank{suffix}")
+    (tmp_path / "in").mkdir()
+    filled = tmp_path / "in" / f"{agency}{suffix}"
+    if suffix == ".xlsx":
+        _fill_xlsx(blank, filled, agency, f"Danh mục {where}", STP_LIST, items)
+    else:
+        _fill_docx(blank, filled, agency, where, STP_LIST, items)
+    registry = load_registry(DEMO_DIR / "agencies.csv", rulebook)
+    with pytest.raises(InputError) as info:
+        intake_forms(tmp_path / "in", registry, rulebook, tmp_path / "reports.csv")
+    assert any(message in e.message() and str(filled) in e.message() for e in info.value.errors), \
+        info.value.message()
+    assert not (tmp_path / "reports.csv").exists() and not (tmp_path / "items.csv").exists()
