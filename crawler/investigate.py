@@ -257,6 +257,8 @@ class Investigation:
         for i, item in enumerate(self.items):
             if i in self.outcome.item_hits:
                 continue
+            if want.purpose == PURPOSE_SEARCH and want.post_key != str(i):
+                continue         # a search page answers for the item searched: its side boxes name others
             row = find_item(item, self.item_rule, read.rows)
             if row is not None:
                 self.outcome.item_hits[i] = (fetch.final_url, evidence_text(row))

@@ -100,7 +100,7 @@ def test_items_csv_errors_name_file_row_and_column(tmp_path, rulebook, row, colu
 def test_the_demo_items_read_in_file_order(rulebook):
     rows = load_items(ITEMS, load_registry(DEMO_DIR / "agencies.csv", rulebook), rulebook)
     assert [(r.agency_id, r.criterion) for r in rows] == [("stp", "danh-muc-vbqppl")] * 5 + \
-        [("skhdt", "danh-muc-du-an")] * 5
+        [("skhdt", "danh-muc-du-an")] * 6
     assert rows[0].item.source.endswith("items.csv:2") and rows[0].item.issued.isoformat() == "2017-12-18"
 
 
@@ -180,17 +180,19 @@ def test_both_scorings(rulebook, criterion, found, total, status, reason, points
 # ------------------------------------------------------------------------------------------------ check, crawl
 
 def test_check_finds_an_item_through_the_portals_search_page(server):
+    # the spot-check reads one link: the project announced only in the news (found by the crawl among the
+    # agency's other listings) is not found, and the list, all or nothing, fails
     from verifier.api import check_link
 
     with proxy_env(server.proxy_url):
         result = check_link(SKHDT_LIST, "danh-muc-du-an", agency_portal="http://sokhdt.caobang.gov.vn",
                             allow_private=True, timeout=DEMO_LIMITS.read_timeout, items=ITEMS, agency_id="skhdt")
     v = result.verdict
-    assert (v.status, v.reason) == ("pass", "ok")
-    where = [(f.status, f.page_url.split("/", 3)[3].split("?")[0]) for f in v.items]
-    assert where == [("found", "chuyen-muc/du-an-dau-tu.html")] * 4 + [("found", "tim-kiem")]
+    assert (v.status, v.reason) == ("fail", "items_missing")
+    where = [(f.status, (f.page_url or "").split("/", 3)[-1].split("?")[0]) for f in v.items]
+    assert where == [("found", "chuyen-muc/du-an-dau-tu.html")] * 4 + [("found", "tim-kiem"), ("not_found", "")]
     assert v.items[4].matched_text == "Dự án đầu tư xây dựng hạ tầng khu công nghiệp Chu Trinh"
-    assert [p.purpose for p in v.pages] == ["listing", "search"]
+    assert [p.purpose for p in v.pages] == ["listing", "search", "search"]
 
 
 def test_check_json_names_the_item_never_published_and_the_pages_searched(server):
@@ -243,6 +245,9 @@ def test_report_json_lists_each_item_with_its_evidence_and_the_points_by_share(c
     assert (stp["status"], stp["reason"], stp["items_found"], stp["items_total"], stp["points"]) == \
         ("pass", "items_missing", 4, 5, 3.2)
     assert (skhdt["status"], skhdt["reason"], skhdt["points"]) == ("pass", "ok", 4)
+    # the last item is found by the crawl among the posts of the agency's news listing, on its article page
+    assert skhdt["evidence"]["items"][5]["found_on"].endswith("/khoi-cong-du-an-duong-tranh-phia-tay-thanh-pho-"
+                                                              "cao-bang-2974.html")
     assert [i["status"] for i in stp["evidence"]["items"]] == ["found"] * 4 + ["not_found"]
     assert stp["evidence"]["items"][3]["matched_text"] == "Quyết định số 5/2017/QĐ-UBND ban hành quy định quản lý"
     assert "12/2018/QĐ-UBND" in stp["hint"] and "Văn bản" in stp["hint"]
@@ -256,7 +261,7 @@ def test_the_workbook_has_a_row_per_item_in_its_list_sheet(crawled_lists):
     assert [(r[0], r[2] or r[3], r[5]) for r in rows][3:6] == [
         ("stp", "5/2017/QĐ – UBND", "Đã đăng trên cổng"), ("stp", "12/2018/QĐ-UBND", "Không tìm thấy trên cổng"),
         ("skhdt", "Thông báo mời thầu gói thầu số 12: xây lắp công trình đường giao thông", "Đã đăng trên cổng")]
-    assert len(rows) == 10
+    assert len(rows) == 11
 
 
 # ------------------------------------------------------------------------------------------------ forms

@@ -41,12 +41,14 @@ from verifier.store import (
     LOCK_BEAT_SECONDS,
     CrawlLocked,
     StoreError,
+    agency_listing_posts,
     beat_lock,
     claim_lock,
     create_run,
     finish_run,
     get_run,
     iso,
+    listed_verdicts,
     load_overrides,
     open_db,
     previous_finished_run,
@@ -55,6 +57,7 @@ from verifier.store import (
     run_provenance,
     run_years,
     save_verdict,
+    update_listed_verdict,
     verdict_keys,
     verdict_outcomes,
 )
@@ -293,6 +296,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
                 raise stop.failure
             if stop.signum is not None:
                 raise _Signalled()
+            _recheck_lists(db, run_id, inputs)
             finish_run(db, run_id, clock())
             stop.hold = True               # done: a signal now changes nothing, the summary follows
         except StoreError as exc:
@@ -321,6 +325,24 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         raise CrawlInterrupted(run_id or 0, signum, sum(t.key in verified for t in tasks), len(tasks)) from None
     finally:
         stop.restore()
+
+
+def _recheck_lists(db, run_id: int, inputs: CrawlInputs) -> None:
+    """Once every link is verified: a list's items not found are looked for among the posts of the agency's
+    other listings the crawl read (verifier.verdict.with_other_listings), the last place they may be."""
+    from verifier.checks import item_rule
+    from verifier.verdict import with_other_listings
+
+    listed = {c.id: c for c in inputs.rulebook.listed_criteria()}
+    others = [c.id for c in inputs.rulebook.website_criteria()]
+    for verdict in listed_verdicts(db, run_id, listed):
+        criterion = listed[verdict.criterion]
+        if verdict.reason != "items_missing":
+            continue
+        posts = agency_listing_posts(db, run_id, verdict.agency_id, others)
+        again = with_other_listings(verdict, posts, item_rule(criterion), criterion.scoring or "proportional")
+        if again is not verdict:
+            update_listed_verdict(db, run_id, again)
 
 
 def _decide_reported(db, run_id: int, inputs: CrawlInputs, done: set, clock, period) -> None:

@@ -664,13 +664,60 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
              "date_source": p.date_source, "in_period": int(p.within(period))}
             for p in verdict.posts
         ])
-        db["item_findings"].insert_all([
-            {"run_id": run_id, "verdict_id": verdict_id, "agency_id": verdict.agency_id,
+        db["item_findings"].insert_all(_finding_rows(run_id, verdict_id, verdict))
+
+
+def agency_listing_posts(db, run_id: int, agency_id: str, criteria: Iterable[str]) -> list[tuple[str, str]]:
+    """(page URL, post title) of every post the run read on the listings of these criteria of an agency: the page
+    is the one the post was read from (its listing page, or the article page that dated it)."""
+    wanted = list(criteria)
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    return [(r[0], r[1]) for r in db.execute(
+        "select f.final_url, p.title from posts p join fetches f on f.id = p.fetch_id "
+        f"where p.run_id = ? and p.agency_id = ? and p.criterion in ({marks}) "
+        "order by p.id", [run_id, agency_id, *wanted]).fetchall()]
+
+
+def listed_verdicts(db, run_id: int, criteria: Iterable[str]) -> list[Verdict]:
+    """The run's verdicts of these (listed) criteria with their items, without their pages."""
+    wanted = list(criteria)
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    out = []
+    for row in db.query(f"select * from verdicts where run_id = ? and criterion in ({marks}) order by id",
+                        [run_id, *wanted]):
+        findings = tuple(finding_from_row(r) for r in db.query(
+            "select * from item_findings where verdict_id = ? order by position", [row["id"]]))
+        out.append(Verdict(agency_id=row["agency_id"], criterion=row["criterion"], url=row["url"],
+                           checked_url=row["checked_url"], status=row["status"], reason=row["reason"],
+                           posts_in_year=row["posts_in_year"], discovered=bool(row["discovered"]),
+                           detail=row["detail"] or "", checked_at=moment(row["checked_at"]), items=findings))
+    return out
+
+
+def update_listed_verdict(db, run_id: int, verdict: Verdict) -> None:
+    """A listed verdict judged again (its status, reason, detail and items), its pages left as stored."""
+    with _writing(db, f"store the verdict of {verdict.agency_id}/{verdict.criterion}"):
+        known = db.execute("select id from verdicts where run_id = ? and agency_id = ? and criterion = ?",
+                           [run_id, verdict.agency_id, verdict.criterion]).fetchone()
+        if known is None:
+            return
+        row = verdict_row(run_id, verdict)
+        db["verdicts"].update(known[0], {k: row[k] for k in ("status", "reason", "detail", "items_found",
+                                                             "items_total")})
+        db.execute("delete from item_findings where verdict_id = ?", [known[0]])
+        db["item_findings"].insert_all(_finding_rows(run_id, known[0], verdict))
+
+
+def _finding_rows(run_id: int, verdict_id: int, verdict: Verdict) -> list[dict]:
+    return [{"run_id": run_id, "verdict_id": verdict_id, "agency_id": verdict.agency_id,
              "criterion": verdict.criterion, "position": i, **_item_columns(f.item), "status": f.status,
              "page_url": f.page_url, "matched_text": f.matched_text or None,
              "searched": json.dumps(list(f.searched)) if f.searched else None}
-            for i, f in enumerate(verdict.items)
-        ])
+            for i, f in enumerate(verdict.items)]
 
 
 def _fetch_row(run_id: int, agency_id: str, criterion: str, page: PageVisit) -> dict:

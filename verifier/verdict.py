@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from crawler.charset import LEGACY_NOTES
 from crawler.content import ContentRule, PageText, find_content
 from crawler.extract import page_text
+from crawler.extract.rows import Row
 from crawler.investigate import Outcome
+from crawler.items import ItemRule, evidence_text, find_item
 from crawler.records import (
     ERR_BAD_URL,
     ERR_OFF_SITE,
@@ -198,15 +201,50 @@ def judge_items(outcome: Outcome, items: tuple[Item, ...], scoring: str, period
             return REVIEW, "items_unread", f"no page could be read to look for the {len(items)} item(s); " \
                 f"{category}", findings
         return link_status, link_reason, f"{link_detail}; no page read to look for the {len(items)} item(s)", findings
+    return (*_judge_findings(findings, scoring, len(searched), category), findings)
+
+
+def _judge_findings(findings: tuple[ItemFinding, ...], scoring: str, pages: int, category: str
+                    ) -> tuple[str, str, str]:
     found = [f for f in findings if f.status == "found"]
     missing = [f.item.name for f in findings if f.status != "found"]
-    share = f"{len(found)} of {len(items)} item(s) found in {len(searched)} page(s) read"
+    share = f"{len(found)} of {len(findings)} item(s) found in {pages} page(s) read"
     if not missing:
-        return PASS, "ok", f"{share}; {category}", findings
+        return PASS, "ok", f"{share}; {category}"
     detail = f"{ITEMS_MISSING_WORDS}{'; '.join(missing)} ({share}); {category}"
     if found and scoring == "proportional":
-        return PASS, "items_missing", detail, findings
-    return FAIL, "items_missing", detail, findings
+        return PASS, "items_missing", detail
+    return FAIL, "items_missing", detail
+
+
+def with_other_listings(verdict: Verdict, listings: list[tuple[str, str]], rule: ItemRule, scoring: str) -> Verdict:
+    """A listed verdict whose items not found are looked for again among the posts of the agency's other listings
+    the crawl read ((page URL, post title), the last place an item is looked for): an item whose number or title
+    a post carries is found on that listing page. Other verdicts are returned as they are."""
+    if verdict.reason != "items_missing" or not listings:
+        return verdict
+    pages: dict[str, list[Row]] = {}
+    for url, title in listings:
+        pages.setdefault(url, []).append(Row(title))
+    findings, changed = [], False
+    for f in verdict.items:
+        hit = None
+        if f.status != "found":
+            hit = next(((url, row) for url, rows in pages.items()
+                        if (row := find_item(f.item, rule, tuple(rows))) is not None), None)
+        if hit is not None:
+            findings.append(ItemFinding(f.item, "found", hit[0], evidence_text(hit[1])))
+            changed = True
+        elif f.status != "found":
+            findings.append(replace(f, searched=tuple(dict.fromkeys((*f.searched, *pages)))))
+        else:
+            findings.append(f)
+    if not changed:
+        return verdict
+    read = {p for f in findings for p in f.searched} | {f.page_url for f in findings if f.page_url}
+    category = verdict.detail.split("); ", 1)[1] if "); " in verdict.detail else ""
+    status, reason, detail = _judge_findings(tuple(findings), scoring, len(read | set(pages)), category)
+    return replace(verdict, status=status, reason=reason, detail=detail, items=tuple(findings))
 
 
 def missing_items(detail: str) -> list[str]:

@@ -300,12 +300,12 @@ def truth_rows(rulebook: dict) -> list[dict]:
 
 
 def listed_truth(criterion: dict, items: list[dict], report: dict | None) -> dict:
-    """A list's verdict: its items published in the reported category or found by the portal's search
-    (docs/verdicts.md, listed criteria); the share found in `items_found`."""
+    """A list's verdict: its items published in the reported category, found by the portal's search or among
+    the posts of the agency's other listings (docs/verdicts.md, listed criteria); the share in `items_found`."""
     if not items:
         return {"status": "fail", "reason": "no_items", "items_found": ""}
     assert report and report.get("target", ("",))[0] == "listing", "the demo reports a list's category"
-    found = sum(item["where"] in ("listing", "search") for item in items)
+    found = sum(item["where"] in ("listing", "search", "other_listing") for item in items)
     share = f"{found}/{len(items)}"
     if found == len(items):
         return {"status": "pass", "reason": "ok", "items_found": share}

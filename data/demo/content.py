@@ -169,7 +169,10 @@ SGTVT = Portal("sogtvt.caobang.gov.vn", "wordpress", "Sở Giao thông vận t�
 
 SKHDT = Portal("sokhdt.caobang.gov.vn", "vendor", "Sở Kế hoạch và Đầu tư tỉnh Cao Bằng", categories=[
     C("da", "du-an-dau-tu", "Dự án đầu tư", posts("du-an-dau-tu", 6, 3), listing_dates=False),
-    C("tin", "tin-tuc-su-kien", "Tin tức - Sự kiện", posts("tin-tuc-su-kien", 8, 2), listing_dates=False),
+    # a project announced in the news only: a list's item found among the posts of another listing
+    C("tin", "tin-tuc-su-kien", "Tin tức - Sự kiện", posts("tin-tuc-su-kien", 8, 2, titles=[
+        "Hội nghị triển khai nhiệm vụ trọng tâm 2018, lần 13",
+        "Khởi công dự án đường tránh phía Tây thành phố Cao Bằng"]), listing_dates=False),
     C("gy", "lay-y-kien", "Lấy ý kiến dự thảo", undated(posts("lay-y-kien", 3, 1)), listing_dates=False,
       article_dates=False),
     C("vb", "van-ban-phap-luat", "Văn bản QPPL", posts("van-ban-phap-luat", 4, 2)),
@@ -365,7 +368,7 @@ LINKS = {
 
 # The lists of the listed criteria (items.csv): agency -> criterion -> items, each with where it is published
 # on the agency's portal: "listing" (in the reported category), "search" (only the portal's search page finds
-# it) or "never" (not published). Numbers are written as agencies type them (case, Đ/D, dashes, spaces).
+# it), "other_listing" (only among the posts of another category the crawl read) or "never" (not published). Numbers are written as agencies type them (case, Đ/D, dashes, spaces).
 ITEMS = {
     "stp": {"danh-muc-vbqppl": [
         {"number": "11/2017/QĐ-UBND", "title": "Quyết định ban hành quy định quản lý", "issued": "18/12/2017",
@@ -388,6 +391,7 @@ ITEMS = {
          "url": SKHDT.url(SKHDT.article_path(SKHDT.cat("da"), SKHDT.cat("da").posts[7]))},
         {"title": "Dự án đầu tư xây dựng hạ tầng khu công nghiệp Chu Trinh", "issued": "15/03/2018",
          "where": "search"},
+        {"title": "Dự án đường tránh phía Tây thành phố Cao Bằng", "issued": "02/10/2018", "where": "other_listing"},
     ]},
 }
 # The portals' search pages that find something: host -> (query, the results: (title, path)); any other
