@@ -22,7 +22,7 @@ from crawler.spotcheck import spot_check
 from crawler.urls import Scope, allowed_host
 from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_items, truth_tuple
 from demo.server import PortalServer
-from verifier.intake import load_registry, load_reports
+from verifier.intake import load_items, load_registry, load_reports
 from verifier.plan import plan_tasks
 from verifier.rulebook import load_rulebook
 from verifier.verdict import make_verdict
@@ -178,10 +178,13 @@ def test_a_second_crawl_on_the_same_database_is_refused(server, tmp_path, link):
 
 
 def demo_link_tasks():
-    """The demo run's links (website criteria of the agencies that sent a form), without the form's figures."""
+    """The demo run's links (website criteria and lists of the agencies that sent a form), without the form's
+    figures."""
     rulebook = load_rulebook()
     registry = load_registry(AGENCIES, rulebook)
-    return plan_tasks(registry, load_reports(REPORTS, registry, rulebook), rulebook)
+    reports = load_reports(REPORTS, registry, rulebook)
+    return plan_tasks(registry, reports, rulebook) + plan_tasks(registry, reports, rulebook, kind="listed",
+                                                                items=load_items(ITEMS, registry, rulebook))
 
 
 PROGRESS_LINE = re.compile(r"^\S+ (\d+)/(\d+) links(?: \((\d+) verified before the resume\))?, ", re.M)
