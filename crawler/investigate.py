@@ -17,20 +17,25 @@ from dataclasses import dataclass, field, replace
 from crawler.blocked import block_kind
 from crawler.categories import CategoryMatcher
 from crawler.extract import read_page
+from crawler.extract.rows import SearchForm, page_rows
 from crawler.feeds import read_feed
+from crawler.items import ItemRule, evidence_text, find_item, item_query
 from crawler.records import (
     PURPOSE_ARTICLE,
     PURPOSE_FEED,
     PURPOSE_HOME,
+    PURPOSE_ITEM,
     PURPOSE_LISTING,
     PURPOSE_RELATED,
+    PURPOSE_SEARCH,
     Fetch,
+    Item,
     PageReading,
     PageVisit,
     Post,
     Want,
 )
-from crawler.settings import Limits
+from crawler.settings import MAX_ITEM_PAGES, MAX_ITEM_SEARCHES, Limits
 from crawler.text import normalise
 from crawler.urls import Scope, is_above, is_home_url, same_page
 
@@ -56,6 +61,10 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     # pages of the same category the first page's menus link to, read for a criterion judged by its content
     related: list[Fetch] = field(default_factory=list)
+    # a listed criterion: where each item (by its index) was found, (page URL, the row matched), and the
+    # pages read looking for the items (the category's pages, the search pages, the items' own pages)
+    item_hits: dict[int, tuple[str, str]] = field(default_factory=dict)
+    item_pages: list[str] = field(default_factory=list)
 
     @property
     def checked_url(self) -> str | None:
@@ -65,10 +74,20 @@ class Outcome:
 class Investigation:
     def __init__(self, criterion: str, url: str | None, *, matcher: CategoryMatcher, scope: Scope | None,
                  period: tuple[dt.date, dt.date], limits: Limits = Limits(), related_pages: int = 0,
-                 render: str = "auto"):
+                 render: str = "auto", items: tuple[Item, ...] = (), item_rule: ItemRule | None = None,
+                 search_url: str | None = None):
         self.criterion = criterion
         self.render = render             # crawler.render: "auto", "always" or "off"
         self._plain: tuple | None = None  # the first listing page as fetched, while its rendering is under way
+        # a listed criterion: the items to look for in the category (every page of it, whatever its dates),
+        # then on the portal's search page (`search_url`, the rulebook's "{q}" template, else the search form
+        # of a page read), then at the link the agency gives for each
+        self.items = items
+        self.item_rule = item_rule if items else None
+        self.search_url = search_url
+        self._search_form: SearchForm | None = None
+        self._item_steps: list[tuple[str, int]] | None = None
+        self._searches = self._item_reads = 0
         # a criterion judged by its content (an introduction) spans pages: the reported one and the pages of
         # the same category its menus link to ("Chức năng, nhiệm vụ", "Cơ cấu tổ chức", "Lãnh đạo Sở"), at most
         # this many of them
@@ -133,10 +152,16 @@ class Investigation:
             PURPOSE_ARTICLE: self._on_article,
             PURPOSE_FEED: self._on_feed,
             PURPOSE_RELATED: self._on_related,
+            PURPOSE_SEARCH: self._on_item_page,
+            PURPOSE_ITEM: self._on_item_page,
         }[want.purpose]
+        if self.item_rule is not None and fetch.ok:
+            self._look_for_items(want, fetch)
         wants = handler(want, fetch, reading)
         if not wants and self._outstanding == 0:
             wants = self._next_listing_page()
+        if not wants and self._outstanding == 0:
+            wants = self._next_item_step()
         if not wants and self._outstanding == 0:
             wants = self._next_update_probe()
         if not wants and self._outstanding == 0:
@@ -192,6 +217,8 @@ class Investigation:
         self._add_posts(reading.posts)
         self._pending_next = reading.next_pages
         self._forms = dict(reading.forms)
+        if self.item_rule is not None:
+            return []                    # the items are looked for in the rows: no post needs a date
         page_posts = [self.outcome.posts[p.key] for p in reading.posts if p.key in self.outcome.posts]
         undated = [p for p in page_posts if not p.dates]
         wants: list[Want] = []
@@ -254,6 +281,62 @@ class Investigation:
                                                     date_source=f"{post.date_source or 'listing'}+article:updated",
                                                     date_text=post.date_text, page_index=self._page())
         return self._next_article()
+
+    def _on_item_page(self, want, fetch, reading):
+        return []
+
+    def _look_for_items(self, want: Want, fetch: Fetch) -> None:
+        """Match the items not found yet against the rows of a page read for them, and keep its search form."""
+        read = page_rows(fetch.final_url, fetch.body, fetch.headers, results=want.purpose == PURPOSE_SEARCH)
+        if self._search_form is None and read.search is not None and self._in_scope(read.search.action):
+            self._search_form = read.search
+        if want.purpose not in (PURPOSE_LISTING, PURPOSE_SEARCH, PURPOSE_ITEM):
+            return
+        self.outcome.item_pages.append(fetch.final_url)
+        for i, item in enumerate(self.items):
+            if i in self.outcome.item_hits:
+                continue
+            if want.purpose == PURPOSE_SEARCH and want.post_key != str(i):
+                continue         # a search page answers for the item searched: its side boxes name others
+            row = find_item(item, self.item_rule, read.rows)
+            if row is not None:
+                self.outcome.item_hits[i] = (fetch.final_url, evidence_text(row))
+
+    def _next_item_step(self) -> list[Want]:
+        """Once the category is read: for each item not found, the portal's search, then the item's own link."""
+        if self.item_rule is None or self.outcome.refused:
+            return []
+        if self._item_steps is None:
+            self._item_steps = [(step, i) for i in range(len(self.items)) for step in ("search", "url")]
+        while self._item_steps:
+            step, i = self._item_steps.pop(0)
+            if i in self.outcome.item_hits:
+                continue
+            item = self.items[i]
+            if step == "search" and self._searches < MAX_ITEM_SEARCHES:
+                url = self._search_for(item_query(item, self.item_rule))
+                if url and self._in_scope(url):
+                    self._searches += 1
+                    return [Want(url, PURPOSE_SEARCH, post_key=str(i))]
+            elif step == "url" and item.url and self._item_reads < MAX_ITEM_PAGES:
+                if not self._in_scope(item.url):
+                    self.outcome.notes.append(f"{item.url} (given for {item.name}) is not on the agency's portal: "
+                                              "not read")
+                    continue
+                if any(same_page(item.url, seen) for seen in self.outcome.item_pages):
+                    continue
+                self._item_reads += 1
+                return [Want(item.url, PURPOSE_ITEM, post_key=str(i))]
+        return []
+
+    def _search_for(self, query: str) -> str | None:
+        if not query:
+            return None
+        if self.search_url and self.scope is not None:
+            from urllib.parse import quote_plus, urljoin
+
+            return urljoin(self.scope.portals[0].root, self.search_url.replace("{q}", quote_plus(query)))
+        return self._search_form.url_for(query) if self._search_form is not None else None
 
     def _on_related(self, want, fetch, reading):
         if fetch.ok and reading is not None and reading.category.criterion == self.criterion \
@@ -336,6 +419,8 @@ class Investigation:
     def _older_than_period(self) -> bool:
         """True once the listing reads newest first and its last page holds only posts dated before the period.
         Oldest-first and unsorted listings are read on, within the page bound."""
+        if self.item_rule is not None:
+            return False                 # a list's items are as old as they are: every page is read
         page_posts = [self.outcome.posts[k] for k in self._last_page_keys]
         dates = [max(p.dates) for p in page_posts if p.dates]
         return bool(dates) and len(dates) == len(page_posts) and max(dates) < self.period[0] \
@@ -387,7 +472,7 @@ class Investigation:
                 self.outcome.posts[post.key] = known = post
             self._last_page_keys.append(known.key)
             if known.dates and max(known.dates) < self.period[0] and known.url and self._in_scope(known.url) \
-                    and known.key not in self._update_queue:
+                    and known.key not in self._update_queue and self.item_rule is None:
                 self._update_queue.append(known.key)
 
     def _back_to_a_page_read(self, fetch: Fetch) -> bool:

@@ -12,6 +12,8 @@ PURPOSE_FEED = "feed"            # an RSS/Atom feed the listing links to
 PURPOSE_HOME = "home"            # the portal home page, read to discover a blank link
 PURPOSE_RELATED = "related"      # a page of the same category the reported page's menus link to (an
                                  # introduction's "Chức năng, nhiệm vụ", "Lãnh đạo Sở"), read for its content
+PURPOSE_SEARCH = "search"        # the portal's search page, asked for one item of a listed criterion
+PURPOSE_ITEM = "item"            # the page an agency gives for one item of a listed criterion
 
 # Why a fetch produced no usable response.
 ERR_DNS = "dns"
@@ -196,6 +198,34 @@ class PageVisit:
 
 
 @dataclass(frozen=True)
+class Item:
+    """One item of a list an agency sends (a legal document, an investment project, a programme)."""
+
+    number: str = ""                 # the document number as given ("15/2018/QĐ-UBND")
+    title: str = ""
+    issued: dt.date | None = None
+    url: str | None = None           # where the agency says it is published
+    source: str = ""                 # "file:row"
+
+    @property
+    def name(self) -> str:
+        """The item as reviewers name it: its number, else its title."""
+        return self.number or self.title
+
+
+@dataclass(frozen=True)
+class ItemFinding:
+    """Whether one item was found on the portal, and the evidence: the page and the text matched there, or
+    the pages searched."""
+
+    item: Item
+    status: str                      # "found" | "not_found"
+    page_url: str | None = None
+    matched_text: str = ""
+    searched: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Verdict:
     agency_id: str
     criterion: str
@@ -209,3 +239,4 @@ class Verdict:
     pages: tuple[PageVisit, ...] = ()
     posts: tuple[Post, ...] = ()
     checked_at: dt.datetime | None = None
+    items: tuple[ItemFinding, ...] = ()  # a listed criterion's items, each found or not

@@ -39,6 +39,10 @@ MAX_ARTICLE_PAGES = 15                   # article pages read to date an undated
 # "Chức năng, nhiệm vụ", "Cơ cấu tổ chức", "Lãnh đạo Sở", "Liên hệ")
 MAX_RELATED_PAGES = 6
 MAX_FEEDS = 2                            # feeds read per listing
+# a listed criterion's items (documents, projects) not found in the reported category: at most this many
+# requests to the portal's search page, and at most this many of the items' own links read
+MAX_ITEM_SEARCHES = 20
+MAX_ITEM_PAGES = 20
 MAX_HOST_SECONDS = 300.0                 # time budget per host in a crawl
 PER_HOST_CONCURRENCY = 2
 GLOBAL_CONCURRENCY = 16

@@ -33,10 +33,21 @@ def truth_tuple(row: dict) -> tuple:
             (row.get("discovered") or "").strip().lower() in ("1", "true", "yes", "x"))
 
 
+def truth_items(row: dict) -> str:
+    """A list's items found of a truth row, "found/listed" ("4/5"); "" for a criterion that is not a list."""
+    return (row.get("items_found") or "").strip()
+
+
 def verdict_tuple(row: dict) -> tuple:
     """The same of a stored verdict row."""
     posts = row["posts_in_year"]
     return (row["status"], row["reason"], "" if posts is None else str(posts), bool(row["discovered"]))
+
+
+def verdict_items(row: dict) -> str:
+    """The same of a stored verdict row (its items_found and items_total)."""
+    total = row.get("items_total")
+    return "" if total is None else f"{row.get('items_found') or 0}/{total}"
 
 
 @contextlib.contextmanager
@@ -75,7 +86,7 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
     with PortalServer() as server, proxy_env(server.proxy_url):
         err.print(Text(f"demo portals served on {server.proxy_url} (as an HTTP proxy); crawling..."))
         summary = run_crawl(DEMO_DIR / "agencies.csv", DEMO_DIR / "reports.csv", DEFAULT_RULEBOOK, db_path, options,
-                            warc_dir=out_dir / "warc",
+                            warc_dir=out_dir / "warc", items=DEMO_DIR / "items.csv",
                             progress_factory=lambda total, done: Progress(total, done=done))
         requests = len(server.requests)
     crawl_seconds = time.monotonic() - started
@@ -88,11 +99,12 @@ def run_demo(out_dir: Path, *, out, err) -> bool:
     good = 0
     for key, t in truth.items():
         row = rows.get(key)
-        got = verdict_tuple(row) if row else None
-        ok = got == truth_tuple(t)
+        got = (*verdict_tuple(row), verdict_items(row)) if row else None
+        ok = got == (*truth_tuple(t), truth_items(t))
         good += ok
-        table.add_row(key[0], key[1], got[0] if got else "—", got[1] if got else "—", got[2] if got else "",
-                      f"{t['status']}/{t['reason']} {t.get('posts_in_year', '')}".strip(),
+        table.add_row(key[0], key[1], got[0] if got else "—", got[1] if got else "—",
+                      " ".join(x for x in (got[2], got[4]) if x) if got else "",
+                      f"{t['status']}/{t['reason']} {t.get('posts_in_year', '')} {t.get('items_found') or ''}".strip(),
                       Text("yes", style="green") if ok else Text("NO", style="bold red"))
     out.print(table)
     out.print(Text(f"{good}/{len(truth)} reported links match the truth; {len(rows)} verdicts in all "

@@ -47,7 +47,9 @@ def test_check_gives_the_truth_verdict(server, agency, criterion, url, portal, w
     env = {**os.environ, "http_proxy": server.proxy_url, "HTTP_PROXY": server.proxy_url, "no_proxy": ""}
     result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", url, "--criterion", criterion,
                              "--agency-portal", portal, "--json", "--allow-private",
-                             "--timeout", str(DEMO_LIMITS.read_timeout)],
+                             "--timeout", str(DEMO_LIMITS.read_timeout),
+                             *(("--items", str(DEMO_DIR / "items.csv"), "--agency", agency)
+                               if criterion.startswith("danh-muc-") else ())],
                             env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     got = json.loads(result.stdout)
     posts = "" if got["posts_in_year"] is None else str(got["posts_in_year"])

@@ -20,9 +20,9 @@ from crawler.categories import CategoryMatcher
 from crawler.settings import MAX_RELATED_PAGES, RunOptions
 from crawler.spotcheck import spot_check
 from crawler.urls import Scope, allowed_host
-from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_tuple
+from demo.pipeline import DEMO_DIR, DEMO_LIMITS, load_truth, proxy_env, truth_items, truth_tuple
 from demo.server import PortalServer
-from verifier.intake import load_registry, load_reports
+from verifier.intake import load_items, load_registry, load_reports
 from verifier.plan import plan_tasks
 from verifier.rulebook import load_rulebook
 from verifier.verdict import make_verdict
@@ -30,11 +30,12 @@ from verifier.verdict import make_verdict
 ROOT = Path(__file__).resolve().parent.parent
 AGENCIES = DEMO_DIR / "agencies.csv"
 REPORTS = DEMO_DIR / "reports.csv"
+ITEMS = DEMO_DIR / "items.csv"
 
 
 def crawl_cmd(db: Path, *extra: str) -> list[str]:
     return [sys.executable, str(ROOT / "cli.py"), "crawl", "--agencies", str(AGENCIES), "--reports", str(REPORTS),
-            "--db", str(db), "--timeout", str(DEMO_LIMITS.read_timeout), *extra]
+            "--items", str(ITEMS), "--db", str(db), "--timeout", str(DEMO_LIMITS.read_timeout), *extra]
 
 
 def run_crawl(db: Path, proxy: str, *extra: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -63,12 +64,12 @@ def crawled(server, tmp_path_factory):
 def test_every_demo_link_gets_its_truth_verdict(crawled):
     db, _, result = crawled
     truth = load_truth()
-    got = {(a, c): (s, r, "" if p is None else str(p), bool(d))
-           for a, c, s, r, p, d in rows(db, "select agency_id, criterion, status, reason, posts_in_year, discovered "
-                                            "from verdicts")}
+    got = {(a, c): (s, r, "" if p is None else str(p), bool(d), "" if n is None else f"{f}/{n}")
+           for a, c, s, r, p, d, f, n in rows(db, "select agency_id, criterion, status, reason, posts_in_year, "
+                                                  "discovered, items_found, items_total from verdicts")}
     wrong = []
     for key, t in truth.items():
-        want = truth_tuple(t)
+        want = (*truth_tuple(t), truth_items(t))
         if got.get(key) != want:
             wrong.append(f"{key}: got {got.get(key)} want {want}")
     assert not wrong, "\n".join(wrong)
@@ -177,10 +178,13 @@ def test_a_second_crawl_on_the_same_database_is_refused(server, tmp_path, link):
 
 
 def demo_link_tasks():
-    """The demo run's links (website criteria of the agencies that sent a form), without the form's figures."""
+    """The demo run's links (website criteria and lists of the agencies that sent a form), without the form's
+    figures."""
     rulebook = load_rulebook()
     registry = load_registry(AGENCIES, rulebook)
-    return plan_tasks(registry, load_reports(REPORTS, registry, rulebook), rulebook)
+    reports = load_reports(REPORTS, registry, rulebook)
+    return plan_tasks(registry, reports, rulebook) + plan_tasks(registry, reports, rulebook, kind="listed",
+                                                                items=load_items(ITEMS, registry, rulebook))
 
 
 PROGRESS_LINE = re.compile(r"^\S+ (\d+)/(\d+) links(?: \((\d+) verified before the resume\))?, ", re.M)

@@ -104,7 +104,7 @@ def test_requests_are_logged_with_their_host(server):
 def test_committed_demo_is_what_build_py_writes(tmp_path):
     subprocess.run([sys.executable, str(DEMO_DIR / "build.py"), "--out", str(tmp_path)], check=True,
                    capture_output=True)
-    for name in ("agencies.csv", "reports.csv", "truth.csv"):
+    for name in ("agencies.csv", "reports.csv", "items.csv", "truth.csv"):
         assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), name
     fresh = sorted(p.relative_to(tmp_path / "portals") for p in (tmp_path / "portals").rglob("*") if p.is_file())
     kept = sorted(p.relative_to(DEMO_DIR / "portals") for p in (DEMO_DIR / "portals").rglob("*") if p.is_file())
@@ -119,7 +119,7 @@ def test_truth_covers_every_criterion_of_every_agency_with_a_form():
     groups = {a["agency_id"]: a["group"] for a in demo_rows("agencies.csv")}
     with_form = {r["agency_id"] for r in demo_rows("reports.csv")}
     truth = {(t["agency_id"], t["criterion"]) for t in demo_rows("truth.csv")}
-    expected = {(a, c.id) for a in with_form for c in rulebook.criteria_for(groups[a])}
+    expected = {(a, c.id) for a in with_form for c in rulebook.criteria_for(groups[a], a)}
     assert truth == expected
     assert set(groups) - with_form == {"sct"}          # the agency that never sent a form
 

@@ -75,6 +75,10 @@ def check(
     render: str = opt.render(),
     warc: Path | None = typer.Option(None, "--warc", dir_okay=False,
                                         help="Keep every request and response in this gzip WARC file (appended)."),
+    items: Path | None = typer.Option(None, "--items", exists=True, dir_okay=False,
+                                         help="A list criterion's items to look for (items.csv: its rows of "
+                                              "the criterion)."),
+    agency: str | None = typer.Option(None, "--agency", help="The agency whose items of --items to look for."),
 ) -> None:
     """Spot-check one link: is it the criterion's category on the agency's portal, with posts in the period?
 
@@ -86,7 +90,8 @@ def check(
     try:
         result = check_link(url, criterion, year=year, period_start=period_start, period_end=period_end,
                             agency_portal=agency_portal, rules=rules, allow_private=allow_private,
-                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc, render=render)
+                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc, render=render,
+                            items=items, agency_id=agency)
     except InputError as exc:
         _fail(exc)
     verdict, period = result.verdict, result.period
@@ -118,6 +123,14 @@ def print_verdict(verdict, period) -> None:
     out.print(Text(f"checked {where} at {verdict.checked_at:%Y-%m-%d %H:%M:%S} UTC"))
     if verdict.detail:
         out.print(Text(verdict.detail, style="dim"))
+    if verdict.items:
+        table = Table(title="Items", show_lines=False, expand=False)
+        for col in ("item", "status", "where", "matched"):
+            table.add_column(col)
+        for f in verdict.items:
+            where = f.page_url if f.status == "found" else f"{len(f.searched)} page(s) searched"
+            table.add_row(Text(f.item.name[:60]), Text(f.status), Text(where or ""), Text(f.matched_text[:80]))
+        out.print(table)
     if verdict.posts:
         table = Table(title="Posts", show_lines=False, expand=False)
         for col in ("date", "source", "in period", "title"):
@@ -147,6 +160,9 @@ def print_verdict(verdict, period) -> None:
 def crawl(
     agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry (CSV/XLSX)."),
     reports: Path = typer.Option(..., "--reports", exists=True, dir_okay=False, help="Agencies' reports (CSV/XLSX)."),
+    items: Path | None = typer.Option(None, "--items", exists=True, dir_okay=False,
+                                         help="The items of the lists (items.csv: agency_id, criterion, number, "
+                                              "title, issued, url), each looked for on the agency's portal."),
     rules: Path = typer.Option(None, "--rules", exists=True, dir_okay=False,
                                help="Rulebook YAML (default: rules/caobang-2018.yaml)."),
     db: Path = opt.db(must_exist=False),
@@ -204,7 +220,7 @@ def crawl(
     try:
         summary = run_crawl(agencies, reports, rules, db, options, warc_dir=warc_dir,
                             http_cache=str(http_cache) if http_cache else None, progress_factory=progress_factory,
-                            frontier=frontier, lease_seconds=lease_seconds)
+                            frontier=frontier, lease_seconds=lease_seconds, items=items)
     except InputError as exc:
         _fail(exc)
     except FrontierError as exc:

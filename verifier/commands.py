@@ -351,8 +351,12 @@ def register(app: typer.Typer) -> None:
         agencies: Path = typer.Option(..., "--agencies", exists=True, dir_okay=False, help="Agency registry."),
         out_file: Path = typer.Option(..., "--out", dir_okay=False, help="reports.csv to write."),
         rules: Path | None = typer.Option(None, "--rules", exists=True, dir_okay=False, help="Rulebook YAML."),
+        items_out: Path | None = typer.Option(None, "--items-out", dir_okay=False,
+                                                 help="items.csv to write (default: beside --out, when a form "
+                                                      "lists items)."),
     ) -> None:
-        """Read a folder of filled forms into reports.csv (the file `crawl --reports` reads).
+        """Read a folder of filled forms into reports.csv (the file `crawl --reports` reads), and the forms'
+        lists (their Danh mục sheets or tables) into items.csv (the file `crawl --items` reads).
 
         Every problem is named by file, row and column, and nothing is written until all forms are right.
         The submission date is the form's date cell, else the file's modification date. .xls and .doc forms
@@ -367,7 +371,7 @@ def register(app: typer.Typer) -> None:
         try:
             rulebook = load_rulebook(rules or DEFAULT_RULEBOOK)
             registry = load_registry(agencies, rulebook)
-            forms = intake_forms(folder, registry, rulebook, out_file)
+            forms = intake_forms(folder, registry, rulebook, out_file, items_out=items_out)
         except InputError as exc:
             _fail(exc, hint=None if getattr(exc, "hint", None) else "correct the form(s) and run intake again")
         late = [f for f in forms if f.submitted_at > rulebook.deadline]
@@ -376,6 +380,9 @@ def register(app: typer.Typer) -> None:
                            f"deadline {rulebook.deadline}: it will not be ranked"))
         rows = sum(len(f.reports) for f in forms)
         out.print(Text(f"{len(forms)} form(s), {rows} rows written to {out_file}"))
+        items = sum(len(f.items) for f in forms)
+        if items or items_out:
+            out.print(Text(f"{items} list item(s) written to {items_out or out_file.with_name('items.csv')}"))
         raise typer.Exit(EXIT_OK)
 
 

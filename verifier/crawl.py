@@ -31,7 +31,7 @@ from crawler.categories import CategoryMatcher
 from crawler.settings import RunOptions
 from verifier import provenance
 from verifier.checks import task_investigation, task_verdict
-from verifier.intake import Agency, Report, load_registry, load_reports
+from verifier.intake import Agency, ListedItem, Report, load_items, load_registry, load_reports
 from verifier.overrides import overrides_for_run
 from verifier.plan import Task, agencies_without_form, plan_tasks
 from verifier.progress import Progress
@@ -41,12 +41,14 @@ from verifier.store import (
     LOCK_BEAT_SECONDS,
     CrawlLocked,
     StoreError,
+    agency_listing_posts,
     beat_lock,
     claim_lock,
     create_run,
     finish_run,
     get_run,
     iso,
+    listed_verdicts,
     load_overrides,
     open_db,
     previous_finished_run,
@@ -55,6 +57,7 @@ from verifier.store import (
     run_provenance,
     run_years,
     save_verdict,
+    update_listed_verdict,
     verdict_keys,
     verdict_outcomes,
 )
@@ -130,19 +133,27 @@ class CrawlInputs:
     registry: dict[str, Agency]
     reports: list[Report]
     digest: str
+    items: list[ListedItem] = field(default_factory=list)   # the lists' items (items.csv)
+
+    def tasks(self) -> list[Task]:
+        """The links to investigate: the website criteria's, then the lists'."""
+        return (plan_tasks(self.registry, self.reports, self.rulebook)
+                + plan_tasks(self.registry, self.reports, self.rulebook, kind="listed", items=self.items))
 
 
-def load_inputs(agencies: Path, reports: Path, rules: Path, options: RunOptions, *, cache: str | None) -> CrawlInputs:
+def load_inputs(agencies: Path, reports: Path, rules: Path, options: RunOptions, *, cache: str | None,
+                items: Path | None = None) -> CrawlInputs:
     """Everything validated before the database is touched; raises InputError(s)."""
     rulebook = load_rulebook(rules)
     registry = load_registry(agencies, rulebook)
     rows = load_reports(reports, registry, rulebook)
+    listed = load_items(items, registry, rulebook) if items is not None else []
     h = hashlib.sha256()
-    for path in (agencies, reports, rules):
+    for path in (agencies, reports, rules, *((items,) if items is not None else ())):
         h.update(Path(path).read_bytes())
     h.update(json.dumps([iso(options.period[0]), iso(options.period[1]), options.ignore_robots,
                          options.allow_private]).encode())
-    return CrawlInputs(rulebook, registry, rows, h.hexdigest())
+    return CrawlInputs(rulebook, registry, rows, h.hexdigest(), listed)
 
 
 def _start_run(db, inputs: CrawlInputs, options: RunOptions, agencies: Path, reports: Path,
@@ -158,7 +169,7 @@ def _start_run(db, inputs: CrawlInputs, options: RunOptions, agencies: Path, rep
         options={"ignore_robots": options.ignore_robots, "allow_private": options.allow_private},
         inputs_digest=inputs.digest, agencies_file=str(agencies), reports_file=str(reports),
         warc_dir=str(warc_dir), agencies=inputs.registry.values(), reports=inputs.reports,
-        criteria=inputs.rulebook.criteria,
+        criteria=inputs.rulebook.criteria, items=inputs.items,
         provenance=provenance.build(rulebook=inputs.rulebook, options=options, started_at=started, sample_url=sample))
     return run_id, False
 
@@ -228,7 +239,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
               warc_dir: Path | None = None, http_cache: str | None = None,
               progress_factory: Callable[[int, int], Progress] | None = None,
               clock: Callable[[], dt.datetime] = _now, frontier: str | None = None,
-              lease_seconds: float | None = None) -> CrawlSummary:
+              lease_seconds: float | None = None, items: Path | None = None) -> CrawlSummary:
     """Validate, store, crawl every link not yet verified in this run, and summarise.
 
     With `frontier` (redis://HOST:PORT/DB) this process is the coordinator of a distributed crawl: the links
@@ -237,7 +248,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
 
     Raises InputError (bad input), CrawlLocked, StoreError (the database or the WARC cannot be
     written: disk full, read-only), CrawlInterrupted (a signal stopped it; the run can be resumed)."""
-    inputs = load_inputs(agencies, reports, rules, options, cache=http_cache)
+    inputs = load_inputs(agencies, reports, rules, options, cache=http_cache, items=items)
     db_path = Path(db_path)
     warc_dir = Path(warc_dir) if warc_dir else db_path.with_name(db_path.stem + "-warc")
     started = time.monotonic()
@@ -248,7 +259,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         db = open_db(db_path)
         token = claim_lock(db)
         try:
-            tasks = plan_tasks(inputs.registry, inputs.reports, inputs.rulebook)
+            tasks = inputs.tasks()
             run_id, resumed = _start_run(db, inputs, options, agencies, reports, warc_dir, clock)
             done = verdict_keys(db, run_id)
             _decide_reported(db, run_id, inputs, done, clock, options.period)
@@ -300,6 +311,7 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
                 raise stop.failure
             if stop.signum is not None:
                 raise _Signalled()
+            _recheck_lists(db, run_id, inputs)
             finish_run(db, run_id, clock())
             stop.hold = True               # done: a signal now changes nothing, the summary follows
         except StoreError as exc:
@@ -328,6 +340,24 @@ def run_crawl(agencies: Path, reports: Path, rules: Path, db_path: Path, options
         raise CrawlInterrupted(run_id or 0, signum, sum(t.key in verified for t in tasks), len(tasks)) from None
     finally:
         stop.restore()
+
+
+def _recheck_lists(db, run_id: int, inputs: CrawlInputs) -> None:
+    """Once every link is verified: a list's items not found are looked for among the posts of the agency's
+    other listings the crawl read (verifier.verdict.with_other_listings), the last place they may be."""
+    from verifier.checks import item_rule
+    from verifier.verdict import with_other_listings
+
+    listed = {c.id: c for c in inputs.rulebook.listed_criteria()}
+    others = [c.id for c in inputs.rulebook.website_criteria()]
+    for verdict in listed_verdicts(db, run_id, listed):
+        criterion = listed[verdict.criterion]
+        if verdict.reason != "items_missing":
+            continue
+        posts = agency_listing_posts(db, run_id, verdict.agency_id, others)
+        again = with_other_listings(verdict, posts, item_rule(criterion), criterion.scoring or "proportional")
+        if again is not verdict:
+            update_listed_verdict(db, run_id, again)
 
 
 def _decide_reported(db, run_id: int, inputs: CrawlInputs, done: set, clock, period) -> None:

@@ -29,6 +29,7 @@ from verifier.intake import (
     Agency,
     BadValue,
     DuplicateRow,
+    ListedItem,
     Report,
     Row,
     UnknownAgency,
@@ -199,9 +200,47 @@ def write_form(rulebook: Rulebook, group: str, path: Path | str) -> Path:
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(HEADER_ROW - 1)
+    _write_list_sheets(wb, rulebook, group, dict(title=f_title, label=f_label, head=f_head, input=f_input,
+                                                 date=f_date, fixed=f_fixed, note=f_note))
     wb.close()
     tmp.replace(path)
     return path
+
+
+def _write_list_sheets(wb, rulebook: Rulebook, group: str, f: dict) -> None:
+    """One sheet per list the group may have (verifier.forms_lists): the list's category link, then its items."""
+    from verifier.forms_lists import (
+        BLANK_ROWS_XLSX,
+        LIST_COLUMNS,
+        LIST_NOTE,
+        block_head,
+        list_criteria,
+        list_sheet_name,
+    )
+
+    for index, criterion in enumerate(list_criteria(rulebook, group), start=1):
+        ws = wb.add_worksheet(list_sheet_name(index))
+        for i, (_, _, width) in enumerate(LIST_COLUMNS):
+            ws.set_column(i, i, width)
+        ws.write_string(0, 0, cell_text(criterion.name), f["title"])
+        ws.write_string(1, 0, cell_text(f"Áp dụng cho: {', '.join(criterion.agencies)}"), f["note"])
+        ws.merge_range(2, 0, 2, len(LIST_COLUMNS) - 1, LIST_NOTE, f["note"])
+        ws.set_row(2, 42)
+        head = block_head(criterion)
+        ws.write_string(4, 0, cell_text(head[0]), f["label"])
+        ws.write_string(4, 1, cell_text(head[1]), f["fixed"])
+        ws.write_string(4, 2, cell_text(head[2]), f["label"])
+        ws.merge_range(4, 3, 4, 4, None, f["input"])
+        for i, (key, heading, _) in enumerate(LIST_COLUMNS):
+            ws.write_string(5, i, f"{heading} ({key})", f["head"])
+        for n in range(1, BLANK_ROWS_XLSX + 1):
+            ws.write_number(5 + n, 0, n, f["fixed"])
+            for col in range(1, len(LIST_COLUMNS)):
+                ws.write_blank(5 + n, col, None, f["date"] if LIST_COLUMNS[col][0] == "issued" else f["input"])
+        ws.freeze_panes(6, 0)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(5)
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -213,6 +252,7 @@ class FilledForm:
     submitted_at: dt.date
     reports: tuple[Report, ...]
     agency_id_at: dict = field(default_factory=dict)     # where the agency id is written (file, table, row, column)
+    items: tuple[ListedItem, ...] = ()                    # the lists' items (verifier.forms_lists)
 
 
 @dataclass(frozen=True)
@@ -222,6 +262,8 @@ class Grid:
     rows: list[list]
     value_col: int = VALUE_COL                          # the column of the agency's answers above the table
     places: tuple[tuple[int, int], ...] | None = None
+    lists: tuple[tuple[str, Grid], ...] = ()            # a workbook's list sheets (name, cells); a Word
+    # document's lists are tables of its own grid (verifier.forms_lists)
 
     def table_of(self, index: int) -> int | None:
         return None if self.places is None else self.places[index - 1][0]
@@ -265,15 +307,30 @@ def read_grid(path: Path, *, timeout: float | None = None) -> Grid:
 
     suffix = path.suffix.lower()
     if suffix in SHEET_SUFFIXES:
-        return Grid(read_sheet(path, SHEET))
+        return _workbook_grid(path)
     if suffix == ".docx":
         return read_document(path)
     to = CONVERTED[suffix]
     with converted(path, to, timeout=CONVERT_TIMEOUT if timeout is None else timeout) as copy:
         try:
-            return Grid(read_sheet(copy, SHEET)) if to == "xlsx" else read_document(copy)
+            return _workbook_grid(copy) if to == "xlsx" else read_document(copy)
         except InputError as exc:
             raise type(exc)(exc.detail, file=str(path), hint=exc.hint) from None
+
+
+def _workbook_grid(path: Path) -> Grid:
+    """The form's sheet, with its list sheets ("Danh mục 1", ...)."""
+    from openpyxl import load_workbook
+
+    from verifier.forms_lists import LIST_SHEET
+
+    main = read_sheet(path, SHEET)           # checks the zip's bounds and that it is a whole workbook first
+    wb = load_workbook(path, read_only=True)
+    try:
+        names = [n for n in wb.sheetnames if n.startswith(LIST_SHEET)]
+    finally:
+        wb.close()
+    return Grid(main, lists=tuple((n, Grid(read_sheet(path, n))) for n in names))
 
 
 def _cell(rows, row: int, col: int):
@@ -371,6 +428,7 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook,
     }
     table_no = grid.table_of(header_row)
     table: list[Row] = []
+    items, list_rows = _read_lists(name, grid, agency, registry, rulebook, submitted, errors)
     for number in range(header_row + 1, len(rows) + 1):
         if grid.table_of(number) != table_no:
             break                      # a Word form's criteria end with their table
@@ -398,9 +456,39 @@ def read_form(path: Path | str, registry: dict[str, Agency], rulebook: Rulebook,
     except InputErrors as exc:
         errors.extend(_relabel(e, letters, grid, table_no) for e in exc.errors)
         reports = []
+    for where_file, block_table, row in list_rows:       # a list's category link: its criterion's report row
+        try:
+            reports += reports_from_rows(where_file, list(_ROW_KEYS), [row], registry, rulebook)
+        except InputErrors as exc:
+            errors.extend(type(e)(e.detail, file=e.file, table=block_table, row=e.row,
+                                  column=row.values.get("_column") if e.column == "url" else e.column, hint=e.hint)
+                          for e in exc.errors)
     if errors:
         raise InputErrors(sorted(errors, key=lambda e: (e.table or 0, e.row or 0)))
-    return FilledForm(path, agency, submitted, tuple(reports), where("agency_id"))
+    return FilledForm(path, agency, submitted, tuple(reports), where("agency_id"), tuple(items))
+
+
+def _read_lists(name: str, grid: Grid, agency: Agency, registry, rulebook: Rulebook, submitted, errors: list):
+    """The lists of a form: (items, the category links as report rows with where they sit). A list left blank
+    is no row at all; problems are added to `errors`."""
+    from verifier.forms_lists import block_items, read_blocks
+
+    grids = [(f"{name}, sheet {sheet!r}", g) for sheet, g in grid.lists] or [(name, grid)]
+    items: list[ListedItem] = []
+    rows: list[tuple[str, int | None, Row]] = []
+    for where_file, g in grids:
+        for block in read_blocks(g):
+            if not block.category_url and not block.rows:
+                continue
+            try:
+                items += block_items(where_file, block, agency.agency_id, registry, rulebook)
+            except InputErrors as exc:
+                errors.extend(exc.errors)
+            rows.append((where_file, block.table, Row(block.category_row, {
+                "agency_id": agency.agency_id, "criterion": block.criterion, "url": block.category_url,
+                "value": "", "not_applicable": "", "note": "",
+                "submitted_at": submitted.isoformat() if submitted else "", "_column": block.category_column})))
+    return items, rows
 
 
 def _na_flag(text: str) -> bool:
@@ -488,13 +576,35 @@ def reports_csv(forms: list[FilledForm], registry: dict[str, Agency]) -> str:
     return out.getvalue()
 
 
+def items_csv(forms: list[FilledForm]) -> str:
+    """The forms' lists as items.csv text (the shape `crawl --items` reads); every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ITEMS_CSV_COLUMNS)
+    for form in forms:
+        for row in form.items:
+            item = row.item
+            writer.writerow([csv_cell(c) for c in (row.agency_id, row.criterion, item.number, item.title,
+                                                   item.issued.isoformat() if item.issued else "", item.url or "")])
+    return out.getvalue()
+
+
+ITEMS_CSV_COLUMNS = ("agency_id", "criterion", "number", "title", "issued", "url")
+
+
 def intake_forms(folder: Path | str, registry: dict[str, Agency], rulebook: Rulebook,
-                 out: Path | str, *, timeout: float | None = None) -> list[FilledForm]:
-    """Read every form of the folder and write reports.csv; nothing is written when any form has a problem."""
+                 out: Path | str, *, timeout: float | None = None, items_out: Path | str | None = None
+                 ) -> list[FilledForm]:
+    """Read every form of the folder and write reports.csv, and the lists' items to `items_out` (default:
+    items.csv beside reports.csv, when a form lists any); nothing is written when any form has a problem."""
     forms = read_forms(folder, registry, rulebook, timeout=timeout)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(reports_csv(forms, registry), encoding="utf-8")
-    tmp.replace(out)
+    texts = [(out, reports_csv(forms, registry))]
+    if items_out is not None or any(f.items for f in forms):
+        texts.append((Path(items_out) if items_out else out.with_name("items.csv"), items_csv(forms)))
+    for path, text in texts:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
     return forms

@@ -103,11 +103,48 @@ def write_form_docx(rulebook: Rulebook, group: str, path: Path | str) -> Path:
     _paragraph(doc, "")
     for text in NOTES:
         _paragraph(doc, text, italic=True)
+    _list_tables(doc, rulebook, group, usable)
 
     tmp = path.with_name(path.name + ".tmp.docx")
     doc.save(str(tmp))
     tmp.replace(path)
     return path
+
+
+LIST_SHARES = (8, 30, 80, 26, 60)       # the list tables' columns (verifier.forms_lists.LIST_COLUMNS)
+
+
+def _list_tables(doc, rulebook: Rulebook, group: str, usable: float) -> None:
+    """One table per list the group may have: the list's name and category link, then a row per item."""
+    from docx.shared import Mm
+
+    from verifier.forms_lists import BLANK_ROWS_DOCX, LIST_COLUMNS, LIST_NOTE, block_head, list_criteria
+
+    lists = list_criteria(rulebook, group)
+    if lists:
+        _paragraph(doc, "")
+        _paragraph(doc, "DANH MỤC CÔNG BỐ TRÊN CỔNG THÔNG TIN ĐIỆN TỬ", bold=True)
+        _paragraph(doc, LIST_NOTE, italic=True)
+    widths = [Mm(usable * share / sum(LIST_SHARES)) for share in LIST_SHARES]
+    for criterion in lists:
+        _paragraph(doc, f"{criterion.name} (áp dụng cho: {', '.join(criterion.agencies)})", bold=True)
+        table = doc.add_table(rows=2, cols=len(LIST_COLUMNS))
+        table.style = "Table Grid"
+        head = table.rows[0].cells
+        for cell, text in zip(head, block_head(criterion)):
+            if text:
+                _write(cell, cell_text(text), bold="(" in text)
+        _shade(head[3], INPUT_FILL)
+        for cell, (key, heading, _) in zip(table.rows[1].cells, LIST_COLUMNS):
+            _write(cell, f"{heading} ({key})", bold=True)
+            _shade(cell, HEAD_FILL)
+        _row_mark(table.rows[1], "w:tblHeader")
+        for n in range(1, BLANK_ROWS_DOCX + 1):
+            cells = table.add_row().cells
+            _write(cells[0], str(n))
+            for cell in cells[1:]:
+                _shade(cell, INPUT_FILL)
+        _widths(table, widths)
 
 
 def _paragraph(doc, text: str, *, bold=False, italic=False, size=None):

@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.items import normalise_number
+from crawler.records import Item
 from crawler.urls import BadURL, Scope, normalise_url
 from verifier.errors import InputError, InputErrors, MalformedDate, MalformedURL, Problems, UnknownCriterion
 from verifier.export.safe_text import csv_unquote
@@ -24,7 +26,10 @@ FALSE_WORDS = frozenset({"", "0", "false", "không", "khong", "no", "n"})
 REGISTRY_COLUMNS = ("agency_id", "agency_name", "group", "portal")
 REPORT_COLUMNS = ("agency_id", "criterion", "url")
 REPORT_OPTIONAL = ("value", "not_applicable", "note", "submitted_at")
-KNOWN_COLUMNS = frozenset(REGISTRY_COLUMNS + REPORT_COLUMNS + REPORT_OPTIONAL)   # the columns the product reads
+# items.csv: the items of the lists (listed criteria), one row per item, beside reports.csv
+ITEM_COLUMNS = ("agency_id", "criterion")
+ITEM_OPTIONAL = ("number", "title", "issued", "url")
+KNOWN_COLUMNS = frozenset(REGISTRY_COLUMNS + REPORT_COLUMNS + REPORT_OPTIONAL + ITEM_OPTIONAL)  # the columns read
 MULTILINE_COLUMNS = frozenset({"note", "agency_name"})     # free text, where a line break may belong
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # Bounds on an input (a province's registry and reports are well under 1 MiB): a CSV's size, an XLSX's
@@ -433,6 +438,9 @@ def reports_from_rows(path: str, header, rows, registry, rulebook) -> list[Repor
         elif agency is not None and agency.group not in criterion.groups:
             errors.append(BadValue(f"criterion {criterion.id!r} does not apply to group {agency.group!r}",
                                    column="criterion", **where))
+        elif agency is not None and not criterion.applies_to(agency.agency_id, agency.group):
+            errors.append(BadValue(f"criterion {criterion.id!r} does not apply to agency {agency.agency_id!r} "
+                                   f"(it applies to: {', '.join(criterion.agencies)})", column="criterion", **where))
         if agency is not None:
             for col, expected in (("agency_name", agency.agency_name), ("group", agency.group)):
                 if v.get(col) and v[col] != expected:
@@ -472,3 +480,79 @@ def reports_from_rows(path: str, header, rows, registry, rulebook) -> list[Repor
 
 def _content(r: Report) -> tuple:
     return (r.url, r.value, r.not_applicable, r.note, r.submitted_at)
+
+
+# ------------------------------------------------------------------------------------------------ items
+
+@dataclass(frozen=True)
+class ListedItem:
+    """One row of items.csv: an item of a listed criterion's list, of one agency."""
+
+    agency_id: str
+    criterion: str
+    item: Item
+
+
+def load_items(path: Path | str, registry: dict[str, Agency] | None, rulebook: Rulebook) -> list[ListedItem]:
+    """The items of the lists (items.csv, or the list sheets of a form), in file order. Without a registry
+    (a spot-check), agencies are not checked. Raises InputErrors listing every problem."""
+    header, rows = read_table(path)
+    return items_from_rows(str(path), header, rows, registry, rulebook)
+
+
+def items_from_rows(path: str, header, rows, registry, rulebook) -> list[ListedItem]:
+    errors = Problems()
+    _require(path, header, ITEM_COLUMNS, errors)
+    if not errors and not any(col in header for col in ("number", "title")):
+        errors.append(MissingColumn("expected a number or a title column", file=path, column="number"))
+    if errors:
+        raise InputErrors(errors)
+    out: list[ListedItem] = []
+    seen: dict[tuple[str, str, str], str] = {}
+    for row in rows:
+        v = row.values
+        where = dict(file=path, row=row.number)
+        before = errors.total
+        agency = registry.get(v["agency_id"]) if registry is not None else None
+        if registry is not None and agency is None:
+            errors.append(UnknownAgency(repr(v["agency_id"]), column="agency_id", **where))
+        criterion = rulebook.by_id.get(v["criterion"])
+        if criterion is None:
+            errors.append(UnknownCriterion(f"{v['criterion']!r}", column="criterion", **where))
+        elif criterion.kind != "listed":
+            listed = ", ".join(c.id for c in rulebook.listed_criteria()) or "none"
+            errors.append(BadValue(f"criterion {criterion.id!r} is not a list (listed criteria: {listed})",
+                                   column="criterion", **where))
+        elif agency is not None and not criterion.applies_to(agency.agency_id, agency.group):
+            errors.append(BadValue(f"criterion {criterion.id!r} does not apply to agency {agency.agency_id!r} "
+                                   f"(it applies to: {', '.join(criterion.agencies)})", column="criterion", **where))
+        number, title = v.get("number", ""), " ".join(v.get("title", "").split())
+        if criterion is not None and criterion.kind == "listed":
+            needed = "number" if criterion.match == "document_number" else "title"
+            if not (number if needed == "number" else title):
+                errors.append(BadValue(f"{needed} is blank: the list {criterion.id!r} is matched by "
+                                       f"{criterion.match}", column=needed, **where))
+        try:
+            issued = parse_day(v.get("issued", ""))
+        except ValueError:
+            errors.append(MalformedDate(f"{v['issued']!r} (use YYYY-MM-DD or dd/mm/yyyy)", column="issued", **where))
+            issued = None
+        url = v.get("url", "")
+        if url:
+            try:
+                normalise_url(url)
+            except BadURL as exc:
+                errors.append(MalformedURL(str(exc), column="url", **where))
+        if errors.total > before:
+            continue
+        key = (v["agency_id"], v["criterion"], normalise_number(number) if number else normalise_number(title))
+        if key in seen:
+            errors.append(DuplicateRow(f"{number or title!r} of {key[0]}/{key[1]} is also listed at {seen[key]}",
+                                       column="number" if number else "title", **where))
+            continue
+        seen[key] = f"{path}:{row.number}"
+        out.append(ListedItem(v["agency_id"], v["criterion"],
+                              Item(number, title, issued, url or None, f"{path}:{row.number}")))
+    if errors:
+        raise InputErrors(errors)
+    return out

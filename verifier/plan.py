@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verifier.intake import Agency, Report
+from crawler.records import Item
+from verifier.intake import Agency, ListedItem, Report
 from verifier.rulebook import Criterion, Rulebook
 
 
@@ -16,6 +17,7 @@ class Task:
     agency: Agency
     criterion: Criterion
     report: Report | None        # None: no row for this criterion (counts as left blank)
+    items: tuple[Item, ...] = ()  # a listed criterion: the agency's items of that list
 
     @property
     def url(self) -> str:
@@ -27,18 +29,23 @@ class Task:
 
 
 def plan_tasks(registry: dict[str, Agency], reports: list[Report], rulebook: Rulebook,
-               kind: str = "website") -> list[Task]:
-    """One task per agency with a form and criterion of `kind` of its group, in registry and rulebook order."""
+               kind: str = "website", items: list[ListedItem] = ()) -> list[Task]:
+    """One task per agency with a form and criterion of `kind` of its group (a listed one: of the agencies it
+    names), in registry and rulebook order; a listed task carries the agency's items of that list."""
     by_key = {(r.agency_id, r.criterion): r for r in reports}
+    items_of: dict[tuple[str, str], list[Item]] = {}
+    for row in items:
+        items_of.setdefault((row.agency_id, row.criterion), []).append(row.item)
     with_form = {r.agency_id for r in reports}
     tasks = []
     for agency in registry.values():
         if agency.agency_id not in with_form:
             continue
-        for criterion in rulebook.criteria_for(agency.group):
+        for criterion in rulebook.criteria_for(agency.group, agency.agency_id):
             if criterion.kind != kind:
                 continue
-            tasks.append(Task(agency, criterion, by_key.get((agency.agency_id, criterion.id))))
+            key = (agency.agency_id, criterion.id)
+            tasks.append(Task(agency, criterion, by_key.get(key), tuple(items_of.get(key, ()))))
     return tasks
 
 

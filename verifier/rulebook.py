@@ -75,8 +75,20 @@ class ContentCheckSpec(_Strict):
 class Criterion(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
-    kind: Literal["website", "reported"] = "website"
+    kind: Literal["website", "reported", "listed"] = "website"
     groups: tuple[str, ...]
+    # `listed` criteria: the list of items (documents, projects, programmes) the agencies of `agencies` send,
+    # each looked for on the agency's portal (the reported link is the category the items sit in, recognised
+    # by this criterion's own aliases and keywords). `match`: by the item's document number ("15/2018/QĐ-UBND",
+    # normalised) or by its title's words (`title_threshold`: the share of the title's words a page line must
+    # carry); `scoring`: all_or_nothing (full points only when every item is found) or proportional
+    # (points × found / listed); `search_url`: the portal's search, "{q}" standing for the item searched,
+    # when its page offers no search form.
+    agencies: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    match: Literal["document_number", "title"] | None = None
+    scoring: Literal["all_or_nothing", "proportional"] | None = None
+    title_threshold: float = Field(default=0.8, gt=0, le=1)
+    search_url: str | None = Field(default=None, pattern=r"^/.*\{q\}")
     points: float = Field(ge=0)
     min_posts: int = Field(default=1, ge=1)
     grades: tuple[Grade, ...] = ()
@@ -117,12 +129,15 @@ class Criterion(_Strict):
         mins = [g.min_posts for g in self.grades]
         if mins != sorted(mins, reverse=True):
             raise ValueError("grades must be listed from the highest min_posts down")
-        if self.kind == "website" and not (self.aliases or self.keywords):
-            raise ValueError("a website criterion needs aliases or keywords")
+        if self.kind in ("website", "listed") and not (self.aliases or self.keywords):
+            raise ValueError(f"a {self.kind} criterion needs aliases or keywords")
+        self._check_listed()
         if self.kind == "website" and (self.formula or self.tiers or self.of or self.not_above):
             raise ValueError("formula, tiers, of and not_above belong to reported criteria")
         if self.kind == "reported":
             self._check_reported()
+        if self.kind == "listed" and (self.formula or self.tiers or self.of or self.not_above or self.grades):
+            raise ValueError("formula, tiers, of, not_above and grades do not belong to listed criteria")
         if self.allowed_hosts and self.kind != "website":
             raise ValueError("allowed_hosts belong to website criteria")
         self._check_content()
@@ -130,8 +145,24 @@ class Criterion(_Strict):
             raise ValueError("override_statuses must list at least one status, each once")
         return self
 
+    def _check_listed(self) -> None:
+        if self.kind != "listed":
+            if self.agencies or self.match or self.scoring or self.search_url:
+                raise ValueError("agencies, match, scoring and search_url belong to listed criteria")
+            return
+        missing = [key for key in ("agencies", "match", "scoring") if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"a listed criterion needs {', '.join(missing)} (agencies: the agency ids it applies "
+                             "to; match: document_number or title; scoring: all_or_nothing or proportional)")
+        if len(set(self.agencies)) != len(self.agencies):
+            raise ValueError("agencies must name each agency once")
+
+    def applies_to(self, agency_id: str, group: str) -> bool:
+        """Does the criterion apply to this agency of this group (a listed one: only to the agencies it names)?"""
+        return group in self.groups and (self.kind != "listed" or agency_id in self.agencies)
+
     def _check_content(self) -> None:
-        if self.kind == "reported" and (self.requires or self.freshness != "required" or self.min_required):
+        if self.kind in ("reported", "listed") and (self.requires or self.freshness != "required" or self.min_required):
             raise ValueError("freshness, requires and min_required belong to website criteria")
         if self.freshness == "not_required" and not self.requires:
             raise ValueError("freshness: not_required needs `requires`, the content the page must carry")
@@ -252,11 +283,15 @@ class Rulebook(_Strict):
     def website_criteria(self) -> list[Criterion]:
         return [c for c in self.criteria if c.kind == "website"]
 
-    def criteria_for(self, group: str) -> list[Criterion]:
-        return [c for c in self.criteria if group in c.groups]
+    def listed_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.kind == "listed"]
 
-    def max_points(self, group: str) -> float:
-        return sum(c.points for c in self.criteria_for(group))
+    def criteria_for(self, group: str, agency_id: str | None = None) -> list[Criterion]:
+        """The group's criteria; a listed criterion only with the id of an agency it names."""
+        return [c for c in self.criteria if group in c.groups and (c.kind != "listed" or agency_id in c.agencies)]
+
+    def max_points(self, group: str, agency_id: str | None = None) -> float:
+        return sum(c.points for c in self.criteria_for(group, agency_id))
 
 
 def rulebook_name(path: Path | str) -> str:

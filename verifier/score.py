@@ -115,6 +115,16 @@ def website_points(criterion: Criterion, posts_in_year: int | None) -> tuple[flo
     return pts, f"{posts_in_year} post(s), grade from {grade.min_posts}: {_fmt(pts)}/{_fmt(criterion.points)}"
 
 
+def listed_points(criterion: Criterion, verdict: Verdict, *, overridden: bool = False) -> tuple[float, str]:
+    """Points of a passing listed criterion: proportional, points × found / listed; all_or_nothing, full
+    points (it passes only when every item is found). A reviewer's pass gives full points."""
+    found, total = sum(f.status == "found" for f in verdict.items), len(verdict.items)
+    if overridden or criterion.scoring != "proportional" or not total:
+        return criterion.points, f"pass: {_fmt(criterion.points)}/{_fmt(criterion.points)}"
+    pts = _r2(criterion.points * found / total)
+    return pts, f"{found} of {total} item(s) found: {_fmt(pts)}/{_fmt(criterion.points)}"
+
+
 def _reported_pass_points(criterion, report, reports_of_agency, rulebook) -> tuple[float, str]:
     """Points of a reported criterion a reviewer passed: the formula on the value where it reads
     (capped at the criterion's points), else full points."""
@@ -157,6 +167,8 @@ def criterion_points(criterion: Criterion, verdict: Verdict, override: OverrideV
         else:
             pts, how = _reported_pass_points(criterion, report, reports_of_agency, rulebook)
             basis = f"pass: {how}: {_fmt(pts)}/{_fmt(criterion.points)}"
+    elif criterion.kind == "listed":
+        pts, basis = listed_points(criterion, verdict, overridden=override is not None)
     else:
         count = verdict.posts_in_year if verdict.posts_in_year else None
         pts, basis = website_points(criterion, count)
@@ -207,13 +219,13 @@ def score_agencies(rulebook: Rulebook, agencies: Iterable[AgencyInfo], reports: 
         rows = by_agency.get(agency.agency_id, [])
         rmap = {r.criterion: r for r in rows}
         cps = []
-        for criterion in rulebook.criteria_for(agency.group) if rows else ():   # no form: nothing to score
+        for criterion in rulebook.criteria_for(agency.group, agency.agency_id) if rows else ():   # no form: not scored
             verdict = vmap.get((agency.agency_id, criterion.id)) or missing_verdict(
                 agency.agency_id, criterion, rmap.get(criterion.id), rows, rulebook, checked_at)
             cps.append(criterion_points(criterion, verdict, overrides.get((agency.agency_id, criterion.id)),
                                         rmap.get(criterion.id), rows, rulebook))
         total = _r2(sum(cp.points for cp in cps))
-        maximum = rulebook.max_points(agency.group)
+        maximum = rulebook.max_points(agency.group, agency.agency_id)
         dates = [r.submitted_at for r in rows if r.submitted_at]
         submitted = max(dates) if dates else None
         late = submitted is not None and submitted > rulebook.deadline
@@ -302,7 +314,7 @@ def run_data(stored: StoredRun, *, rulebook: Rulebook | None = None,
     for agency in stored.agencies:
         rows = by_agency.get(agency.agency_id, [])
         rmap = {r.criterion: r for r in rows}
-        for criterion in rulebook.criteria_for(agency.group) if rows else ():   # no form: not verified
+        for criterion in rulebook.criteria_for(agency.group, agency.agency_id) if rows else ():   # no form
             key = (agency.agency_id, criterion.id)
             verdict = stored_verdicts.pop(key, None)
             if verdict is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from crawler.records import PageVisit, Post, Verdict
+from crawler.records import ItemFinding, PageVisit, Post, Verdict
 
 
 def _iso(value):
@@ -30,6 +30,18 @@ def page_dict(page: PageVisit) -> dict:
     return {k: _iso(v) for k, v in asdict(page).items()}
 
 
+def item_dict(finding: ItemFinding) -> dict:
+    """One item of a listed verdict with its evidence: the page and the row matched, or the pages searched."""
+    item = finding.item
+    out = {"number": item.number or None, "title": item.title or None, "issued": _iso(item.issued),
+           "url": item.url, "status": finding.status}
+    if finding.status == "found":
+        out.update(found_on=finding.page_url, matched_text=finding.matched_text)
+    else:
+        out["searched"] = list(finding.searched)
+    return out
+
+
 def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None, detail: bool = True) -> dict:
     """A verdict as report.json holds it (docs/outputs.md); `check --json` adds the `detail` sentence."""
     out = {
@@ -50,6 +62,11 @@ def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None, d
             "fetched_at": _iso(verdict.checked_at),
         },
     }
+    if verdict.items:        # a listed criterion: its items, each found or not (other verdicts keep their shape)
+        out["evidence"]["items"] = [item_dict(f) for f in verdict.items]
+        out = {**{k: out[k] for k in list(out)[:list(out).index("discovered") + 1]},
+               "items_found": sum(f.status == "found" for f in verdict.items), "items_total": len(verdict.items),
+               **{k: out[k] for k in list(out)[list(out).index("discovered") + 1:]}}
     if not detail:
         del out["detail"]
     return out

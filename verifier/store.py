@@ -36,7 +36,7 @@ from urllib.parse import quote
 import psutil
 import sqlite_utils
 
-from crawler.records import PageVisit, Post, Verdict
+from crawler.records import Item, ItemFinding, PageVisit, Post, Verdict
 from verifier.errors import InputError
 from verifier.intake import Agency, Report, parse_day
 
@@ -69,7 +69,19 @@ SCHEMA = {
     "verdicts": dict(columns={
         "id": int, "run_id": int, "agency_id": str, "criterion": str, "url": str, "checked_url": str,
         "status": str, "reason": str, "posts_in_year": int, "discovered": int, "detail": str, "checked_at": str,
+        "items_found": int, "items_total": int,
     }, pk="id", foreign_keys=[_RUN]),
+    # The lists' items an agency sent (items.csv, the form's list sheets), in its order: inputs of the run.
+    "items": dict(columns={
+        "run_id": int, "agency_id": str, "criterion": str, "position": int, "number": str, "title": str,
+        "issued": str, "url": str, "source": str,
+    }, pk=("run_id", "agency_id", "criterion", "position"), foreign_keys=[_RUN]),
+    # A listed verdict's items, each found (the page and the row matched) or not (the pages searched, JSON).
+    "item_findings": dict(columns={
+        "id": int, "run_id": int, "verdict_id": int, "agency_id": str, "criterion": str, "position": int,
+        "number": str, "title": str, "issued": str, "url": str, "status": str, "page_url": str,
+        "matched_text": str, "searched": str,
+    }, pk="id", foreign_keys=[_RUN, ("verdict_id", "verdicts", "id")]),
     # The pages of a verdict, in its order (`position`): its evidence.
     "fetches": dict(columns={
         "id": int, "run_id": int, "verdict_id": int, "position": int, "agency_id": str, "criterion": str,
@@ -116,6 +128,7 @@ INDEXES = {
     "verdicts": [("run_id", "agency_id", "criterion")],
     "fetches": [("run_id", "agency_id", "criterion"), ("verdict_id", "position")],
     "posts": [("run_id", "agency_id", "criterion"), ("verdict_id",), ("fetch_id",)],
+    "item_findings": [("verdict_id",)],
     "overrides": [("agency_id", "criterion"), ("verdict_id",)],
 }
 UNIQUE_INDEXES = {"verdicts": ("run_id", "agency_id", "criterion")}
@@ -519,9 +532,10 @@ def resumable_run(db, inputs_digest: str) -> int | None:
 
 def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period, options: dict, inputs_digest: str,
                agencies_file: str, reports_file: str, warc_dir: str, agencies: Iterable[Agency],
-               reports: Iterable[Report], provenance: dict | None = None, criteria: Iterable = ()) -> int:
-    """A new run with its inputs (registry, reports and the rulebook's criteria: verifier.rulebook.Criterion),
-    in one transaction; returns its id."""
+               reports: Iterable[Report], provenance: dict | None = None, criteria: Iterable = (),
+               items: Iterable = ()) -> int:
+    """A new run with its inputs (registry, reports, the lists' items: verifier.intake.ListedItem, and the
+    rulebook's criteria: verifier.rulebook.Criterion), in one transaction; returns its id."""
     with _writing(db, "store the run's inputs"):
         run_id = db["runs"].insert({
             "started_at": iso(started_at), "status": "running", "rulebook": rulebook, "year": year,
@@ -538,7 +552,19 @@ def create_run(db, *, started_at: dt.datetime, rulebook: str, year: int, period,
                                    "url": r.url, "value": r.value, "not_applicable": int(r.not_applicable),
                                    "note": r.note, "submitted_at": iso(r.submitted_at), "source": r.source}
                                   for r in reports])
+        positions: dict[tuple[str, str], int] = {}
+        rows = []
+        for row in items:
+            key = (row.agency_id, row.criterion)
+            positions[key] = positions.get(key, -1) + 1
+            rows.append({"run_id": run_id, "agency_id": row.agency_id, "criterion": row.criterion,
+                         "position": positions[key], **_item_columns(row.item), "source": row.item.source})
+        db["items"].insert_all(rows)
     return run_id
+
+
+def _item_columns(item: Item) -> dict:
+    return {"number": item.number, "title": item.title, "issued": iso(item.issued), "url": item.url}
 
 
 def run_provenance(run: dict) -> dict:
@@ -589,6 +615,8 @@ def verdict_row(run_id: int, verdict: Verdict, fetch_ids: dict[int, int] | None 
         "reason": verdict.reason, "posts_in_year": verdict.posts_in_year,
         "discovered": int(verdict.discovered), "detail": verdict.detail,
         "checked_at": iso(verdict.checked_at),
+        "items_found": sum(f.status == "found" for f in verdict.items) if verdict.items else None,
+        "items_total": len(verdict.items) if verdict.items else None,
     }
 
 
@@ -618,6 +646,7 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
         if known is not None:
             verdict_id = known[0]
             db.execute("delete from posts where verdict_id = ?", [verdict_id])
+            db.execute("delete from item_findings where verdict_id = ?", [verdict_id])
             db.execute("delete from fetches where verdict_id = ?", [verdict_id])
             db["verdicts"].update(verdict_id, row)
         else:
@@ -635,6 +664,60 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
              "date_source": p.date_source, "in_period": int(p.within(period))}
             for p in verdict.posts
         ])
+        db["item_findings"].insert_all(_finding_rows(run_id, verdict_id, verdict))
+
+
+def agency_listing_posts(db, run_id: int, agency_id: str, criteria: Iterable[str]) -> list[tuple[str, str]]:
+    """(page URL, post title) of every post the run read on the listings of these criteria of an agency: the page
+    is the one the post was read from (its listing page, or the article page that dated it)."""
+    wanted = list(criteria)
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    return [(r[0], r[1]) for r in db.execute(
+        "select f.final_url, p.title from posts p join fetches f on f.id = p.fetch_id "
+        f"where p.run_id = ? and p.agency_id = ? and p.criterion in ({marks}) "
+        "order by p.id", [run_id, agency_id, *wanted]).fetchall()]
+
+
+def listed_verdicts(db, run_id: int, criteria: Iterable[str]) -> list[Verdict]:
+    """The run's verdicts of these (listed) criteria with their items, without their pages."""
+    wanted = list(criteria)
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    out = []
+    for row in db.query(f"select * from verdicts where run_id = ? and criterion in ({marks}) order by id",
+                        [run_id, *wanted]):
+        findings = tuple(finding_from_row(r) for r in db.query(
+            "select * from item_findings where verdict_id = ? order by position", [row["id"]]))
+        out.append(Verdict(agency_id=row["agency_id"], criterion=row["criterion"], url=row["url"],
+                           checked_url=row["checked_url"], status=row["status"], reason=row["reason"],
+                           posts_in_year=row["posts_in_year"], discovered=bool(row["discovered"]),
+                           detail=row["detail"] or "", checked_at=moment(row["checked_at"]), items=findings))
+    return out
+
+
+def update_listed_verdict(db, run_id: int, verdict: Verdict) -> None:
+    """A listed verdict judged again (its status, reason, detail and items), its pages left as stored."""
+    with _writing(db, f"store the verdict of {verdict.agency_id}/{verdict.criterion}"):
+        known = db.execute("select id from verdicts where run_id = ? and agency_id = ? and criterion = ?",
+                           [run_id, verdict.agency_id, verdict.criterion]).fetchone()
+        if known is None:
+            return
+        row = verdict_row(run_id, verdict)
+        db["verdicts"].update(known[0], {k: row[k] for k in ("status", "reason", "detail", "items_found",
+                                                             "items_total")})
+        db.execute("delete from item_findings where verdict_id = ?", [known[0]])
+        db["item_findings"].insert_all(_finding_rows(run_id, known[0], verdict))
+
+
+def _finding_rows(run_id: int, verdict_id: int, verdict: Verdict) -> list[dict]:
+    return [{"run_id": run_id, "verdict_id": verdict_id, "agency_id": verdict.agency_id,
+             "criterion": verdict.criterion, "position": i, **_item_columns(f.item), "status": f.status,
+             "page_url": f.page_url, "matched_text": f.matched_text or None,
+             "searched": json.dumps(list(f.searched)) if f.searched else None}
+            for i, f in enumerate(verdict.items)]
 
 
 def _fetch_row(run_id: int, agency_id: str, criterion: str, page: PageVisit) -> dict:
@@ -750,6 +833,12 @@ def post_from_row(row: dict, positions: dict[int, int] | None = None) -> Post:
                 row["date_source"], page_index=(positions or {}).get(fetch_id) if fetch_id is not None else None)
 
 
+def finding_from_row(row: dict) -> ItemFinding:
+    item = Item(row["number"] or "", row["title"] or "", _day(row["issued"]), row["url"] or None)
+    return ItemFinding(item, row["status"], row["page_url"] or None, row["matched_text"] or "",
+                       tuple(json.loads(row["searched"])) if row["searched"] else ())
+
+
 def report_from_row(row: dict) -> Report:
     return Report(row["agency_id"], row["criterion"], row.get("url") or "", row.get("value") or "",
                   bool(row.get("not_applicable")), row.get("note") or "", _day(row.get("submitted_at")),
@@ -790,6 +879,9 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
         posts: dict[int, list[Post]] = {}
         for row in db.query("select * from posts where run_id = ? order by id", [rid]):
             posts.setdefault(row["verdict_id"], []).append(post_from_row(row, positions))
+        findings: dict[int, list[ItemFinding]] = {}
+        for row in db.query("select * from item_findings where run_id = ? order by verdict_id, position", [rid]):
+            findings.setdefault(row["verdict_id"], []).append(finding_from_row(row))
         verdicts, fetch_ids = [], {}
         for row in db.query("select * from verdicts where run_id = ? order by id", [rid]):
             key = (row["agency_id"], row["criterion"])
@@ -800,7 +892,7 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
                 checked_url=row["checked_url"], status=row["status"], reason=row["reason"],
                 posts_in_year=row["posts_in_year"], discovered=bool(row["discovered"]), detail=row["detail"] or "",
                 pages=tuple(page_from_row(r) for r in rows), posts=tuple(posts.get(row["id"], ())),
-                checked_at=moment(row["checked_at"])))
+                checked_at=moment(row["checked_at"]), items=tuple(findings.get(row["id"], ()))))
         period = (_day(run.get("period_start")), _day(run.get("period_end")))
         checked_at = moment(run.get("finished_at")) or moment(run.get("started_at"))
         return StoredRun(run, period, checked_at, agencies, reports, tuple(verdicts), fetch_ids, load_overrides(db),

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from crawler.blocked import block_kind, blocked_detail
 from crawler.charset import LEGACY_NOTES
 from crawler.content import ContentRule, PageText, find_content
 from crawler.extract import page_text
+from crawler.extract.rows import Row
 from crawler.investigate import Outcome
+from crawler.items import ItemRule, evidence_text, find_item
 from crawler.records import (
     ERR_BAD_URL,
     ERR_OFF_SITE,
     ERR_PRIVATE,
     ERR_ROBOTS,
+    Item,
+    ItemFinding,
     Post,
     Verdict,
 )
@@ -26,6 +31,7 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
     "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content", "blocked",
+    "items_missing", "items_unread", "no_items",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
@@ -180,20 +186,118 @@ def _undated_could_be_recent(posts: list[Post], period) -> bool:
     return False
 
 
+# A listed criterion's detail names the items not found after these words ("; "-separated), then how many
+# of the list were found, so the hints and exports read them back (missing_items).
+ITEMS_MISSING_WORDS = "items missing: "
+# The reasons of a reported category whose pages were not read (nothing to look for the items in): a person
+# must look (`items_unread`); any other failure of the link, with nothing else read, stays that failure.
+_UNREAD = frozenset({"unreachable", "robots_disallowed", "legacy_encoding"})
+
+
+def judge_items(outcome: Outcome, items: tuple[Item, ...], scoring: str, period
+                ) -> tuple[str, str, str, tuple[ItemFinding, ...]]:
+    """(status, reason, detail, findings) of a listed criterion: each item found on a page read for the items
+    (the category's pages, the portal's search, the item's own link) or not.
+
+    Every item found: pass/ok. Some not found: proportional scoring passes with the share found
+    (pass/items_missing), all_or_nothing fails (fail/items_missing); none found: fail/items_missing.
+    No page read at all: review/items_unread when the portal did not answer, else the link's own failure."""
+    searched = tuple(dict.fromkeys(outcome.item_pages))
+    findings = tuple(
+        ItemFinding(item, "found", *outcome.item_hits[i]) if i in outcome.item_hits
+        else ItemFinding(item, "not_found", searched=searched)
+        for i, item in enumerate(items))
+    if not items:
+        return FAIL, "no_items", "the agency listed no items for this list", ()
+    link_status, link_reason, _, link_detail = decide(outcome, period)
+    if link_reason in COUNTED:      # the list's category, whatever the dates of its posts
+        label = outcome.first_reading.category.label if outcome.first_reading else None
+        category = "the reported page is the list's category" + (f" ({label})" if label else "")
+    else:
+        category = f"the reported page: {link_status}/{link_reason}" + (f" ({link_detail})" if link_detail else "")
+    if not searched:
+        if link_reason in _UNREAD or link_status in (REVIEW, PASS):
+            return REVIEW, "items_unread", f"no page could be read to look for the {len(items)} item(s); " \
+                f"{category}", findings
+        return link_status, link_reason, f"{link_detail}; no page read to look for the {len(items)} item(s)", findings
+    return (*_judge_findings(findings, scoring, len(searched), category), findings)
+
+
+def _judge_findings(findings: tuple[ItemFinding, ...], scoring: str, pages: int, category: str
+                    ) -> tuple[str, str, str]:
+    found = [f for f in findings if f.status == "found"]
+    missing = [f.item.name for f in findings if f.status != "found"]
+    share = f"{len(found)} of {len(findings)} item(s) found in {pages} page(s) read"
+    if not missing:
+        return PASS, "ok", f"{share}; {category}"
+    detail = f"{ITEMS_MISSING_WORDS}{'; '.join(missing)} ({share}); {category}"
+    if found and scoring == "proportional":
+        return PASS, "items_missing", detail
+    return FAIL, "items_missing", detail
+
+
+def with_other_listings(verdict: Verdict, listings: list[tuple[str, str]], rule: ItemRule, scoring: str) -> Verdict:
+    """A listed verdict whose items not found are looked for again among the posts of the agency's other listings
+    the crawl read ((page URL, post title), the last place an item is looked for): an item whose number or title
+    a post carries is found on that listing page. Other verdicts are returned as they are."""
+    if verdict.reason != "items_missing" or not listings:
+        return verdict
+    pages: dict[str, list[Row]] = {}
+    for url, title in listings:
+        pages.setdefault(url, []).append(Row(title))
+    findings, changed = [], False
+    for f in verdict.items:
+        hit = None
+        if f.status != "found":
+            hit = next(((url, row) for url, rows in pages.items()
+                        if (row := find_item(f.item, rule, tuple(rows))) is not None), None)
+        if hit is not None:
+            findings.append(ItemFinding(f.item, "found", hit[0], evidence_text(hit[1])))
+            changed = True
+        elif f.status != "found":
+            findings.append(replace(f, searched=tuple(dict.fromkeys((*f.searched, *pages)))))
+        else:
+            findings.append(f)
+    if not changed:
+        return verdict
+    read = {p for f in findings for p in f.searched} | {f.page_url for f in findings if f.page_url}
+    category = verdict.detail.split("); ", 1)[1] if "); " in verdict.detail else ""
+    status, reason, detail = _judge_findings(tuple(findings), scoring, len(read | set(pages)), category)
+    return replace(verdict, status=status, reason=reason, detail=detail, items=tuple(findings))
+
+
+def missing_items(detail: str) -> list[str]:
+    """The names of the items a listed verdict's detail says were not found."""
+    m = _ITEMS_MISSING.search(detail or "")
+    return _labels(m.group(1)) if m else []
+
+
+_ITEMS_MISSING = re.compile(re.escape(ITEMS_MISSING_WORDS) + r"(.*?) \(\d+ of \d+ item\(s\) found")
+
+
 def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str | None,
                  min_posts: int = 1, content: ContentRule | None = None,
-                 checked_at: dt.datetime | None = None) -> Verdict:
-    status, reason, count, detail = decide(outcome, period, min_posts=min_posts, content=content)
+                 checked_at: dt.datetime | None = None, items: tuple[Item, ...] | None = None,
+                 scoring: str = "proportional") -> Verdict:
+    """The verdict of one investigated link; `items` (not None): a listed criterion's items, judged by
+    judge_items instead of the category's posts."""
+    findings: tuple[ItemFinding, ...] = ()
+    if items is not None:
+        status, reason, detail, findings = judge_items(outcome, items, scoring, period)
+        count = None
+    else:
+        status, reason, count, detail = decide(outcome, period, min_posts=min_posts, content=content)
     # what the reading noted of the pages (a charset the bytes deny, a page read only in part) is evidence too
     notes = [note for note in outcome.notes if note not in detail]
     detail = "; ".join(part for part in (detail, *notes) if part)
-    posts = tuple(outcome.posts.values()) if reason not in NO_POSTS_READ and content is None else ()
+    judged_by_posts = content is None and items is None
+    posts = tuple(outcome.posts.values()) if reason not in NO_POSTS_READ and judged_by_posts else ()
     return Verdict(
         agency_id=agency_id, criterion=outcome.criterion, url=reported_url,
         checked_url=outcome.checked_url, status=status, reason=reason,
-        posts_in_year=None if reason in NO_POSTS_READ or content is not None else count,
+        posts_in_year=None if reason in NO_POSTS_READ or not judged_by_posts else count,
         discovered=outcome.discovered, detail=detail, pages=tuple(outcome.visits), posts=posts,
-        checked_at=checked_at,
+        checked_at=checked_at, items=findings,
     )
 
 

@@ -20,13 +20,14 @@ import shutil
 import sys
 import unicodedata
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import markup as m  # noqa: E402  (sibling modules, not a package)
-from content import AGENCIES, HOSTED, NO_FORM, PORTALS, REPORTS, portal_of  # noqa: E402
+from content import AGENCIES, HOSTED, ITEM_ROWS, ITEMS, NO_FORM, PORTALS, REPORTS, SEARCHES, portal_of  # noqa: E402
 from model import Category, Portal, Post, slugify  # noqa: E402
 
 RULEBOOK = HERE.parent.parent / "rules" / "caobang-2018.yaml"
@@ -78,6 +79,14 @@ def article_html(portal: Portal, cat: Category, post: Post) -> str:
             "Ngày 05/3/2018, Ủy ban nhân dân tỉnh đã có văn bản chỉ đạo các sở, ngành liên quan.")
     return m.page(portal, title=post.title, main=m.article_block(portal.platform, post.title, date, body, cat.label),
                   crumbs=crumbs(portal, cat, post.title), head=head)
+
+
+def search_html(portal: Portal, query: str, results: list[tuple[str, str]]) -> str:
+    rows = "\n".join(f'          <li><a href="{m.e(href)}">{m.e(title)}</a></li>' for title, href in results)
+    main = (f'      <div class="search-results">\n        <h1>Kết quả tìm kiếm: {m.e(query)}</h1>\n'
+            f'        <ul>\n{rows}\n        </ul>\n      </div>')
+    return m.page(portal, title="Kết quả tìm kiếm", main=main, crumbs=[("Trang chủ", portal.home_path),
+                                                                       ("Tìm kiếm", None)])
 
 
 def home_html(portal: Portal) -> str:
@@ -166,6 +175,10 @@ def files_of(portal: Portal) -> tuple[dict[str, bytes], list[dict]]:
         if cat.feed:
             add(portal.feed_path(cat), f"rss-{base}.xml", feed_xml(portal, cat),
                 content_type="application/rss+xml; charset=utf-8")
+    for k, (query, results) in enumerate(SEARCHES.get(portal.host, []) if not portal.prefix else []):
+        # the header's search form (GET {root}/tim-kiem?q=...) answers this query with these results
+        add(f"{portal.root_path}/tim-kiem?{urlencode({'q': query})}", f"tim-kiem-{k + 1}.html",
+            search_html(portal, query, results))
     for route in portal.extra_routes:
         route = dict(route)
         if route.pop("soft_404", False):    # this portal's "Không tìm thấy trang" page, served with 200
@@ -253,7 +266,11 @@ def truth_rows(rulebook: dict) -> list[dict]:
                 continue
             r = reports.get(cid)
             row = {"agency_id": agency["agency_id"], "criterion": cid, "posts_in_year": "", "discovered": ""}
-            if c.get("kind", "website") == "reported":
+            if c.get("kind") == "listed":
+                if agency["agency_id"] not in c["agencies"]:
+                    continue
+                row.update(listed_truth(c, ITEMS.get(agency["agency_id"], {}).get(cid, []), r))
+            elif c.get("kind", "website") == "reported":
                 row.update(zip(("status", "reason"), reported_truth(r)))
             elif r and r.get("not_applicable"):
                 row.update(zip(("status", "reason"), not_applicable_truth(r)))
@@ -280,6 +297,21 @@ def truth_rows(rulebook: dict) -> list[dict]:
                     row.update(status=status, reason=reason, posts_in_year=n, discovered="true")
             rows.append(row)
     return rows
+
+
+def listed_truth(criterion: dict, items: list[dict], report: dict | None) -> dict:
+    """A list's verdict: its items published in the reported category, found by the portal's search or among
+    the posts of the agency's other listings (docs/verdicts.md, listed criteria); the share in `items_found`."""
+    if not items:
+        return {"status": "fail", "reason": "no_items", "items_found": ""}
+    assert report and report.get("target", ("",))[0] == "listing", "the demo reports a list's category"
+    found = sum(item["where"] in ("listing", "search", "other_listing") for item in items)
+    share = f"{found}/{len(items)}"
+    if found == len(items):
+        return {"status": "pass", "reason": "ok", "items_found": share}
+    if found and criterion["scoring"] == "proportional":
+        return {"status": "pass", "reason": "items_missing", "items_found": share}
+    return {"status": "fail", "reason": "items_missing", "items_found": share}
 
 
 def not_applicable_truth(report: dict) -> tuple[str, str]:
@@ -336,8 +368,10 @@ def build(out: Path) -> list[Path]:
         "agencies.csv": csv_text(["agency_id", "agency_name", "group", "portal"], AGENCIES),
         "reports.csv": csv_text(["agency_id", "criterion", "url", "value", "not_applicable", "note", "submitted_at"],
                                 [dict(r, not_applicable=r.get("not_applicable", "")) for r in REPORTS]),
-        "truth.csv": csv_text(["agency_id", "criterion", "status", "reason", "posts_in_year", "discovered"],
-                              truth_rows(rulebook)),
+        "items.csv": csv_text(["agency_id", "criterion", "number", "title", "issued", "url"], ITEM_ROWS),
+        # items_found: a list's items found / listed ("4/5"), blank for every other criterion
+        "truth.csv": csv_text(["agency_id", "criterion", "status", "reason", "posts_in_year", "discovered",
+                               "items_found"], truth_rows(rulebook)),
     }
     for name, text in texts.items():
         (out / name).write_text(text, encoding="utf-8")

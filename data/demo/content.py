@@ -169,7 +169,10 @@ SGTVT = Portal("sogtvt.caobang.gov.vn", "wordpress", "Sở Giao thông vận t�
 
 SKHDT = Portal("sokhdt.caobang.gov.vn", "vendor", "Sở Kế hoạch và Đầu tư tỉnh Cao Bằng", categories=[
     C("da", "du-an-dau-tu", "Dự án đầu tư", posts("du-an-dau-tu", 6, 3), listing_dates=False),
-    C("tin", "tin-tuc-su-kien", "Tin tức - Sự kiện", posts("tin-tuc-su-kien", 8, 2), listing_dates=False),
+    # a project announced in the news only: a list's item found among the posts of another listing
+    C("tin", "tin-tuc-su-kien", "Tin tức - Sự kiện", posts("tin-tuc-su-kien", 8, 2, titles=[
+        "Hội nghị triển khai nhiệm vụ trọng tâm 2018, lần 13",
+        "Khởi công dự án đường tránh phía Tây thành phố Cao Bằng"]), listing_dates=False),
     C("gy", "lay-y-kien", "Lấy ý kiến dự thảo", undated(posts("lay-y-kien", 3, 1)), listing_dates=False,
       article_dates=False),
     C("vb", "van-ban-phap-luat", "Văn bản QPPL", posts("van-ban-phap-luat", 4, 2)),
@@ -286,6 +289,7 @@ LINKS = {
         "khoa-hoc-cong-nghe": ("na", "Sở không được giao chủ trì đề tài khoa học nào trong năm 2018"),
         "hoi-dap": "",
         "dich-vu-cong": (listing(DVC, "tthc-stp"), ("hosted", DVC.host, "tthc-stp")),   # an allowed host
+        "danh-muc-vbqppl": (listing(STP, "vbqppl"), ("listing", "vbqppl")),     # a list: its items are looked for
         "chien-luoc-quy-hoach": ("na", ""),
     },
     "stnmt": {
@@ -324,6 +328,7 @@ LINKS = {
         "chi-dao-dieu-hanh": (SKHDT.url("/chi-dao-dieu-hanh.html"), ("redirect_home",)),
         "thong-ke": (SKHDT.url("/bao-cao-thong-ke.html"), ("oversized",)),
         "dich-vu-cong": (DVC.url("/"), ("home",)),      # the public-service portal's home page names no agency
+        "danh-muc-du-an": (listing(SKHDT, "da"), ("listing", "da")),
     },
     "snnptnt": {
         "tin-tuc-su-kien": (listing(SNN, "tin"), ("listing", "tin")),
@@ -361,6 +366,47 @@ LINKS = {
 }
 
 
+# The lists of the listed criteria (items.csv): agency -> criterion -> items, each with where it is published
+# on the agency's portal: "listing" (in the reported category), "search" (only the portal's search page finds
+# it), "other_listing" (only among the posts of another category the crawl read) or "never" (not published). Numbers are written as agencies type them (case, Đ/D, dashes, spaces).
+ITEMS = {
+    "stp": {"danh-muc-vbqppl": [
+        {"number": "11/2017/QĐ-UBND", "title": "Quyết định ban hành quy định quản lý", "issued": "18/12/2017",
+         "where": "listing"},
+        {"number": "10/2017/nq-hđnd", "title": "Nghị quyết về chính sách hỗ trợ", "issued": "2017-11-25",
+         "where": "listing"},
+        {"number": "9/2017/QD-UBND", "title": "Quyết định ban hành quy định quản lý", "issued": "02/11/2017",
+         "where": "listing"},
+        {"number": "5/2017/QĐ – UBND", "title": "Quyết định ban hành quy định quản lý", "issued": "02/08/2017",
+         "where": "listing"},
+        {"number": "12/2018/QĐ-UBND", "title": "Quyết định ban hành quy chế phối hợp quản lý nhà nước về bồi thường "
+         "của Nhà nước", "issued": "05/06/2018", "where": "never"},
+    ]},
+    "skhdt": {"danh-muc-du-an": [
+        {"title": "Thông báo mời thầu gói thầu số 12: xây lắp công trình đường giao thông", "issued": "20/11/2018",
+         "where": "listing"},
+        {"title": "Kết quả lựa chọn nhà thầu gói thầu số 11", "issued": "29/09/2018", "where": "listing"},
+        {"title": "QUYẾT ĐỊNH phê duyệt chủ trương đầu tư dự án số 10", "issued": "07/08/2018", "where": "listing"},
+        {"title": "Kết quả lựa chọn nhà thầu gói thầu số 5", "issued": "25/11/2017", "where": "listing",
+         "url": SKHDT.url(SKHDT.article_path(SKHDT.cat("da"), SKHDT.cat("da").posts[7]))},
+        {"title": "Dự án đầu tư xây dựng hạ tầng khu công nghiệp Chu Trinh", "issued": "15/03/2018",
+         "where": "search"},
+        {"title": "Dự án đường tránh phía Tây thành phố Cao Bằng", "issued": "02/10/2018", "where": "other_listing"},
+    ]},
+}
+# The portals' search pages that find something: host -> (query, the results: (title, path)); any other
+# search answers 404 (the demo's search finds nothing else).
+SEARCHES = {
+    SKHDT.host: [("Dự án đầu tư xây dựng hạ tầng khu công nghiệp Chu Trinh",
+                  [("Dự án đầu tư xây dựng hạ tầng khu công nghiệp Chu Trinh", "/du-an/khu-cong-nghiep-chu-trinh")])],
+}
+
+
+def _items() -> list[dict]:
+    return [dict(item, agency_id=aid, criterion=cid) for aid, lists in ITEMS.items()
+            for cid, items in lists.items() for item in items]
+
+
 def _reports() -> list[dict]:
     rows = []
     for agency in AGENCIES:
@@ -393,3 +439,4 @@ def _reports() -> list[dict]:
 
 
 REPORTS = _reports()
+ITEM_ROWS = _items()

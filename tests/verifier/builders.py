@@ -258,6 +258,7 @@ def crawl_demo(folder: Path) -> Path:
         env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}
         result = subprocess.run([sys.executable, "-m", "verifier", "crawl", "--agencies",
                                  str(DEMO_DIR / "agencies.csv"), "--reports", str(DEMO_DIR / "reports.csv"),
+                                 "--items", str(DEMO_DIR / "items.csv"),
                                  "--db", str(db_path), "--warc-dir", str(folder / "warc"),
                                  "--timeout", str(DEMO_LIMITS.read_timeout)],
                                 env=env, capture_output=True, text=True, timeout=300,

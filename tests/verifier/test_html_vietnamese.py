@@ -89,7 +89,7 @@ def test_criteria_by_name_never_by_slug_and_the_rulebook_by_its_title(demo):
     agency = audit.data.agencies[0]
     page = soup(root / agency_page(agency.agency_id))
     names = [a.get_text() for a in page.select("#criteria tbody tr td:nth-of-type(2) a")]
-    assert names == [c.name for c in audit.rulebook.criteria_for(agency.group)
+    assert names == [c.name for c in audit.rulebook.criteria_for(agency.group, agency.agency_id)
                      if audit.points(agency.agency_id, c.id)]
 
 

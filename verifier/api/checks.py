@@ -41,9 +41,11 @@ class CheckResult:
 def check_link(url: str, criterion: str, *, year: int | None = None, period_start=None, period_end=None,
                agency_portal: str | None = None, rules: Path | str | Rulebook | None = None,
                allow_private: bool = False, ignore_robots: bool = False, timeout: float | None = None,
-               warc_path: Path | None = None, render: str = "auto") -> CheckResult:
-    """Spot-check one link for a criterion, as the crawl would judge it. Raises UnknownCriterion,
-    MalformedDate, BadLink (an unusable URL)."""
+               warc_path: Path | None = None, render: str = "auto", items: Path | str | None = None,
+               agency_id: str | None = None) -> CheckResult:
+    """Spot-check one link for a criterion, as the crawl would judge it; a listed criterion looks for the
+    items of `items` (an items.csv: its rows of that criterion, of `agency_id` when it names several agencies).
+    Raises UnknownCriterion, MalformedDate, BadLink (an unusable URL), InputErrors (a bad items file)."""
     from crawler.categories import CategoryMatcher
     from crawler.settings import MAX_RELATED_PAGES, Limits, RunOptions
     from crawler.spotcheck import spot_check
@@ -64,16 +66,41 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
 
         info = provenance.build(rulebook=rulebook, options=options, started_at=dt.datetime.now(dt.UTC),
                                 sample_url=url if "://" in url else f"http://{url}")
+    listed = spec.kind == "listed"
+    found_items = _check_items(items, spec, agency_id, rulebook) if listed else None
+    matcher = CategoryMatcher.from_rulebook(rulebook)
+    extra = {}
+    if listed:
+        from verifier.checks import item_rule, listed_matcher
+
+        matcher = listed_matcher(spec)
+        extra = dict(items=found_items, item_rule=item_rule(spec), search_url=spec.search_url)
     try:
-        inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
+        inv, checked_at = spot_check(url, spec.id, matcher=matcher,
                                      options=options, agency_portal=agency_portal, warc_path=warc_path,
                                      provenance=info, allowed_hosts=spec.allowed_hosts,
-                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0)
+                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0, **extra)
     except BadURL as exc:
         raise BadLink(str(exc), column="URL", hint="give the link as http(s)://host/path") from None
-    verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
-                           content=spec.content_rule, checked_at=checked_at)
+    verdict = make_verdict(agency_id or "-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
+                           content=spec.content_rule, checked_at=checked_at, items=found_items,
+                           scoring=spec.scoring or "proportional")
     return CheckResult(verdict, period, rulebook, time.monotonic() - started, warc_path)
+
+
+def _check_items(path, spec, agency_id: str | None, rulebook) -> tuple:
+    """The items of a listed criterion a spot-check looks for: the file's rows of that criterion (of one agency)."""
+    if path is None:
+        return ()
+    from verifier.intake import load_items
+
+    rows = [r for r in load_items(path, None, rulebook) if r.criterion == spec.id
+            and (agency_id is None or r.agency_id == agency_id)]
+    agencies = sorted({r.agency_id for r in rows})
+    if len(agencies) > 1:
+        raise BadLink(f"{path} lists items of {spec.id} for several agencies ({', '.join(agencies)})",
+                      column="--agency", hint="name the agency whose items to look for: --agency ID")
+    return tuple(r.item for r in rows)
 
 
 @dataclass(frozen=True)

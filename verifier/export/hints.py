@@ -20,7 +20,7 @@ from verifier.export.labels import vn_date
 from verifier.intake import Report
 from verifier.reported import BadFigure, other_value, read_value
 from verifier.rulebook import Criterion, Rulebook
-from verifier.verdict import content_labels
+from verifier.verdict import content_labels, missing_items
 
 DEFAULT_LANG = "vi"
 _NOT_FOUND_STATUSES = (404, 410)
@@ -175,7 +175,9 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
     start, end = rulebook.period
     facts = {
         "criterion": criterion.name if criterion else verdict.criterion,
-        "expected": criterion.name if criterion else verdict.criterion,
+        # a list's items sit in a category of their own: its first alias names it ("Văn bản quy phạm pháp luật")
+        "expected": (criterion.aliases[0] if criterion.kind == "listed" and criterion.aliases else criterion.name)
+        if criterion else verdict.criterion,
         "year": str(rulebook.year),
         "period": f"{vn_date(start)} – {vn_date(end)}",
         "url": verdict.url or (report.url if report else ""),
@@ -212,6 +214,10 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
         facts["newest"] = vn_date(newest)
     if verdict.reason == "missing_content":
         facts["missing"] = "; ".join(content_labels(verdict.detail)[1])
+    if verdict.reason == "items_missing":
+        names = [f.item.name for f in verdict.items if f.status != "found"] or missing_items(verdict.detail)
+        facts["missing"] = "; ".join(names)
+        facts["missing_count"] = str(len(names)) if names else ""
     if verdict.posts_in_year:
         facts["count"] = str(verdict.posts_in_year)
     if verdict.posts:
@@ -243,8 +249,8 @@ def _variants(verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> lis
         criterion = rulebook.by_id.get(verdict.criterion)
         return [_logic_variant(criterion, facts.get("value", ""), reports, rulebook)] if criterion else []
     return {"not_applicable": ["note"], "off_site": ["portal", "url"], "unreachable": ["status", "error"],
-            "undated": ["posts"], "missing_content": ["missing"], "robots_disallowed": ["portal"],
-            "blank": ["unit"], "blocked": ["status"]}.get(reason, [])
+            "undated": ["posts"], "missing_content": ["missing"], "items_missing": ["missing"],
+            "robots_disallowed": ["portal"], "blank": ["unit"], "blocked": ["status"]}.get(reason, [])
 
 
 def _logic_variant(criterion: Criterion, text: str, reports, rulebook: Rulebook) -> str:

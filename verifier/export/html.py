@@ -208,9 +208,9 @@ def agency_html(audit: Audit, agency) -> str:
                          f'(điểm các tiêu chí: {num(s.total)}/{num(s.max_score)})</p>')
         if s.pending:
             parts.append(f'<p class="flag">{e(s.pending)} tiêu chí đang chờ thẩm định (chưa tính điểm).</p>')
-    parts.append(legend(audit, rb.max_points(agency.group)))
+    parts.append(legend(audit, rb.max_points(agency.group, agency.agency_id)))
     rows, sections, fixes = [], [], []
-    for i, criterion in enumerate(rb.criteria_for(agency.group), start=1):
+    for i, criterion in enumerate(rb.criteria_for(agency.group, agency.agency_id), start=1):
         v = vmap.get(criterion.id)
         cp = audit.points(agency.agency_id, criterion.id)
         if v is None or cp is None:
@@ -261,6 +261,9 @@ def _criterion_section(audit: Audit, criterion, v: Verdict, cp, reported_html: s
     if hint:
         body.append(f'<div class="hint"><strong>{e(L.HINT)}:</strong> {e(hint)}</div>')
     body.append(_override_block(audit, v))
+    if v.items:
+        found = sum(f.status == "found" for f in v.items)
+        body.append(f'<h4>{e(ITEMS_HEAD)} ({found}/{len(v.items)})</h4>{_items_table(v)}')
     if v.posts:
         body.append(f'<h4 class="noprint">{e(L.POSTS_LIST)} ({len(v.posts)})</h4>'
                     f'<div class="noprint">{_posts_table(audit, v, fetch_ids)}</div>')
@@ -269,6 +272,23 @@ def _criterion_section(audit: Audit, criterion, v: Verdict, cp, reported_html: s
     body.append(tech_block(v.detail, cp.basis))
     body.append("</section>")
     return "\n".join(x for x in body if x)
+
+
+ITEMS_HEAD = "Các mục trong danh mục đơn vị kê khai"
+
+
+def _items_table(v: Verdict) -> str:
+    """A list's items: each found (the page, the row matched there) or not (how many pages were searched)."""
+    rows = []
+    for f in v.items:
+        where = (ext_link(f.page_url) if f.page_url else "") if f.status == "found" \
+            else e(f"đã tìm trong {len(f.searched)} trang")
+        rows.append(f"<tr><td>{e(f.item.number)}</td><td class=\"wide\">{e(f.item.title)}</td>"
+                    f"<td>{e(L.vn_date(f.item.issued) if f.item.issued else '')}</td>"
+                    f"<td>{e(L.ITEM_STATUS[f.status])}</td>"
+                    f"<td class=\"wide\">{where}</td><td class=\"wide\">{e(f.matched_text)}</td></tr>")
+    return table(["Số ký hiệu", "Trích yếu / Tên", "Ngày ban hành", L.RESULT, "Trang tìm thấy", "Dòng khớp"],
+                 rows, cls="items", wide_cols=(1, 4, 5))
 
 
 # ------------------------------------------------------------------------------------------------ writer

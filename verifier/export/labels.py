@@ -30,6 +30,9 @@ REASON = {
     "legacy_encoding": "Trang dùng bảng mã cũ (TCVN3, VNI), không phải Unicode: cần người xem xét",
     "missing_content": "Trang thiếu nội dung bắt buộc",
     "blocked": "Tường lửa của cổng chặn công cụ kiểm tra: cần người xem bằng trình duyệt",
+    "items_missing": "Có mục trong danh mục chưa được đăng trên cổng",
+    "items_unread": "Không đọc được trang để tìm các mục trong danh mục",
+    "no_items": "Không kê khai mục nào trong danh mục",
     "scored": "Chấm điểm theo số liệu báo cáo",
     "blank": "Bỏ trống",
     "logic_check": "Số liệu không hợp lệ (kiểm tra logic)",
@@ -41,11 +44,14 @@ NOT_RANKED = {
     "no_form": "Không nộp phiếu",
 }
 
-KIND = {"website": "Trang thông tin điện tử", "reported": "Số liệu báo cáo"}
+KIND = {"website": "Trang thông tin điện tử", "reported": "Số liệu báo cáo", "listed": "Danh mục công bố trên cổng"}
+# A listed criterion's item, as the reports say it was seen.
+ITEM_STATUS = {"found": "Đã đăng trên cổng", "not_found": "Không tìm thấy trên cổng"}
 WEBSITE_SECTION = "Cổng/Trang thông tin điện tử"
 
 PURPOSE = {"listing": "Trang chuyên mục", "article": "Bài viết", "feed": "RSS/Atom", "home": "Trang chủ",
-           "related": "Trang cùng chuyên mục (đọc nội dung)"}
+           "related": "Trang cùng chuyên mục (đọc nội dung)", "search": "Trang tìm kiếm của cổng",
+           "item": "Đường dẫn của mục trong danh mục"}
 
 # What a page was taken for (crawler.records.PageReading.kind), as the reports name it.
 PAGE_KIND = {

@@ -4,7 +4,8 @@ and DIR/phieu/<agency>.xlsx.
 The layout is that of a Vietnamese administrative document: the issuing body and the national motto side by
 side, the place and date line (the date left for the Department to write in, unless `dated` is given), the
 title, the agency's criteria grouped by section with what was reported, checked and found, the result and
-points in words and, for a criterion not passed, why and how to fix it (verifier.export.hints); then the
+points in words, under a listed criterion its items (each found on the portal, where, or not) and, for a
+criterion not passed, why and how to fix it (verifier.export.hints); then the
 total, level and rank, a legend of the levels, the agency's response and two signature blocks.
 
 One record (`Form`) is built from the audit and both renderers read it. The PDF comes from a Jinja2 template
@@ -19,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import unquote
 
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -50,6 +52,16 @@ RESULT = L.STATUS          # the same words as the report, the workbook and the 
 NO_FORM_RESULT = "Chưa báo cáo"
 SCORED_FOUND = "Số liệu hợp lệ, chấm điểm theo số liệu báo cáo"
 COLUMNS = ("STT", "Tiêu chí", "Đơn vị báo cáo", "Kết quả kiểm tra", "Kết quả", "Điểm / tối đa")
+ITEM_COLUMNS = ("Số ký hiệu / tên", "Ngày ban hành", "Nơi tìm thấy", "Kết quả")
+
+
+@dataclass(frozen=True)
+class FormItem:
+    """One item of a list the agency sent, as the form shows it: found on the portal (where) or not."""
+    name: str               # "15/2018/QĐ-UBND – Quyết định …", or the title alone
+    issued: str
+    where: str              # the page it was found on, or how many pages were searched
+    result: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class FormRow:
     points: float | None
     max_points: float
     hint: str = ""          # why and how to fix, for a criterion not passed
+    items: tuple[FormItem, ...] = ()    # a listed criterion's items, each found or not
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,8 @@ def build_form(audit: Audit, agency, *, dated: dt.date | None = None) -> Form:
     score = audit.score(agency.agency_id)
     verdicts = {v.criterion: v for v in audit.verdicts_of(agency.agency_id)}
     sections, number = [], 0
-    for title, criteria in _sections(rb.criteria_for(agency.group)):
+    maximum = rb.max_points(agency.group, agency.agency_id)     # a list counts for the agencies it names
+    for title, criteria in _sections(rb.criteria_for(agency.group, agency.agency_id)):
         rows = []
         for criterion in criteria:
             number += 1
@@ -126,10 +140,10 @@ def build_form(audit: Audit, agency, *, dated: dt.date | None = None) -> Form:
         title=TITLE.format(year=rb.year), place_date=f"{rb.province}, {when}", period=audit.period,
         submitted_at=score.submitted_at if score else None, checked_at=max(checked) if checked else None,
         sections=tuple(sections), total=score.total if score and score.points else None,
-        max_score=rb.max_points(agency.group), percent=score.percent if score else None,
+        max_score=maximum, percent=score.percent if score else None,
         level=score.level if score else None, rank=score.rank if score else None,
         ranked_in_group=len(group_members), standing=_standing(audit, score, len(group_members)),
-        legend=tuple(f"{name}: {words}" for name, words in L.level_legend(rb.levels, rb.max_points(agency.group))),
+        legend=tuple(f"{name}: {words}" for name, words in L.level_legend(rb.levels, maximum)),
         generated_at=audit.generated_at,
         rulebook_title=rb.title)
 
@@ -166,7 +180,19 @@ def _row(audit: Audit, agency_id: str, criterion, verdict: Verdict | None, numbe
         result = RESULT["pass"] if cp.points > 0 or not criterion.points else RESULT["fail"]
     return FormRow(number, name, audit.reported_text(agency_id, criterion.id), found_words(audit, verdict),
                    result, cp.points, criterion.points,
-                   audit_hint(audit, agency_id, criterion.id) if needs_hint(criterion, verdict, cp) else "")
+                   audit_hint(audit, agency_id, criterion.id) if needs_hint(criterion, verdict, cp) else "",
+                   tuple(_item(f) for f in verdict.items))
+
+
+def _item(f) -> FormItem:
+    """One crawl.records.ItemFinding in the form's words; its number, title and page are the agency's or the
+    portal's text, shown as text by both renderers."""
+    name = " – ".join(x for x in (" ".join(f.item.number.split()), " ".join(f.item.title.split())) if x)
+    # the page as a reader types it: a search page's percent-escaped query in its letters
+    where = unquote(f.page_url or "", errors="replace") if f.status == "found" \
+        else f"đã tìm trong {len(f.searched)} trang"
+    return FormItem(name, L.vn_date(f.item.issued) if f.item.issued else "", where,
+                    L.ITEM_STATUS.get(f.status, f.status))
 
 
 def found_words(audit: Audit, verdict: Verdict) -> str:
@@ -244,7 +270,8 @@ def render_html(form: Form) -> str:
     css = (files("verifier.export") / "templates" / "phieu.css").read_text(encoding="utf-8")
     stamp = form.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _ENV.get_template("phieu.html.j2").render(form=form, css=css, stamp=stamp, columns=COLUMNS,
-                                                     hint_head=HINT_HEAD, sign=(SIGN_AGENCY, SIGN_DEPARTMENT),
+                                                     hint_head=HINT_HEAD, item_columns=ITEM_COLUMNS,
+                                                     sign=(SIGN_AGENCY, SIGN_DEPARTMENT),
                                                      nation=NATION, motto=MOTTO, response=RESPONSE,
                                                      request=REQUEST)
 
@@ -405,11 +432,25 @@ class _XlsxForm:
         self.ws.write_number(self.row, 6, r.max_points, self.f["num"])
         self.height([(r.name, 1, 1), (r.reported, 2, 2), (r.found, 3, 3), (r.result, 4, 4)])
         self.row += 1
+        if r.items:
+            self._items(r.items)
         if r.hint:
             text = f"{HINT_HEAD}: {r.hint}"
             self.ws.write_blank(self.row, 0, None, self.f["cell"])
             self.text(1, text, "hint", 6)
             self.height([(text, 1, 6)])
+            self.row += 1
+
+    def _items(self, items) -> None:
+        """A header row, then a row per item under the criterion: name, date, where found, result."""
+        cols = ((1, 1), (2, 2), (3, 3), (4, 6))
+        for values, fmt in ((ITEM_COLUMNS, "head"), *(((i.name, i.issued, i.where, i.result), "cell")
+                                                     for i in items)):
+            self.ws.write_blank(self.row, 0, None, self.f["cell"])
+            for (first, last), value in zip(cols, values, strict=True):
+                self.text(first, value, fmt, last)
+            self.height([(v, first, last) for (first, last), v in zip(cols, values, strict=True)],
+                        bold=fmt == "head")
             self.row += 1
 
     def _totals(self) -> None:

@@ -118,6 +118,8 @@ def write_xlsx(audit: Audit, out_dir: Path | str, *, link_html: bool = False) ->
     _verdict_sheet(audit, table(VERDICTS, VERDICTS_TITLE, VERDICT_COLUMNS), link_html)
     _pages_sheet(audit, table(L.PAGES, L.PAGES, PAGE_COLUMNS))
     _posts_sheet(audit, table(L.POSTS_LIST, L.POSTS_LIST, POST_COLUMNS))
+    if any(v.items for v in audit.verdicts):     # a run with lists (a workbook without keeps its sheets)
+        _items_sheet(audit, table(ITEMS, ITEMS_TITLE, ITEM_COLUMNS))
     _queue_sheet(audit, table(L.REVIEW_QUEUE, L.REVIEW_QUEUE, QUEUE_COLUMNS))
     if audit.rounds:                 # sheets of people's steps only when there are some (the bytes stay otherwise)
         _round_sheet(audit, table(trail.ROUND, trail.ROUND_TITLE, ROUND_COLUMNS))
@@ -272,6 +274,31 @@ def _posts_sheet(audit: Audit, sh: Table) -> None:
             sh.date(5, post.updated)
             sh.text(6, date_source_words(post.date_source))
             sh.text(7, L.YES if any(start <= d <= end for d in post.dates) else "")
+            sh.next()
+    sh.close()
+
+
+ITEMS, ITEMS_TITLE = "Danh mục", "Danh mục đơn vị kê khai: từng mục có được đăng trên cổng hay không"
+ITEM_COLUMNS = [(L.AGENCY_ID, 9), (L.CRITERION, 30), ("Số ký hiệu", 16), ("Trích yếu / Tên", 40),
+                ("Ngày ban hành", 11), ("Kết quả", 16), ("Trang tìm thấy", 36), ("Dòng khớp trên trang", 40),
+                ("Số trang đã tìm", 8)]
+
+
+def _items_sheet(audit: Audit, sh: Table) -> None:
+    """Every item of every list, found on the portal (the page and the row matched) or not (pages searched)."""
+    sh.heading([_about(audit)])
+    sh.header()
+    for v in audit.verdicts:
+        for f in v.items:
+            sh.text(0, v.agency_id)
+            sh.text(1, _criterion_name(audit, v.criterion))
+            sh.text(2, f.item.number)
+            sh.text(3, f.item.title)
+            sh.date(4, f.item.issued)
+            sh.text(5, L.ITEM_STATUS.get(f.status, f.status))
+            sh.link(6, f.page_url)
+            sh.text(7, f.matched_text)
+            sh.text(8, "" if f.status == "found" else str(len(f.searched)))
             sh.next()
     sh.close()
 
