@@ -11,7 +11,7 @@ from verifier.verdict import content_labels
 
 INTRODUCTIONS = {   # url, portal -> status, reason, checks found, checks missing
     "stp": (("http://sotuphap.caobang.gov.vn/taxonomy/term/10", "http://sotuphap.caobang.gov.vn"),
-            ("pass", "ok", ["Chức năng, nhiệm vụ, quyền hạn", "Cơ cấu tổ chức", "Lãnh đạo (họ tên, chức danh)",
+            ("pass", "content_ok", ["Chức năng, nhiệm vụ, quyền hạn", "Cơ cấu tổ chức", "Lãnh đạo (họ tên, chức danh)",
                             "Địa chỉ", "Điện thoại", "Thư điện tử"], [])),
     "ha-quang": (("http://caobang.gov.vn/web/ha-quang/co-cau-to-chuc", "http://caobang.gov.vn/web/ha-quang"),
                  ("fail", "missing_content", ["Chức năng, nhiệm vụ, quyền hạn", "Cơ cấu tổ chức", "Địa chỉ",

@@ -265,3 +265,23 @@ def test_an_introduction_missing_its_content_says_what_in_the_store_and_the_expo
     book = load_workbook(write_xlsx(audit, tmp_path))
     cells = [str(c.value) for row in book["Kết quả kiểm tra"].iter_rows() for c in row if c.value]
     assert "Trang thiếu nội dung bắt buộc" in cells and verdict["hint"] in cells
+
+
+def test_an_introduction_that_carries_its_content_passes_in_its_own_words(crawled, tmp_path):
+    from openpyxl import load_workbook
+
+    from verifier.export.audit import build_audit
+    from verifier.export.phieu import found_words
+    from verifier.export.xlsx import write_xlsx
+    from verifier.store import open_db
+
+    db, _, _ = crawled
+    assert rows(db, "select status, reason from verdicts where agency_id = 'stp' and criterion = 'gioi-thieu'") \
+        == [("pass", "content_ok")]
+    assert rows(db, "select text from reasons where reason = 'content_ok'") == [("Trang có đủ nội dung bắt buộc",)]
+    audit = build_audit(open_db(db))
+    verdict = next(v for v in audit.verdicts_of("stp") if v.criterion == "gioi-thieu")
+    assert "có đủ nội dung bắt buộc: Chức năng, nhiệm vụ, quyền hạn; Cơ cấu tổ chức" in found_words(audit, verdict)
+    book = load_workbook(write_xlsx(audit, tmp_path))
+    cells = {str(c.value) for row in book["Kết quả kiểm tra"].iter_rows() for c in row if c.value}
+    assert "Trang có đủ nội dung bắt buộc" in cells and "Đúng chuyên mục, có bài viết trong kỳ đánh giá" in cells

@@ -24,7 +24,7 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 # Reasons whose verdict read no posts of the category: posts_in_year is null.
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
-    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content",
+    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content", "content_ok",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
@@ -106,7 +106,7 @@ def judge_content(rule: ContentRule, text: PageText) -> tuple[str, str, None, st
     finding = find_content(rule, text)
     found = FOUND_WORDS + ("; ".join(c.label for c in finding.found) or "none")
     if finding.enough(rule.min_required):
-        return PASS, "ok", None, found
+        return PASS, "content_ok", None, found
     missing = MISSING_WORDS + "; ".join(c.label for c in finding.missing)
     return FAIL, "missing_content", None, \
         f"{missing} ({len(finding.found)} of {rule.min_required} required found); {found}"

@@ -206,7 +206,7 @@ def listing_truth(cat: Category, criterion: str, min_posts: int) -> tuple[str, s
         # judged by its content: an introduction text carries the six items; without one, the page has its
         # posts' titles (functions, organisation) and the footer's address and e-mail, but no leader named
         # and no phone number (the footer's is a placeholder): two missing, one more than allowed
-        return ("pass", "ok", "") if cat.intro else ("fail", "missing_content", "")
+        return ("pass", "content_ok", "") if cat.intro else ("fail", "missing_content", "")
     posts = [p for page in cat.pages[:MAX_LISTING_PAGES] for p in page]
     if cat.listing_dates or cat.feed == "live":     # dated by the listing, or by the feed it links
         seen = posts

@@ -180,6 +180,8 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
         facts["newest"] = vn_date(newest)
     if verdict.reason == "missing_content":
         facts["missing"] = "; ".join(content_labels(verdict.detail)[1])
+    if verdict.reason in ("missing_content", "content_ok"):
+        facts["present"] = "; ".join(content_labels(verdict.detail)[0])
     if verdict.posts_in_year:
         facts["count"] = str(verdict.posts_in_year)
     if verdict.posts:
@@ -211,7 +213,7 @@ def _variants(verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> lis
         criterion = rulebook.by_id.get(verdict.criterion)
         return [_logic_variant(criterion, facts.get("value", ""), reports, rulebook)] if criterion else []
     return {"not_applicable": ["note"], "off_site": ["portal", "url"], "unreachable": ["status", "error"],
-            "undated": ["posts"], "missing_content": ["missing"], "robots_disallowed": ["portal"],
+            "undated": ["posts"], "missing_content": ["missing"], "content_ok": ["present"], "robots_disallowed": ["portal"],
             "blank": ["unit"]}.get(reason, [])
 
 

@@ -29,6 +29,7 @@ REASON = {
     "robots_disallowed": "Tệp robots.txt không cho phép kiểm tra",
     "legacy_encoding": "Trang dùng bảng mã cũ (TCVN3, VNI), không phải Unicode: cần người xem xét",
     "missing_content": "Trang thiếu nội dung bắt buộc",
+    "content_ok": "Trang có đủ nội dung bắt buộc",
     "scored": "Chấm điểm theo số liệu báo cáo",
     "blank": "Bỏ trống",
     "logic_check": "Số liệu không hợp lệ (kiểm tra logic)",
