@@ -28,3 +28,15 @@ def test_check_judges_an_introduction_by_what_it_carries(server, agency):
     assert (verdict.status, verdict.reason, verdict.posts_in_year) == (status, reason, None), verdict.detail
     assert content_labels(verdict.detail) == (found, missing)
     assert verdict.posts == ()        # its posts' dates are not what it is judged by
+
+
+def test_a_kept_spot_check_keeps_where_each_content_check_was_found(server, tmp_path):
+    (url, portal), (_, _, found, _) = INTRODUCTIONS["stp"]
+    with proxy_env(server.proxy_url):
+        result = api.check_link(url, "gioi-thieu", agency_portal=portal, allow_private=True,
+                                timeout=DEMO_LIMITS.read_timeout)
+    checks = result.verdict.content_checks
+    assert [c.label for c in checks if c.found] == found
+    assert all(c.page and c.page.startswith("http://sotuphap.caobang.gov.vn/") and c.excerpt for c in checks)
+    kept = api.store_check(tmp_path / "checks.db", result, "Nguyễn Văn A")
+    assert api.get_check(tmp_path / "checks.db", kept.id).verdict.content_checks == checks

@@ -106,7 +106,8 @@ def store_check(db, result: CheckResult, by: str, *, agency_id: str | None = Non
     listing = next((p for p in read if p.purpose == "listing"), read[0] if read else None)
     ref = parse_warc_ref(listing.warc_record) if listing else None
     warc_file = (str(result.warc_path) if result.warc_path else ref[0]) if ref else None   # the file check wrote
-    evidence = verdict_dict(v, period=result.period)["evidence"]
+    as_dict = verdict_dict(v, period=result.period)
+    evidence = {**as_dict["evidence"], "content_checks": as_dict["content_checks"]}
     check_id = save_spot_check(open_handle(db), {
         "at": iso(clock), "by": by.strip(), "url": v.url, "criterion": v.criterion, "agency_id": agency_id,
         "status": v.status, "reason": v.reason, "posts_in_year": v.posts_in_year, "checked_url": v.checked_url,
@@ -148,6 +149,7 @@ def check_warc_file(db_path: Path | str) -> Path:
 def _check_from_row(row: dict) -> StoredCheck:
     import json
 
+    from crawler.content import CheckSeen
     from crawler.records import Post, Verdict
     from verifier.store import moment, page_from_entry
 
@@ -161,7 +163,10 @@ def _check_from_row(row: dict) -> StoredCheck:
                       checked_url=row.get("checked_url"), status=row["status"], reason=row["reason"],
                       posts_in_year=row.get("posts_in_year"), detail=row.get("detail") or "",
                       pages=tuple(page_from_entry(p) for p in evidence.get("pages") or ()), posts=posts,
-                      checked_at=moment(evidence.get("fetched_at")))
+                      checked_at=moment(evidence.get("fetched_at")),
+                      content_checks=tuple(CheckSeen(c.get("id") or "", c.get("label") or "", bool(c.get("found")),
+                                                     c.get("page"), c.get("excerpt") or "")
+                                           for c in evidence.get("content_checks") or ()))
     period = (day(row["period_start"]), day(row["period_end"])) if row.get("period_start") else None
     return StoredCheck(row["id"], moment(row["at"]), row["by"] or "", row.get("agency_id"),
                        verdict, row.get("warc_file"), row.get("warc_offset"), period)
