@@ -34,6 +34,11 @@ class ContentRule:
     checks: tuple[ContentCheck, ...]
     min_required: int                # how many checks must be found
 
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """The key phrases of its phrase checks: a link whose text carries one leads to more of the content."""
+        return tuple(p for c in self.checks if c.detector == "phrases" for p in c.phrases)
+
 
 @dataclass(frozen=True)
 class PageText:

@@ -10,7 +10,8 @@ from crawler.urls import BadURL, Scope, allowed_host, normalise_url
 
 
 def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None, matcher: CategoryMatcher,
-                     options: RunOptions, allowed_hosts: tuple[str, ...] = (), related_pages: int = 0) -> Investigation:
+                     options: RunOptions, allowed_hosts: tuple[str, ...] = (), related_pages: int = 0,
+                     related_phrases: tuple[str, ...] = ()) -> Investigation:
     """An investigation ready to start: the URL normalised and checked against the portal scope.
 
     A link off the portal on one of the criterion's `allowed_hosts` (the rulebook's) is investigated on
@@ -32,7 +33,7 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
         else:
             scope = here            # off the portal, or a spot-check of the link alone
     inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits,
-                        related_pages=related_pages)
+                        related_pages=related_pages, related_phrases=related_phrases)
     if allowed is not None:
         inv.outcome.allowed_host = allowed
         host = scope.portals[0].host

@@ -45,7 +45,7 @@ def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Invest
 def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: RunOptions,
                agency_portal: str | None = None, clock=None, warc_path: Path | None = None,
                provenance: dict | None = None, allowed_hosts: tuple[str, ...] = (),
-               related_pages: int = 0):
+               related_pages: int = 0, related_phrases: tuple[str, ...] = ()):
     """Check one link and return (Investigation, checked_at). Raises BadURL for an unusable link.
     With `warc_path`, every request and response is appended to that gzip WARC file (a new file opens
     with a warcinfo record holding `provenance`, see verifier.provenance). `allowed_hosts`: the criterion's
@@ -53,7 +53,8 @@ def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: R
     normalised = normalise_url(url)
     scope = Scope.parse(agency_portal) if agency_portal else Scope.parse(_site_of(normalised))
     inv = investigate_link(criterion, url, scope=scope, matcher=matcher, options=options,
-                           allowed_hosts=allowed_hosts, related_pages=related_pages)
+                           allowed_hosts=allowed_hosts, related_pages=related_pages,
+                           related_phrases=related_phrases)
     checked_at = (clock or _now)()
     kwargs = {"clock": clock} if clock else {}
     warc = None

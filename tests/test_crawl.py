@@ -98,7 +98,8 @@ def test_crawl_and_spot_check_give_the_same_verdicts(crawled, server):
             inv, checked_at = spot_check(task.url, task.criterion.id, matcher=matcher, options=options,
                                          agency_portal=task.agency.portal,
                                          allowed_hosts=task.criterion.allowed_hosts,
-                                         related_pages=MAX_RELATED_PAGES if content else 0)
+                                         related_pages=MAX_RELATED_PAGES if content else 0,
+                                         related_phrases=content.phrases if content else ())
             v = make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url,
                              min_posts=task.criterion.min_posts, content=content, checked_at=checked_at)
             checked[task.key] = (v.status, v.reason, v.posts_in_year, v.discovered)

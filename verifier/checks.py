@@ -19,7 +19,8 @@ def task_investigation(task: Task, matcher: CategoryMatcher, options: RunOptions
         return None
     return investigate_link(task.criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options,
                             allowed_hosts=task.criterion.allowed_hosts,
-                            related_pages=MAX_RELATED_PAGES if task.criterion.content_rule else 0)
+                            related_pages=MAX_RELATED_PAGES if task.criterion.content_rule else 0,
+                            related_phrases=task.criterion.content_rule.phrases if task.criterion.content_rule else ())
 
 
 def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) -> Verdict:

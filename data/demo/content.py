@@ -195,6 +195,16 @@ NGUYEN_BINH = Portal("nguyenbinh.caobang.gov.vn", "webforms", "UBND huyện Nguy
     C("tin", "tin-tuc-su-kien", "Tin tức sự kiện", posts("tin-tuc-su-kien", 8, 2)),
     C("kl", "thanh-tra", "Kết luận thanh tra", posts("thanh-tra", 14, 12)),
     C("vb", "chi-dao-dieu-hanh", "Văn bản chỉ đạo điều hành", posts("chi-dao-dieu-hanh", 5, 1)),
+    # a short introduction whose text links its sub-pages (not the menus): they carry the functions, the
+    # organisation and the leaders; the footer the address and e-mail
+    C("gt", "gioi-thieu", "Giới thiệu", posts("gioi-thieu", 0, 1, last_old=dt.date(2016, 3, 2)),
+      intro="Huyện Nguyên Bình nằm ở phía Tây tỉnh Cao Bằng, gồm 20 xã và thị trấn. Xem thêm:", sub_pages=[
+          ("Chức năng, nhiệm vụ", "Ủy ban nhân dân huyện Nguyên Bình có chức năng, nhiệm vụ, quyền hạn quản lý "
+                                  "nhà nước trên địa bàn huyện theo quy định của pháp luật."),
+          ("Cơ cấu tổ chức", "Cơ cấu tổ chức gồm Văn phòng HĐND và UBND huyện và 12 phòng chuyên môn."),
+          ("Lãnh đạo UBND huyện", "Chủ tịch UBND huyện: Ông Hoàng Văn Thạch, điện thoại 0915 222 333; "
+                                  "Phó Chủ tịch UBND huyện: Bà Lý Thị Hằng."),
+      ]),
 ])
 
 # The province's public-service portal (rulebook: allowed_hosts of dich-vu-cong), not an agency's: each agency's
@@ -353,6 +363,7 @@ LINKS = {
         "tin-tuc-su-kien": (listing(NGUYEN_BINH, "tin"), ("listing", "tin")),
         "thanh-tra": (listing(NGUYEN_BINH, "kl"), ("listing", "kl")),
         "chi-dao-dieu-hanh": (listing(NGUYEN_BINH, "vb"), ("listing", "vb")),
+        "gioi-thieu": (listing(NGUYEN_BINH, "gt"), ("listing", "gt")),
     },
     "thach-an": {
         "tin-tuc-su-kien": ("thachan.caobang.gov.vn/tin-tuc", ("dead_host",)),

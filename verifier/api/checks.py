@@ -67,7 +67,8 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
         inv, checked_at = spot_check(url, spec.id, matcher=CategoryMatcher.from_rulebook(rulebook),
                                      options=options, agency_portal=agency_portal, warc_path=warc_path,
                                      provenance=info, allowed_hosts=spec.allowed_hosts,
-                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0)
+                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0,
+                                     related_phrases=spec.content_rule.phrases if spec.content_rule else ())
     except BadURL as exc:
         raise BadLink(str(exc), column="URL", hint="give the link as http(s)://host/path") from None
     verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
