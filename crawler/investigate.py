@@ -172,8 +172,10 @@ class Investigation:
                 if reading is not None and reading.kind == "page" and reading.category.criterion == self.criterion:
                     self._add_posts(reading.posts)
                 return related
-            if related:
-                self._stop_paging = True     # judged by its content: its later pages and posts' dates do not count
+            if self.related_pages:
+                # judged by its content (freshness not required): its later pages, feeds and posts' dates do not
+                # count, whether or not it links related pages
+                self._stop_paging = True
                 return related
         elif reading is None or not self._is_our_listing(reading, fetch) or not reading.posts \
                 or self._back_to_a_page_read(fetch):
