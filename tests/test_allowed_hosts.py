@@ -130,6 +130,22 @@ def test_check_without_the_agency_portal_knows_the_host_too(server):
     assert (page.status, page.reason) == ("pass", "ok")
 
 
+@pytest.mark.parametrize("url, agency, want", [
+    (AGENCY_PAGE, ("stp", "Sở Tư pháp"), ("pass", "ok")),                      # ?donvi=stp and its heading
+    (AGENCY_PAGE, ("stp", "Sở Tư pháp tỉnh Cao Bằng"), ("pass", "ok")),        # the province's name left out
+    (f"{DVC}/thu-tuc-hanh-chinh", ("sgtvt", "Sở Giao thông vận tải"), ("fail", "not_agency_page")),  # all of them
+    (AGENCY_PAGE, ("sgtvt", "Sở Giao thông vận tải"), ("fail", "not_agency_page")),                 # another's
+])
+def test_a_list_on_the_public_service_portal_is_the_agencys_only_if_it_names_the_agency(server, url, agency, want):
+    with proxy_env(server.proxy_url):
+        got = check_link(url, "dich-vu-cong", allow_private=True, timeout=DEMO_LIMITS.read_timeout,
+                         agency=agency).verdict
+    assert (got.status, got.reason) == want, got.detail
+    if want[1] == "not_agency_page":
+        assert got.posts_in_year is None and got.posts == ()
+        assert f"names neither {agency[1]!r} nor its code {agency[0]!r}" in got.detail
+
+
 def test_check_of_an_unreachable_allowed_host_is_unreachable(check):
     got = check("http://dichvucong.gov.vn/thu-tuc-hanh-chinh?donvi=stp")    # no such host behind the proxy
     assert (got.status, got.reason) == ("fail", "unreachable"), got.detail

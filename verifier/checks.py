@@ -31,4 +31,4 @@ def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) 
                                      not_applicable=True, note=report.note, checked_at=checked_at)
     return make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url or None,
                         min_posts=task.criterion.min_posts, content=task.criterion.content_rule,
-                        checked_at=checked_at)
+                        checked_at=checked_at, agency_name=task.agency.agency_name)

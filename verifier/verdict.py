@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from crawler.agency_page import agency_named
 from crawler.charset import LEGACY_NOTES
 from crawler.content import CheckSeen, ContentFinding, ContentRule, PageText, find_content
 from crawler.extract import page_text
@@ -25,6 +26,7 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
     "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content", "content_ok",
+    "not_agency_page",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
@@ -32,10 +34,12 @@ KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "
 
 
 def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int = 1,
-           content: ContentRule | None = None) -> tuple[str, str, int | None, str, tuple[CheckSeen, ...]]:
+           content: ContentRule | None = None, agency: tuple[str, str] | None = None
+           ) -> tuple[str, str, int | None, str, tuple[CheckSeen, ...]]:
     """(status, reason, posts_in_year, detail, content checks) for one investigated link; `content`: the
     checks of a criterion judged by its content instead of its posts' freshness (the content checks are
-    then what the page showed of each, else empty)."""
+    then what the page showed of each, else empty); `agency`: (id, name as registered), which a page on an
+    allowed host must name to be the agency's own (None: a link checked alone, for no agency)."""
     if outcome.refused == ERR_OFF_SITE:
         return FAIL, "off_site", None, outcome.refused_detail, ()
     if outcome.refused == ERR_BAD_URL:
@@ -82,6 +86,13 @@ def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int 
         label = reading.category.label or reading.title
         what = f"the category {found!r} ({label})" if found else f"no recognisable category (title: {label!r})"
         return FAIL, "wrong_category", None, f"the page shows {what}", ()
+    if outcome.allowed_host and agency is not None and agency_named(
+            first.final_url, first.body, first.headers, agency_id=agency[0], agency_name=agency[1]) is None:
+        # the public-service portal lists every agency's procedures: the whole province's list, or another
+        # agency's, is not this agency's page there
+        return FAIL, "not_agency_page", None, \
+            (f"the page on {host_of(first.final_url)} names neither {agency[1]!r} nor its code {agency[0]!r} "
+             "(address, heading, breadcrumb, selected filter): not the agency's own page or procedure list"), ()
     if content is not None:
         # a static page (an introduction) is judged by what it carries, whatever its dates; one text
         # (an article-like page) under the criterion's own category is such a page
@@ -164,8 +175,11 @@ def _undated_could_be_recent(posts: list[Post], period) -> bool:
 
 def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str | None,
                  min_posts: int = 1, content: ContentRule | None = None,
-                 checked_at: dt.datetime | None = None) -> Verdict:
-    status, reason, count, detail, checks = decide(outcome, period, min_posts=min_posts, content=content)
+                 checked_at: dt.datetime | None = None, agency_name: str | None = None) -> Verdict:
+    """The verdict of one investigated link; `agency_name` (the registry's) lets a page on an allowed host be
+    judged as the agency's own or not (None: the link is checked alone)."""
+    status, reason, count, detail, checks = decide(outcome, period, min_posts=min_posts, content=content,
+                                                   agency=(agency_id, agency_name) if agency_name else None)
     # what the reading noted of the pages (a charset the bytes deny, a page read only in part) is evidence too
     notes = [note for note in outcome.notes if note not in detail]
     detail = "; ".join(part for part in (detail, *notes) if part)

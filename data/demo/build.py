@@ -271,7 +271,11 @@ def truth_rows(rulebook: dict) -> list[dict]:
                     status, reason, n = listing_truth(portal.cat(target[1]), cid, c.get("min_posts", 1))
                     row.update(status=status, reason=reason, posts_in_year=n)
                 elif target[0] == "hosted":      # on a host the rulebook allows for the criterion
-                    status, reason, n = listing_truth(HOSTED[target[1]].cat(target[2]), cid, c.get("min_posts", 1))
+                    cat = HOSTED[target[1]].cat(target[2])
+                    status, reason, n = listing_truth(cat, cid, c.get("min_posts", 1))
+                    if reason != "wrong_category" and f"donvi={agency['agency_id']}" not in (cat.path or ""):
+                        # the right category, but filtered for another agency or none: not the agency's page
+                        status, reason, n = "fail", "not_agency_page", ""
                     row.update(status=status, reason=reason, posts_in_year=n)
                 elif target[0] == "endless":     # every page older than the period: paging stops at once
                     row.update(status="fail", reason="no_posts_in_year", posts_in_year="0")

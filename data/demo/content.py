@@ -215,6 +215,11 @@ DVC = Portal("dichvucong.caobang.gov.vn", "vendor", "Cổng Dịch vụ công t�
         "Đăng ký khai sinh có yếu tố nước ngoài", "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
         "Đăng ký hoạt động Văn phòng công chứng", "Cấp lại Thẻ công chứng viên",
         "Thành lập Trung tâm tư vấn pháp luật"]), path="/thu-tuc-hanh-chinh?donvi=stp", in_menu=False),
+    # the whole province's list, filtered for no agency: the category, dated, but nobody's own page
+    C("tthc-all", "dich-vu-cong", "Thủ tục hành chính", posts("dich-vu-cong", 6, 2, titles=[
+        "Cấp giấy phép lái xe", "Đăng ký khai sinh", "Cấp giấy chứng nhận quyền sử dụng đất",
+        "Cấp giấy phép xây dựng", "Đăng ký thành lập doanh nghiệp", "Cấp giấy phép kinh doanh vận tải"]),
+      path="/thu-tuc-hanh-chinh", in_menu=False),
 ])
 
 PORTALS = [STP, STNMT, HOA_AN, HA_QUANG, SYT, SGTVT, SKHDT, SNN, NGUYEN_BINH, DVC]
@@ -325,6 +330,7 @@ LINKS = {
         "chien-luoc-quy-hoach": (listing(SGTVT, "qh"), ("robots",)),
         "lay-y-kien": (listing(SGTVT, "gy"), ("listing", "gy")),
         "hoi-dap": "",
+        "dich-vu-cong": (listing(DVC, "tthc-all"), ("hosted", DVC.host, "tthc-all")),   # the unfiltered list
     },
     "skhdt": {
         "du-an-dau-tu": (listing(SKHDT, "da"), ("listing", "da")),

@@ -41,9 +41,10 @@ class CheckResult:
 def check_link(url: str, criterion: str, *, year: int | None = None, period_start=None, period_end=None,
                agency_portal: str | None = None, rules: Path | str | Rulebook | None = None,
                allow_private: bool = False, ignore_robots: bool = False, timeout: float | None = None,
-               warc_path: Path | None = None) -> CheckResult:
-    """Spot-check one link for a criterion, as the crawl would judge it. Raises UnknownCriterion,
-    MalformedDate, BadLink (an unusable URL)."""
+               warc_path: Path | None = None, agency: tuple[str, str] | None = None) -> CheckResult:
+    """Spot-check one link for a criterion, as the crawl would judge it; `agency` (id, registered name):
+    whose link it is, so a page on an allowed host is judged the agency's own or not (None: the link alone).
+    Raises UnknownCriterion, MalformedDate, BadLink (an unusable URL)."""
     from crawler.categories import CategoryMatcher
     from crawler.settings import MAX_RELATED_PAGES, Limits, RunOptions
     from crawler.spotcheck import spot_check
@@ -71,8 +72,9 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
                                      related_phrases=spec.content_rule.phrases if spec.content_rule else ())
     except BadURL as exc:
         raise BadLink(str(exc), column="URL", hint="give the link as http(s)://host/path") from None
-    verdict = make_verdict("-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
-                           content=spec.content_rule, checked_at=checked_at)
+    verdict = make_verdict(agency[0] if agency else "-", inv.outcome, period, reported_url=url,
+                           min_posts=spec.min_posts, content=spec.content_rule, checked_at=checked_at,
+                           agency_name=agency[1] if agency else None)
     return CheckResult(verdict, period, rulebook, time.monotonic() - started, warc_path)
 
 

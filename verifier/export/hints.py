@@ -214,7 +214,7 @@ def _variants(verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> lis
         return [_logic_variant(criterion, facts.get("value", ""), reports, rulebook)] if criterion else []
     return {"not_applicable": ["note"], "off_site": ["portal", "url"], "unreachable": ["status", "error"],
             "undated": ["posts"], "missing_content": ["missing"], "content_ok": ["present"],
-            "robots_disallowed": ["portal"], "blank": ["unit"]}.get(reason, [])
+            "not_agency_page": ["checked"], "robots_disallowed": ["portal"], "blank": ["unit"]}.get(reason, [])
 
 
 def _logic_variant(criterion: Criterion, text: str, reports, rulebook: Rulebook) -> str:

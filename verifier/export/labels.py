@@ -30,6 +30,7 @@ REASON = {
     "legacy_encoding": "Trang dùng bảng mã cũ (TCVN3, VNI), không phải Unicode: cần người xem xét",
     "missing_content": "Trang thiếu nội dung bắt buộc",
     "content_ok": "Trang có đủ nội dung bắt buộc",
+    "not_agency_page": "Trang không phải của đơn vị (danh sách chung hoặc của đơn vị khác)",
     "scored": "Chấm điểm theo số liệu báo cáo",
     "blank": "Bỏ trống",
     "logic_check": "Số liệu không hợp lệ (kiểm tra logic)",
