@@ -215,3 +215,9 @@ def test_the_crawl_requests_only_the_portals_and_the_allowed_host(crawled):
     # procedure dated before the period, opened to see whether it was updated within it)
     assert {"/", "/robots.txt", "/thu-tuc-hanh-chinh?donvi=stp"} <= on_dvc
     assert all(t.endswith(".html") for t in on_dvc - {"/", "/robots.txt", "/thu-tuc-hanh-chinh?donvi=stp"})
+
+
+def test_check_refuses_an_agency_option_not_given_as_id_and_name():
+    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", AGENCY_PAGE, "-c", "dich-vu-cong",
+                             "--agency", "stp"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2 and "--agency" in result.stderr and "ID=Name" in result.stderr

@@ -101,7 +101,8 @@ def test_crawl_and_spot_check_give_the_same_verdicts(crawled, server):
                                          related_pages=MAX_RELATED_PAGES if content else 0,
                                          related_phrases=content.phrases if content else ())
             v = make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url,
-                             min_posts=task.criterion.min_posts, content=content, checked_at=checked_at)
+                             min_posts=task.criterion.min_posts, content=content, checked_at=checked_at,
+                             agency_name=task.agency.agency_name)
             checked[task.key] = (v.status, v.reason, v.posts_in_year, v.discovered)
     crawled_verdicts = {(a, c): (s, r, p, bool(d)) for a, c, s, r, p, d in rows(
         db, "select agency_id, criterion, status, reason, posts_in_year, discovered from verdicts")}

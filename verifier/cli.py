@@ -57,6 +57,16 @@ def needs_attention(verdicts) -> bool:
     return any(v.status == "review" or v.reason in ATTENTION_REASONS for v in verdicts)
 
 
+def _agency_option(value: str | None) -> tuple[str, str] | None:
+    """--agency 'ID=Name' as (id, name); exit 2 naming the option when it is not so."""
+    if value is None:
+        return None
+    agency_id, sep, name = value.partition("=")
+    if not sep or not agency_id.strip() or not name.strip():
+        _fail(InputError(f"--agency {value!r}: give it as ID=Name, e.g. 'stp=Sở Tư pháp'", column="--agency"))
+    return agency_id.strip(), name.strip()
+
+
 @app.command()
 def check(
     url: str = typer.Argument(..., help="The link to check, as the agency reported it."),
@@ -67,6 +77,9 @@ def check(
     agency_portal: str | None = typer.Option(None, "--agency-portal",
                                                 help="The agency's registered portal URL(s); default: the link's own "
                                                      "site."),
+    agency: str | None = typer.Option(None, "--agency",
+                                      help="Whose link it is, as 'ID=Name' of the registry (e.g. 'stp=Sở Tư pháp'): "
+                                           "a list on an allowed host must name the agency."),
     rules: Path = opt.rules("Rulebook YAML."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     allow_private: bool = opt.allow_private(),
@@ -85,7 +98,8 @@ def check(
     try:
         result = check_link(url, criterion, year=year, period_start=period_start, period_end=period_end,
                             agency_portal=agency_portal, rules=rules, allow_private=allow_private,
-                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc)
+                            ignore_robots=ignore_robots, timeout=timeout, warc_path=warc,
+                            agency=_agency_option(agency))
     except InputError as exc:
         _fail(exc)
     verdict, period = result.verdict, result.period
