@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.text import fold_accents, tokens
+from crawler.text import clean_space, fold_accents, nfc, tokens
 
 BUILT_IN = ("phone", "email", "address", "person_with_title")
 # Contacts (address, phone, e-mail) count in the footer too: Vietnamese portals print the agency's own
@@ -34,6 +34,11 @@ class ContentRule:
     checks: tuple[ContentCheck, ...]
     min_required: int                # how many checks must be found
 
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """The key phrases of its phrase checks: a link whose text carries one leads to more of the content."""
+        return tuple(p for c in self.checks if c.detector == "phrases" for p in c.phrases)
+
 
 @dataclass(frozen=True)
 class PageText:
@@ -42,36 +47,95 @@ class PageText:
 
 
 @dataclass(frozen=True)
+class CheckSeen:
+    """One content check as a page judged by its content showed it: where it was found (the page's URL, and
+    the page's own words around the match, bounded: crawled text, untrusted), or that it was not."""
+    id: str
+    label: str
+    found: bool
+    page: str | None = None
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
 class ContentFinding:
     found: tuple[ContentCheck, ...]
     missing: tuple[ContentCheck, ...]
+    results: tuple[CheckSeen, ...] = ()    # every check, in the rule's order, with where it was found
 
     def enough(self, min_required: int) -> bool:
         return len(self.found) >= min_required
 
 
-def find_content(rule: ContentRule, text: PageText) -> ContentFinding:
-    """Which of the rule's checks the page's text carries, in the rule's order."""
-    found, missing = [], []
+EXCERPT_REACH = 60         # characters of the page's text kept on each side of a match
+EXCERPT_CHARS = 200        # an excerpt's bound, whatever the match's length
+
+
+def find_content(rule: ContentRule, text: PageText | list[tuple[str, PageText]]) -> ContentFinding:
+    """Which of the rule's checks the pages' texts carry, in the rule's order: each check is looked for in
+    one page at a time (the first that carries it is where it was found). `text`: one page's text, or
+    (url, text) of each page read, in the order read."""
+    pages = [("", text)] if isinstance(text, PageText) else text
+    found, missing, results = [], [], []
     for check in rule.checks:
-        where = f"{text.main}\n{text.footer}" if check.detector in FOOTER_DETECTORS else text.main
-        (found if detect(check, where) else missing).append(check)
-    return ContentFinding(tuple(found), tuple(missing))
+        hit = None
+        for url, page in pages:
+            where = f"{page.main}\n{page.footer}" if check.detector in FOOTER_DETECTORS else page.main
+            where = nfc(where)
+            span = locate(check, where)
+            if span is not None:
+                hit = CheckSeen(check.id, check.label, True, url or None, excerpt_of(where, *span))
+                break
+        (found if hit else missing).append(check)
+        results.append(hit or CheckSeen(check.id, check.label, False))
+    return ContentFinding(tuple(found), tuple(missing), tuple(results))
+
+
+def excerpt_of(text: str, start: int, end: int) -> str:
+    """The words around text[start:end], white space collapsed, at most EXCERPT_CHARS characters."""
+    before, after = max(0, start - EXCERPT_REACH), min(len(text), end + EXCERPT_REACH)
+    words = clean_space(text[before:after])[:EXCERPT_CHARS]
+    return ("…" if before else "") + words + ("…" if after < len(text) else "")
 
 
 def detect(check: ContentCheck, text: str) -> bool:
+    return locate(check, text) is not None
+
+
+def locate(check: ContentCheck, text: str) -> tuple[int, int] | None:
+    """Where in the text the check is found ((start, end) of the match), or None."""
     if check.detector == "phrases":
-        return has_phrase(text, check.phrases)
-    return DETECTORS[check.detector](text)
+        return find_phrase(text, check.phrases)
+    return LOCATORS[check.detector](text)
 
 
 def has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     """Does the text contain one of the phrases, as category aliases match (with accents, then without)?"""
+    return find_phrase(text, phrases) is not None
+
+
+def find_phrase(text: str, phrases: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where the first phrase the text contains is, as category aliases match (with accents, then without);
+    the span is found again in the text itself, word by word; (0, 0) when the tokens match but no span does
+    (a separator the normalisation folds and the search does not)."""
     for accents in (True, False):
         toks = tokens(text, accents=accents)
-        if any(_contains(toks, tokens(p, accents=accents)) for p in phrases):
-            return True
-    return False
+        for phrase in phrases:
+            needle = tokens(phrase, accents=accents)
+            if _contains(toks, needle):
+                return _span(text, needle, accents) or (0, 0)
+    return None
+
+
+def _span(text: str, needle: tuple[str, ...], accents: bool) -> tuple[int, int] | None:
+    """The span of the words of `needle` in `text` (case-folded, accents folded or not: the folded text keeps
+    the text's length, one letter for one, so the span is the text's own)."""
+    seen = text.casefold() if accents else fold_accents(text).casefold()
+    if len(seen) != len(text):
+        return None
+    pattern = r"(?<!\w)" + r"[\W_]+".join(re.escape(tok) for tok in needle) + r"(?!\w)"
+    m = re.search(pattern, seen)
+    return m.span() if m else None
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -87,13 +151,17 @@ PHONE = re.compile(rf"(?<![\w/.+-]){_PHONE_START}[ .\-]?\d(?:[ .\-]?\d){{6,10}}(
 
 
 def has_phone(text: str) -> bool:
+    return find_phone(text) is not None
+
+
+def find_phone(text: str) -> tuple[int, int] | None:
     for m in PHONE.finditer(text):
         digits = re.sub(r"\D", "", m.group())
         if digits.startswith("84") and 10 <= len(digits) <= 12:
-            return True
+            return m.span()
         if digits.startswith("0") and 10 <= len(digits) <= 11:
-            return True
-    return False
+            return m.span()
+    return None
 
 
 # -- e-mail: a plain address; obfuscated ones ("abc[at]caobang.gov.vn") too, as portals write them
@@ -104,7 +172,12 @@ EMAIL = re.compile(_LOCAL + _AT + _DOMAIN, re.IGNORECASE)
 
 
 def has_email(text: str) -> bool:
-    return EMAIL.search(text) is not None
+    return find_email(text) is not None
+
+
+def find_email(text: str) -> tuple[int, int] | None:
+    m = EMAIL.search(text)
+    return m.span() if m else None
 
 
 # -- address: a label ("Địa chỉ", "Trụ sở") followed closely by an administrative unit or street with its
@@ -118,10 +191,20 @@ ADDRESS_REACH = 120        # characters after the label within which the unit mu
 
 
 def has_address(text: str) -> bool:
+    return find_address(text) is not None
+
+
+def find_address(text: str) -> tuple[int, int] | None:
+    """Where the address is (spans in the accent-folded text, which keeps the text's length for NFC text)."""
     folded = fold_accents(text)
-    if _HOUSE.search(folded):
-        return True
-    return any(_UNIT_NAME.search(folded, m.end(), m.end() + ADDRESS_REACH) for m in _ADDRESS_LABEL.finditer(folded))
+    house = _HOUSE.search(folded)
+    if house:
+        return house.span()
+    for label in _ADDRESS_LABEL.finditer(folded):
+        unit = _UNIT_NAME.search(folded, label.end(), label.end() + ADDRESS_REACH)
+        if unit:
+            return label.start(), unit.end()
+    return None
 
 
 # -- a leader: a title ("Giám đốc", "Phó Chủ tịch", "Chánh Thanh tra", "Trưởng phòng") and a person's name
@@ -142,18 +225,24 @@ LEADER_REACH = 60          # characters between a title and a name
 
 
 def has_person_with_title(text: str) -> bool:
+    return find_person_with_title(text) is not None
+
+
+def find_person_with_title(text: str) -> tuple[int, int] | None:
     folded = fold_accents(text)
     titles = [m.span() for m in _TITLE.finditer(folded)]
     if not titles:
-        return False
+        return None
     for name in _NAME.finditer(folded):
         start, end = name.span()
         for t_start, t_end in titles:
             gap = start - t_end if t_end <= start else t_start - end
             if 0 <= gap <= LEADER_REACH:
-                return True
-    return False
+                return min(start, t_start), max(end, t_end)
+    return None
 
 
 DETECTORS = {"phone": has_phone, "email": has_email, "address": has_address,
              "person_with_title": has_person_with_title}
+LOCATORS = {"phone": find_phone, "email": find_email, "address": find_address,
+            "person_with_title": find_person_with_title}

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from crawler.blocked import block_kind
 from crawler.categories import CategoryMatcher
-from crawler.extract import read_page
+from crawler.content import has_phrase
+from crawler.extract import content_links, read_page
 from crawler.extract.rows import SearchForm, page_rows
 from crawler.feeds import read_feed
 from crawler.items import ItemRule, evidence_text, find_item, item_query
@@ -75,7 +76,7 @@ class Investigation:
     def __init__(self, criterion: str, url: str | None, *, matcher: CategoryMatcher, scope: Scope | None,
                  period: tuple[dt.date, dt.date], limits: Limits = Limits(), related_pages: int = 0,
                  render: str = "auto", items: tuple[Item, ...] = (), item_rule: ItemRule | None = None,
-                 search_url: str | None = None):
+                 search_url: str | None = None, related_phrases: tuple[str, ...] = ()):
         self.criterion = criterion
         self.render = render             # crawler.render: "auto", "always" or "off"
         self._plain: tuple | None = None  # the first listing page as fetched, while its rendering is under way
@@ -92,6 +93,7 @@ class Investigation:
         # the same category its menus link to ("Chức năng, nhiệm vụ", "Cơ cấu tổ chức", "Lãnh đạo Sở"), at most
         # this many of them
         self.related_pages = related_pages
+        self.related_phrases = related_phrases   # the content checks' phrases: a link carrying one is related too
         self.matcher = matcher
         self.scope = scope
         self.period = period
@@ -207,8 +209,10 @@ class Investigation:
                 if reading is not None and reading.kind == "page" and reading.category.criterion == self.criterion:
                     self._add_posts(reading.posts)
                 return related
-            if related:
-                self._stop_paging = True     # judged by its content: its later pages and posts' dates do not count
+            if self.related_pages:
+                # judged by its content (freshness not required): its later pages, feeds and posts' dates do not
+                # count, whether or not it links related pages
+                self._stop_paging = True
                 return related
         elif reading is None or not self._is_our_listing(reading, fetch) or not reading.posts \
                 or self._back_to_a_page_read(fetch):
@@ -345,20 +349,28 @@ class Investigation:
         return []
 
     def _related(self, reading: PageReading | None, fetch: Fetch) -> list[Want]:
-        """The same category's other pages the first page's menus link to, when the criterion is judged by its
-        content and the first page is that category."""
+        """The same category's other pages the first page links to, when the criterion is judged by its
+        content and the first page is that category: first those of its menus whose label is the category's
+        name, then those of its main content whose text the category's key phrases name or that carry one of
+        the content checks' phrases (an introduction that links "Tổ chức bộ máy", "Lãnh đạo UBND huyện" from
+        its text), at most `related_pages` in all."""
         if not self.related_pages or reading is None or reading.category.criterion != self.criterion \
                 or reading.kind in ("home", "error") or self.outcome.redirected_home:
             return []
         wants: list[Want] = []
-        for label, href in reading.nav_links:
-            if len(wants) >= self.related_pages:
-                break
-            if not self._in_scope(href) or same_page(href, fetch.final_url) or self._is_home(href) \
-                    or any(same_page(href, w.url) for w in wants):
-                continue
-            if self.matcher.names(label) == self.criterion:
+
+        def take(href: str) -> None:
+            if len(wants) < self.related_pages and self._in_scope(href) and not same_page(href, fetch.final_url) \
+                    and not self._is_home(href) and not any(same_page(href, w.url) for w in wants):
                 wants.append(Want(href, PURPOSE_RELATED))
+
+        for label, href in reading.nav_links:
+            if self.matcher.names(label) == self.criterion:
+                take(href)
+        if len(wants) < self.related_pages:
+            for label, href in content_links(fetch.final_url, fetch.body, fetch.headers):
+                if self.matcher.match(label)[0] == self.criterion or has_phrase(label, self.related_phrases):
+                    take(href)
         return wants
 
     def _on_feed(self, want, fetch, reading):

@@ -11,7 +11,8 @@ from crawler.urls import BadURL, Scope, allowed_host, normalise_url
 
 def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None, matcher: CategoryMatcher,
                      options: RunOptions, allowed_hosts: tuple[str, ...] = (), related_pages: int = 0,
-                     items: tuple = (), item_rule=None, search_url: str | None = None) -> Investigation:
+                     items: tuple = (), item_rule=None, search_url: str | None = None,
+                     related_phrases: tuple[str, ...] = ()) -> Investigation:
     """An investigation ready to start: the URL normalised and checked against the portal scope.
 
     A link off the portal on one of the criterion's `allowed_hosts` (the rulebook's) is investigated on
@@ -33,8 +34,8 @@ def investigate_link(criterion: str, raw_url: str | None, *, scope: Scope | None
         else:
             scope = here            # off the portal, or a spot-check of the link alone
     inv = Investigation(criterion, url, matcher=matcher, scope=scope, period=options.period, limits=options.limits,
-                        related_pages=related_pages, render=options.render, items=items, item_rule=item_rule,
-                        search_url=search_url)
+                        related_pages=related_pages, related_phrases=related_phrases, render=options.render,
+                        items=items, item_rule=item_rule, search_url=search_url)
     if allowed is not None:
         inv.outcome.allowed_host = allowed
         host = scope.portals[0].host

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from crawler.content import CheckSeen
+
 # What a fetched response was wanted for.
 PURPOSE_LISTING = "listing"      # the reported (or discovered) category page and its later pages
 PURPOSE_ARTICLE = "article"      # an article page read to date a post
@@ -240,3 +242,5 @@ class Verdict:
     posts: tuple[Post, ...] = ()
     checked_at: dt.datetime | None = None
     items: tuple[ItemFinding, ...] = ()  # a listed criterion's items, each found or not
+    # a criterion judged by its content: each of its checks, found (where) or not, in the rulebook's order
+    content_checks: tuple[CheckSeen, ...] = ()

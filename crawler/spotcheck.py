@@ -49,7 +49,8 @@ def run_investigation(inv: Investigation, fetcher: Fetcher, warc=None) -> Invest
 def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: RunOptions,
                agency_portal: str | None = None, clock=None, warc_path: Path | None = None,
                provenance: dict | None = None, allowed_hosts: tuple[str, ...] = (),
-               related_pages: int = 0, items: tuple = (), item_rule=None, search_url: str | None = None):
+               related_pages: int = 0, items: tuple = (), item_rule=None, search_url: str | None = None,
+               related_phrases: tuple[str, ...] = ()):
     """Check one link and return (Investigation, checked_at). Raises BadURL for an unusable link.
     With `warc_path`, every request and response is appended to that gzip WARC file (a new file opens
     with a warcinfo record holding `provenance`, see verifier.provenance). `allowed_hosts`: the criterion's
@@ -59,7 +60,7 @@ def spot_check(url: str, criterion: str, *, matcher: CategoryMatcher, options: R
     scope = Scope.parse(agency_portal) if agency_portal else Scope.parse(_site_of(normalised))
     inv = investigate_link(criterion, url, scope=scope, matcher=matcher, options=options,
                            allowed_hosts=allowed_hosts, related_pages=related_pages, items=items,
-                           item_rule=item_rule, search_url=search_url)
+                           item_rule=item_rule, search_url=search_url, related_phrases=related_phrases)
     checked_at = (clock or _now)()
     kwargs = {"clock": clock} if clock else {}
     warc = None

@@ -130,6 +130,22 @@ def test_check_without_the_agency_portal_knows_the_host_too(server):
     assert (page.status, page.reason) == ("pass", "ok")
 
 
+@pytest.mark.parametrize("url, agency, want", [
+    (AGENCY_PAGE, ("stp", "Sở Tư pháp"), ("pass", "ok")),                      # ?donvi=stp and its heading
+    (AGENCY_PAGE, ("stp", "Sở Tư pháp tỉnh Cao Bằng"), ("pass", "ok")),        # the province's name left out
+    (f"{DVC}/thu-tuc-hanh-chinh", ("sgtvt", "Sở Giao thông vận tải"), ("fail", "not_agency_page")),  # all of them
+    (AGENCY_PAGE, ("sgtvt", "Sở Giao thông vận tải"), ("fail", "not_agency_page")),                 # another's
+])
+def test_a_list_on_the_public_service_portal_is_the_agencys_only_if_it_names_the_agency(server, url, agency, want):
+    with proxy_env(server.proxy_url):
+        got = check_link(url, "dich-vu-cong", allow_private=True, timeout=DEMO_LIMITS.read_timeout,
+                         agency=agency).verdict
+    assert (got.status, got.reason) == want, got.detail
+    if want[1] == "not_agency_page":
+        assert got.posts_in_year is None and got.posts == ()
+        assert f"names neither {agency[1]!r} nor its code {agency[0]!r}" in got.detail
+
+
 def test_check_of_an_unreachable_allowed_host_is_unreachable(check):
     got = check("http://dichvucong.gov.vn/thu-tuc-hanh-chinh?donvi=stp")    # no such host behind the proxy
     assert (got.status, got.reason) == ("fail", "unreachable"), got.detail
@@ -199,3 +215,9 @@ def test_the_crawl_requests_only_the_portals_and_the_allowed_host(crawled):
     # procedure dated before the period, opened to see whether it was updated within it)
     assert {"/", "/robots.txt", "/thu-tuc-hanh-chinh?donvi=stp"} <= on_dvc
     assert all(t.endswith(".html") for t in on_dvc - {"/", "/robots.txt", "/thu-tuc-hanh-chinh?donvi=stp"})
+
+
+def test_check_refuses_an_agency_option_not_given_as_id_and_name():
+    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", AGENCY_PAGE, "-c", "dich-vu-cong",
+                             "--agency", "stp"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2 and "--agency" in result.stderr and "ID=Name" in result.stderr

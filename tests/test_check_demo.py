@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def one_link_per_verdict_row() -> list[tuple]:
     """(agency, criterion, url, agency portal, truth) for the first reported link of each (status, reason)."""
     with (DEMO_DIR / "agencies.csv").open(encoding="utf-8", newline="") as fh:
-        portals = {a["agency_id"]: a["portal"] for a in csv.DictReader(fh)}
+        agencies = list(csv.DictReader(fh))
+    portals = {a["agency_id"]: a["portal"] for a in agencies}
+    names = {a["agency_id"]: a["agency_name"] for a in agencies}
     with (DEMO_DIR / "reports.csv").open(encoding="utf-8", newline="") as fh:
         reports = [r for r in csv.DictReader(fh) if r["url"]]
     truth = load_truth()
@@ -28,7 +30,8 @@ def one_link_per_verdict_row() -> list[tuple]:
     for r in reports:
         t = truth[(r["agency_id"], r["criterion"])]
         picked.setdefault((t["status"], t["reason"]), (r["agency_id"], r["criterion"], r["url"],
-                                                       portals[r["agency_id"]], truth_tuple(t)))
+                                                       portals[r["agency_id"]], truth_tuple(t),
+                                                       f"{r['agency_id']}={names[r['agency_id']]}"))
     return list(picked.values())
 
 
@@ -42,14 +45,13 @@ def test_the_demo_reports_a_link_for_every_fetched_verdict_row():
                     ("review", "robots_disallowed")}
 
 
-@pytest.mark.parametrize("agency,criterion,url,portal,want", CASES, ids=[f"{c[4][0]}-{c[4][1]}" for c in CASES])
-def test_check_gives_the_truth_verdict(server, agency, criterion, url, portal, want):
+@pytest.mark.parametrize("agency,criterion,url,portal,want,whose", CASES, ids=[f"{c[4][0]}-{c[4][1]}" for c in CASES])
+def test_check_gives_the_truth_verdict(server, agency, criterion, url, portal, want, whose):
     env = {**os.environ, "http_proxy": server.proxy_url, "HTTP_PROXY": server.proxy_url, "no_proxy": ""}
     result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", url, "--criterion", criterion,
-                             "--agency-portal", portal, "--json", "--allow-private",
+                             "--agency-portal", portal, "--agency", whose, "--json", "--allow-private",
                              "--timeout", str(DEMO_LIMITS.read_timeout),
-                             *(("--items", str(DEMO_DIR / "items.csv"), "--agency", agency)
-                               if criterion.startswith("danh-muc-") else ())],
+                             *(("--items", str(DEMO_DIR / "items.csv")) if criterion.startswith("danh-muc-") else ())],
                             env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     got = json.loads(result.stdout)
     posts = "" if got["posts_in_year"] is None else str(got["posts_in_year"])

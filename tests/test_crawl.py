@@ -99,9 +99,11 @@ def test_crawl_and_spot_check_give_the_same_verdicts(crawled, server):
             inv, checked_at = spot_check(task.url, task.criterion.id, matcher=matcher, options=options,
                                          agency_portal=task.agency.portal,
                                          allowed_hosts=task.criterion.allowed_hosts,
-                                         related_pages=MAX_RELATED_PAGES if content else 0)
+                                         related_pages=MAX_RELATED_PAGES if content else 0,
+                                         related_phrases=content.phrases if content else ())
             v = make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url,
-                             min_posts=task.criterion.min_posts, content=content, checked_at=checked_at)
+                             min_posts=task.criterion.min_posts, content=content, checked_at=checked_at,
+                             agency_name=task.agency.agency_name)
             checked[task.key] = (v.status, v.reason, v.posts_in_year, v.discovered)
     crawled_verdicts = {(a, c): (s, r, p, bool(d)) for a, c, s, r, p, d in rows(
         db, "select agency_id, criterion, status, reason, posts_in_year, discovered from verdicts")}
@@ -269,3 +271,58 @@ def test_an_introduction_missing_its_content_says_what_in_the_store_and_the_expo
     book = load_workbook(write_xlsx(audit, tmp_path))
     cells = [str(c.value) for row in book["Kết quả kiểm tra"].iter_rows() for c in row if c.value]
     assert "Trang thiếu nội dung bắt buộc" in cells and verdict["hint"] in cells
+
+
+def test_an_introduction_that_carries_its_content_passes_in_its_own_words(crawled, tmp_path):
+    from openpyxl import load_workbook
+
+    from verifier.export.audit import build_audit
+    from verifier.export.phieu import found_words
+    from verifier.export.xlsx import write_xlsx
+    from verifier.store import open_db
+
+    db, _, _ = crawled
+    assert rows(db, "select status, reason from verdicts where agency_id = 'stp' and criterion = 'gioi-thieu'") \
+        == [("pass", "content_ok")]
+    assert rows(db, "select text from reasons where reason = 'content_ok'") == [("Trang có đủ nội dung bắt buộc",)]
+    audit = build_audit(open_db(db))
+    verdict = next(v for v in audit.verdicts_of("stp") if v.criterion == "gioi-thieu")
+    assert "có đủ nội dung bắt buộc: Chức năng, nhiệm vụ, quyền hạn; Cơ cấu tổ chức" in found_words(audit, verdict)
+    book = load_workbook(write_xlsx(audit, tmp_path))
+    cells = {str(c.value) for row in book["Kết quả kiểm tra"].iter_rows() for c in row if c.value}
+    assert "Trang có đủ nội dung bắt buộc" in cells and "Đúng chuyên mục, có bài viết trong kỳ đánh giá" in cells
+
+
+def test_the_content_checks_are_fields_in_the_store_and_every_export(crawled, tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    from verifier.export.audit import build_audit
+    from verifier.export.html import write_html
+    from verifier.export.json import write_json
+    from verifier.export.xlsx import write_xlsx
+    from verifier.store import open_db
+
+    db, _, _ = crawled
+    stored = rows(db, "select c.check_id, c.found, c.page, c.excerpt from content_checks c join verdicts v "
+                      "on v.id = c.verdict_id where v.agency_id = 'ha-quang' order by c.position")
+    assert [(i, f) for i, f, _, _ in stored] == [("chuc-nang-nhiem-vu", 1), ("co-cau-to-chuc", 1), ("lanh-dao", 0),
+                                                 ("dia-chi", 1), ("dien-thoai", 0), ("thu-dien-tu", 1)]
+    assert all(p.startswith("http://caobang.gov.vn/web/ha-quang/") and 0 < len(x) <= 202 for _, f, p, x in stored if f)
+    assert all(p is None and x is None for _, f, p, x in stored if not f)
+    audit = build_audit(open_db(db))
+    data = json.loads(write_json(audit, tmp_path).read_text(encoding="utf-8"))
+    verdict = next(v for v in data["verdicts"] if (v["agency_id"], v["criterion"]) == ("ha-quang", "gioi-thieu"))
+    assert [(c["id"], c["found"]) for c in verdict["content_checks"]] == [(i, bool(f)) for i, f, _, _ in stored]
+    assert verdict["content_checks"][0]["label"] == "Chức năng, nhiệm vụ, quyền hạn"
+    assert "chức năng" in verdict["content_checks"][0]["excerpt"].casefold()
+    book = load_workbook(write_xlsx(audit, tmp_path))
+    sheet = list(book["Kết quả kiểm tra"].iter_rows(values_only=True))
+    head = next(r for r in sheet if r[0] == "Mã đơn vị")
+    row = dict(zip(head, next(r for r in sheet if r[0] == "ha-quang" and str(r[2]).startswith("Giới thiệu"))))
+    assert row["Nội dung bắt buộc còn thiếu"] == "Lãnh đạo (họ tên, chức danh); Điện thoại"
+    assert row["Nội dung bắt buộc có trên trang"].startswith("Chức năng, nhiệm vụ, quyền hạn; Cơ cấu tổ chức")
+    page = (write_html(audit, tmp_path / "html").parent / "agency" / "ha-quang.html").read_text(encoding="utf-8")
+    section = page.split('id="gioi-thieu"')[1].split("</section>")[0]
+    assert 'class="content-checks"' in section and "Lãnh đạo (họ tên, chức danh)" in section

@@ -186,7 +186,7 @@ def test_check_finds_an_item_through_the_portals_search_page(server):
 
     with proxy_env(server.proxy_url):
         result = check_link(SKHDT_LIST, "danh-muc-du-an", agency_portal="http://sokhdt.caobang.gov.vn",
-                            allow_private=True, timeout=DEMO_LIMITS.read_timeout, items=ITEMS, agency_id="skhdt")
+                            allow_private=True, timeout=DEMO_LIMITS.read_timeout, items=ITEMS, agency=("skhdt", None))
     v = result.verdict
     assert (v.status, v.reason) == ("fail", "items_missing")
     where = [(f.status, (f.page_url or "").split("/", 3)[-1].split("?")[0]) for f in v.items]

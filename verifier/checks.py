@@ -25,7 +25,8 @@ def task_investigation(task: Task, matcher: CategoryMatcher, options: RunOptions
                                 search_url=criterion.search_url)
     return investigate_link(criterion.id, task.url, scope=task.agency.scope, matcher=matcher, options=options,
                             allowed_hosts=criterion.allowed_hosts,
-                            related_pages=MAX_RELATED_PAGES if criterion.content_rule else 0)
+                            related_pages=MAX_RELATED_PAGES if criterion.content_rule else 0,
+                            related_phrases=criterion.content_rule.phrases if criterion.content_rule else ())
 
 
 def listed_matcher(criterion) -> CategoryMatcher:
@@ -49,4 +50,4 @@ def task_verdict(task: Task, inv, options: RunOptions, checked_at: dt.datetime) 
     return make_verdict(task.agency.agency_id, inv.outcome, options.period, reported_url=task.url or None,
                         min_posts=task.criterion.min_posts, content=task.criterion.content_rule,
                         checked_at=checked_at, items=task.items if listed else None,
-                        scoring=task.criterion.scoring or "proportional")
+                        scoring=task.criterion.scoring or "proportional", agency_name=task.agency.agency_name)

@@ -57,6 +57,16 @@ def needs_attention(verdicts) -> bool:
     return any(v.status == "review" or v.reason in ATTENTION_REASONS for v in verdicts)
 
 
+def _agency_option(value: str | None) -> tuple[str, str | None] | None:
+    """--agency 'ID' or 'ID=Name' as (id, name or None); exit 2 naming the option when it is neither."""
+    if value is None:
+        return None
+    agency_id, sep, name = value.partition("=")
+    if not agency_id.strip() or (sep and not name.strip()):
+        _fail(InputError(f"--agency {value!r}: give it as ID or ID=Name, e.g. 'stp=Sở Tư pháp'", column="--agency"))
+    return agency_id.strip(), name.strip() or None
+
+
 @app.command()
 def check(
     url: str = typer.Argument(..., help="The link to check, as the agency reported it."),
@@ -67,6 +77,10 @@ def check(
     agency_portal: str | None = typer.Option(None, "--agency-portal",
                                                 help="The agency's registered portal URL(s); default: the link's own "
                                                      "site."),
+    agency: str | None = typer.Option(None, "--agency",
+                                      help="Whose link it is: 'ID' or 'ID=Name' of the registry (e.g. 'stp=Sở Tư "
+                                           "pháp'). A listed criterion looks for that agency's rows of --items; a "
+                                           "list on an allowed host must name the agency (its name: give ID=Name)."),
     rules: Path = opt.rules("Rulebook YAML."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     allow_private: bool = opt.allow_private(),
@@ -78,7 +92,6 @@ def check(
     items: Path | None = typer.Option(None, "--items", exists=True, dir_okay=False,
                                          help="A list criterion's items to look for (items.csv: its rows of "
                                               "the criterion)."),
-    agency: str | None = typer.Option(None, "--agency", help="The agency whose items of --items to look for."),
 ) -> None:
     """Spot-check one link: is it the criterion's category on the agency's portal, with posts in the period?
 
@@ -91,7 +104,7 @@ def check(
         result = check_link(url, criterion, year=year, period_start=period_start, period_end=period_end,
                             agency_portal=agency_portal, rules=rules, allow_private=allow_private,
                             ignore_robots=ignore_robots, timeout=timeout, warc_path=warc, render=render,
-                            items=items, agency_id=agency)
+                            items=items, agency=_agency_option(agency))
     except InputError as exc:
         _fail(exc)
     verdict, period = result.verdict, result.period

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
+from crawler.content import CheckSeen
 from crawler.records import ItemFinding, PageVisit, Post, Verdict
 
 
@@ -42,6 +43,11 @@ def item_dict(finding: ItemFinding) -> dict:
     return out
 
 
+def content_check_dict(check: CheckSeen) -> dict:
+    return {"id": check.id or None, "label": check.label, "found": check.found, "page": check.page,
+            "excerpt": check.excerpt or None}
+
+
 def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None, detail: bool = True) -> dict:
     """A verdict as report.json holds it (docs/outputs.md); `check --json` adds the `detail` sentence."""
     out = {
@@ -56,6 +62,7 @@ def verdict_dict(verdict: Verdict, *, period=None, points=None, override=None, d
         "points": points,
         "override": override,
         "detail": verdict.detail,
+        "content_checks": [content_check_dict(c) for c in verdict.content_checks],
         "evidence": {
             "pages": [page_dict(p) for p in verdict.pages],
             "posts": [post_dict(p, period) for p in verdict.posts],

@@ -36,6 +36,7 @@ from urllib.parse import quote
 import psutil
 import sqlite_utils
 
+from crawler.content import CheckSeen
 from crawler.records import Item, ItemFinding, PageVisit, Post, Verdict
 from verifier.errors import InputError
 from verifier.intake import Agency, Report, parse_day
@@ -46,8 +47,10 @@ if TYPE_CHECKING:
 
 
 # Version 0 is the layout before foreign keys (verdicts keyed by run/agency/criterion, their pages in a
-# JSON `evidence` column, `group` columns); open_db upgrades such a file in place (see _migrate).
-SCHEMA_VERSION = 1
+# JSON `evidence` column, `group` columns); version 1 before content checks had rows of their own (a content
+# verdict named them in its detail only, and a content pass had reason `ok`); open_db upgrades such a file
+# in place (see _migrate_from_0, _migrate_from_1).
+SCHEMA_VERSION = 2
 _RUN = ("run_id", "runs", "id")
 SCHEMA = {
     "runs": dict(columns={
@@ -110,6 +113,13 @@ SCHEMA = {
         "run_id": int, "agency_id": str, "criterion": str, "points": float, "max_points": float,
         "status": str, "reason": str, "basis": str,
     }, pk=("run_id", "agency_id", "criterion"), foreign_keys=[_RUN]),
+    # The content checks of a verdict judged by its content, in the rulebook's order (`position`): found or
+    # not, on which page, with the page's words around the match (crawled text, untrusted). check_id is NULL
+    # in rows upgraded from version 1, whose verdict's detail named the checks' labels only.
+    "content_checks": dict(columns={
+        "id": int, "run_id": int, "verdict_id": int, "position": int, "agency_id": str, "criterion": str,
+        "check_id": str, "label": str, "found": int, "page": str, "excerpt": str,
+    }, pk="id", foreign_keys=[_RUN, ("verdict_id", "verdicts", "id")]),
     # The verdict reasons in words (Vietnamese), for the readable views.
     "reasons": dict(columns={"reason": str, "text": str}, pk="reason"),
     # A reviewer's spot-check of one link (outside any run), kept to be offered as the verdict: its
@@ -129,6 +139,7 @@ INDEXES = {
     "fetches": [("run_id", "agency_id", "criterion"), ("verdict_id", "position")],
     "posts": [("run_id", "agency_id", "criterion"), ("verdict_id",), ("fetch_id",)],
     "item_findings": [("verdict_id",)],
+    "content_checks": [("verdict_id", "position")],
     "overrides": [("agency_id", "criterion"), ("verdict_id",)],
 }
 UNIQUE_INDEXES = {"verdicts": ("run_id", "agency_id", "criterion")}
@@ -306,6 +317,8 @@ def _upgrade(db) -> None:
         for name, sql in VIEWS.items():      # a view of an older version (e.g. before withdrawals) replaced
             if not db[name].exists() or db[name].schema != f"CREATE VIEW {name} AS {sql.strip()}":
                 db.create_view(name, sql.strip(), replace=True)
+        if version < 2:
+            _migrate_from_1(db)
         _fill_reasons(db)
         if version != SCHEMA_VERSION:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -352,6 +365,28 @@ def _migrate_from_0(db) -> None:
             db.execute(f"update {name} set verdict_id = (select v.id from verdicts v where {key.format(t=name)})")
     if db["posts"].exists() and "fetch_id" not in db["posts"].columns_dict:
         db["posts"].add_column("fetch_id", int)
+
+
+def _migrate_from_1(db) -> None:
+    """Version 1 to 2: a content verdict (its detail starts "content found: " or "content missing: ") gets
+    its content check rows from the labels its detail names (no check id, page or excerpt: version 1 kept
+    none), and a content pass its own reason, `content_ok` (version 1 gave it `ok`)."""
+    from verifier.verdict import FOUND_WORDS, MISSING_WORDS, content_labels
+
+    content = [r for r in db.query("select id, run_id, agency_id, criterion, reason, detail from verdicts "
+                                   "where detail like ? or detail like ?", [FOUND_WORDS + "%", MISSING_WORDS + "%"])
+               if r["reason"] in ("ok", "content_ok", "missing_content")]
+    for row in content:
+        if db.execute("select 1 from content_checks where verdict_id = ?", [row["id"]]).fetchone():
+            continue
+        found, missing = content_labels(row["detail"] or "")
+        db["content_checks"].insert_all([
+            {"run_id": row["run_id"], "verdict_id": row["id"], "position": i, "agency_id": row["agency_id"],
+             "criterion": row["criterion"], "check_id": None, "label": label, "found": int(is_found),
+             "page": None, "excerpt": None}
+            for i, (label, is_found) in enumerate([(x, True) for x in found] + [(x, False) for x in missing])])
+        if row["reason"] == "ok":
+            db.execute("update verdicts set reason = 'content_ok' where id = ?", [row["id"]])
 
 
 def _pages_to_fetches(db, verdict: dict) -> None:
@@ -647,6 +682,7 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
             verdict_id = known[0]
             db.execute("delete from posts where verdict_id = ?", [verdict_id])
             db.execute("delete from item_findings where verdict_id = ?", [verdict_id])
+            db.execute("delete from content_checks where verdict_id = ?", [verdict_id])
             db.execute("delete from fetches where verdict_id = ?", [verdict_id])
             db["verdicts"].update(verdict_id, row)
         else:
@@ -663,6 +699,12 @@ def save_verdict(db, run_id: int, verdict: Verdict, period) -> None:
              "title": p.title, "url": p.url, "published": iso(p.published), "updated": iso(p.updated),
              "date_source": p.date_source, "in_period": int(p.within(period))}
             for p in verdict.posts
+        ])
+        db["content_checks"].insert_all([
+            {"run_id": run_id, "verdict_id": verdict_id, "position": i, "agency_id": verdict.agency_id,
+             "criterion": verdict.criterion, "check_id": c.id, "label": c.label, "found": int(c.found),
+             "page": c.page, "excerpt": c.excerpt or None}
+            for i, c in enumerate(verdict.content_checks)
         ])
         db["item_findings"].insert_all(_finding_rows(run_id, verdict_id, verdict))
 
@@ -882,6 +924,10 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
         findings: dict[int, list[ItemFinding]] = {}
         for row in db.query("select * from item_findings where run_id = ? order by verdict_id, position", [rid]):
             findings.setdefault(row["verdict_id"], []).append(finding_from_row(row))
+        checks: dict[int, list[CheckSeen]] = {}
+        for row in db.query("select * from content_checks where run_id = ? order by verdict_id, position, id", [rid]):
+            checks.setdefault(row["verdict_id"], []).append(CheckSeen(
+                row["check_id"] or "", row["label"] or "", bool(row["found"]), row["page"], row["excerpt"] or ""))
         verdicts, fetch_ids = [], {}
         for row in db.query("select * from verdicts where run_id = ? order by id", [rid]):
             key = (row["agency_id"], row["criterion"])
@@ -892,7 +938,8 @@ def read_run(db, run_id: int | None = None) -> StoredRun:
                 checked_url=row["checked_url"], status=row["status"], reason=row["reason"],
                 posts_in_year=row["posts_in_year"], discovered=bool(row["discovered"]), detail=row["detail"] or "",
                 pages=tuple(page_from_row(r) for r in rows), posts=tuple(posts.get(row["id"], ())),
-                checked_at=moment(row["checked_at"]), items=tuple(findings.get(row["id"], ()))))
+                checked_at=moment(row["checked_at"]), items=tuple(findings.get(row["id"], ())),
+                content_checks=tuple(checks.get(row["id"], ()))))
         period = (_day(run.get("period_start")), _day(run.get("period_end")))
         checked_at = moment(run.get("finished_at")) or moment(run.get("started_at"))
         return StoredRun(run, period, checked_at, agencies, reports, tuple(verdicts), fetch_ids, load_overrides(db),

@@ -6,9 +6,10 @@ import datetime as dt
 import re
 from dataclasses import replace
 
+from crawler.agency_page import agency_named
 from crawler.blocked import block_kind, blocked_detail
 from crawler.charset import LEGACY_NOTES
-from crawler.content import ContentRule, PageText, find_content
+from crawler.content import CheckSeen, ContentFinding, ContentRule, PageText, find_content
 from crawler.extract import page_text
 from crawler.extract.rows import Row
 from crawler.investigate import Outcome
@@ -30,8 +31,8 @@ PASS, FAIL, REVIEW, EXEMPT = "pass", "fail", "review", "exempt"
 # Reasons whose verdict read no posts of the category: posts_in_year is null.
 NO_POSTS_READ = frozenset({
     "not_applicable", "not_applicable_unexplained", "no_link", "off_site", "unreachable",
-    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content", "blocked",
-    "items_missing", "items_unread", "no_items",
+    "not_found", "robots_disallowed", "wrong_category", "legacy_encoding", "missing_content", "content_ok",
+    "not_agency_page", "blocked", "items_missing", "items_unread", "no_items",
 })
 
 KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "an error page",
@@ -39,67 +40,78 @@ KIND_WORDS = {"home": "the home page", "article": "a single article", "error": "
 
 
 def decide(outcome: Outcome, period: tuple[dt.date, dt.date], *, min_posts: int = 1,
-           content: ContentRule | None = None) -> tuple[str, str, int | None, str]:
-    """(status, reason, posts_in_year, detail) for one investigated link; `content`: the checks of a
-    criterion judged by its content instead of its posts' freshness."""
+           content: ContentRule | None = None, agency: tuple[str, str] | None = None
+           ) -> tuple[str, str, int | None, str, tuple[CheckSeen, ...]]:
+    """(status, reason, posts_in_year, detail, content checks) for one investigated link; `content`: the
+    checks of a criterion judged by its content instead of its posts' freshness (the content checks are
+    then what the page showed of each, else empty); `agency`: (id, name as registered), which a page on an
+    allowed host must name to be the agency's own (None: a link checked alone, for no agency)."""
     if outcome.refused == ERR_OFF_SITE:
-        return FAIL, "off_site", None, outcome.refused_detail
+        return FAIL, "off_site", None, outcome.refused_detail, ()
     if outcome.refused == ERR_BAD_URL:
-        return FAIL, "no_link", None, outcome.refused_detail
+        return FAIL, "no_link", None, outcome.refused_detail, ()
     if outcome.no_link:
-        return FAIL, "no_link", None, "no link reported and the category is not in the portal's navigation"
+        return FAIL, "no_link", None, "no link reported and the category is not in the portal's navigation", ()
     first, reading = outcome.first, outcome.first_reading
     if first is None:
-        return FAIL, "unreachable", None, "nothing was fetched"
+        return FAIL, "unreachable", None, "nothing was fetched", ()
     if first.error == ERR_OFF_SITE:
-        return FAIL, "off_site", None, first.error_detail or "a redirect leaves the agency's portal"
+        return FAIL, "off_site", None, first.error_detail or "a redirect leaves the agency's portal", ()
     if first.error == ERR_ROBOTS:
-        return REVIEW, "robots_disallowed", None, "robots.txt forbids this path"
+        return REVIEW, "robots_disallowed", None, "robots.txt forbids this path", ()
     if first.error == ERR_PRIVATE:
-        return FAIL, "unreachable", None, first.error_detail or "the host resolves to a private address"
+        return FAIL, "unreachable", None, first.error_detail or "the host resolves to a private address", ()
     if first.error:
-        return FAIL, "unreachable", None, f"{first.error}: {first.error_detail}".strip(": ")
+        return FAIL, "unreachable", None, f"{first.error}: {first.error_detail}".strip(": "), ()
     kind = block_kind(first)
     if kind is not None and _is_block(first, reading, outcome.criterion, content is not None):
         # a firewall's answer (a 403, a captcha, "access denied", a script challenge) says nothing of what
         # the agency published: a reviewer opens the page in a browser
-        return REVIEW, "blocked", None, blocked_detail(first, kind)
+        return REVIEW, "blocked", None, blocked_detail(first, kind), ()
     status = first.status or 0
     if status in (404, 410):
-        return FAIL, "not_found", None, f"HTTP {status}"
+        return FAIL, "not_found", None, f"HTTP {status}", ()
     if status >= 400:
-        return FAIL, "unreachable", None, f"HTTP {status}"
+        return FAIL, "unreachable", None, f"HTTP {status}", ()
     if outcome.allowed_host and is_home_url(first.final_url):
         # the public-service portal's front page names no agency: the agency's own page or procedure list is
         # a path or a query below it (?donvi=<code>, /don-vi/<code>)
         return FAIL, "wrong_category", None, \
-            f"the page is the home page of {host_of(first.final_url)}, not the agency's page on it"
+            f"the page is the home page of {host_of(first.final_url)}, not the agency's page on it", ()
     if outcome.redirected_home:
         if first.redirects:
             return FAIL, "not_found", None, \
-                f"redirected to {first.final_url}, the home page or a page above the category"
-        return FAIL, "not_found", None, f"{first.final_url} answers with the home page: the category is not there"
+                f"redirected to {first.final_url}, the home page or a page above the category", ()
+        return FAIL, "not_found", None, f"{first.final_url} answers with the home page: the category is not there", ()
     if reading is None:
-        return FAIL, "wrong_category", None, "the page is not HTML"
+        return FAIL, "wrong_category", None, "the page is not HTML", ()
     if reading.legacy_encoding:
         # its words are Latin-1 nonsense: no category, kind or post title can be read, a person must look
-        return REVIEW, "legacy_encoding", None, LEGACY_NOTES[reading.legacy_encoding]
+        return REVIEW, "legacy_encoding", None, LEGACY_NOTES[reading.legacy_encoding], ()
     if reading.kind == "error":
-        return FAIL, "not_found", None, "the page says it was not found (soft 404)"
+        return FAIL, "not_found", None, "the page says it was not found (soft 404)", ()
     if reading.kind == "home" or (reading.kind == "article" and content is None):
-        return FAIL, "wrong_category", None, f"the page is {KIND_WORDS[reading.kind]}"
+        return FAIL, "wrong_category", None, f"the page is {KIND_WORDS[reading.kind]}", ()
     found = reading.category.criterion
     if found != outcome.criterion:
         label = reading.category.label or reading.title
         what = f"the category {found!r} ({label})" if found else f"no recognisable category (title: {label!r})"
-        return FAIL, "wrong_category", None, f"the page shows {what}"
+        return FAIL, "wrong_category", None, f"the page shows {what}", ()
+    if outcome.allowed_host and agency is not None and agency_named(
+            first.final_url, first.body, first.headers, agency_id=agency[0], agency_name=agency[1]) is None:
+        # the public-service portal lists every agency's procedures: the whole province's list, or another
+        # agency's, is not this agency's page there
+        return FAIL, "not_agency_page", None, \
+            (f"the page on {host_of(first.final_url)} names neither {agency[1]!r} nor its code {agency[0]!r} "
+             "(address, heading, breadcrumb, selected filter): not the agency's own page or procedure list"), ()
     if content is not None:
         # a static page (an introduction) is judged by what it carries, whatever its dates; one text
         # (an article-like page) under the criterion's own category is such a page
-        return judge_content(content, _content_text(first, outcome.related))
+        finding = find_content(content, _content_texts(first, outcome.related))
+        return (*judge_content(content, finding), finding.results)
     if reading.kind == "page" and not outcome.posts:
-        return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}"
-    return judge_posts(list(outcome.posts.values()), period, min_posts=min_posts)
+        return FAIL, "wrong_category", None, f"the page is {KIND_WORDS['page']}", ()
+    return (*judge_posts(list(outcome.posts.values()), period, min_posts=min_posts), ())
 
 
 def _is_block(first, reading, criterion: str, by_content: bool) -> bool:
@@ -120,18 +132,17 @@ def _is_block(first, reading, criterion: str, by_content: bool) -> bool:
 FOUND_WORDS, MISSING_WORDS = "content found: ", "content missing: "
 
 
-def _content_text(first, related) -> PageText:
-    """The text of the page and of the same category's pages it links to, read as one introduction."""
-    texts = [page_text(f.final_url, f.body, f.headers) for f in (first, *related)]
-    return PageText(main="\n".join(t.main for t in texts), footer="\n".join(t.footer for t in texts))
+def _content_texts(first, related) -> list[tuple[str, PageText]]:
+    """The texts of the page and of the same category's pages it links to, read as one introduction."""
+    return [(f.final_url, page_text(f.final_url, f.body, f.headers)) for f in (first, *related)]
 
 
-def judge_content(rule: ContentRule, text: PageText) -> tuple[str, str, None, str]:
+def judge_content(rule: ContentRule, text: PageText | ContentFinding) -> tuple[str, str, None, str]:
     """(status, reason, None, detail) of a page judged by the content checks it carries."""
-    finding = find_content(rule, text)
+    finding = text if isinstance(text, ContentFinding) else find_content(rule, text)
     found = FOUND_WORDS + ("; ".join(c.label for c in finding.found) or "none")
     if finding.enough(rule.min_required):
-        return PASS, "ok", None, found
+        return PASS, "content_ok", None, found
     missing = MISSING_WORDS + "; ".join(c.label for c in finding.missing)
     return FAIL, "missing_content", None, \
         f"{missing} ({len(finding.found)} of {rule.min_required} required found); {found}"
@@ -209,7 +220,7 @@ def judge_items(outcome: Outcome, items: tuple[Item, ...], scoring: str, period
         for i, item in enumerate(items))
     if not items:
         return FAIL, "no_items", "the agency listed no items for this list", ()
-    link_status, link_reason, _, link_detail = decide(outcome, period)
+    link_status, link_reason, _, link_detail, _ = decide(outcome, period)
     if link_reason in COUNTED:      # the list's category, whatever the dates of its posts
         label = outcome.first_reading.category.label if outcome.first_reading else None
         category = "the reported page is the list's category" + (f" ({label})" if label else "")
@@ -278,15 +289,18 @@ _ITEMS_MISSING = re.compile(re.escape(ITEMS_MISSING_WORDS) + r"(.*?) \(\d+ of \d
 def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str | None,
                  min_posts: int = 1, content: ContentRule | None = None,
                  checked_at: dt.datetime | None = None, items: tuple[Item, ...] | None = None,
-                 scoring: str = "proportional") -> Verdict:
+                 scoring: str = "proportional", agency_name: str | None = None) -> Verdict:
     """The verdict of one investigated link; `items` (not None): a listed criterion's items, judged by
-    judge_items instead of the category's posts."""
+    judge_items instead of the category's posts; `agency_name` (the registry's) lets a page on an allowed
+    host be judged as the agency's own or not (None: the link is checked alone)."""
     findings: tuple[ItemFinding, ...] = ()
+    checks: tuple[CheckSeen, ...] = ()
     if items is not None:
         status, reason, detail, findings = judge_items(outcome, items, scoring, period)
         count = None
     else:
-        status, reason, count, detail = decide(outcome, period, min_posts=min_posts, content=content)
+        status, reason, count, detail, checks = decide(outcome, period, min_posts=min_posts, content=content,
+                                                       agency=(agency_id, agency_name) if agency_name else None)
     # what the reading noted of the pages (a charset the bytes deny, a page read only in part) is evidence too
     notes = [note for note in outcome.notes if note not in detail]
     detail = "; ".join(part for part in (detail, *notes) if part)
@@ -297,7 +311,7 @@ def make_verdict(agency_id: str, outcome: Outcome, period, *, reported_url: str 
         checked_url=outcome.checked_url, status=status, reason=reason,
         posts_in_year=None if reason in NO_POSTS_READ or not judged_by_posts else count,
         discovered=outcome.discovered, detail=detail, pages=tuple(outcome.visits), posts=posts,
-        checked_at=checked_at, items=findings,
+        checked_at=checked_at, items=findings, content_checks=checks,
     )
 
 

@@ -32,7 +32,7 @@ from crawler.extract.page import Page, decode, parse_html, read_text, text_nodes
 from crawler.extract.weights import WEIGHTS as W
 from crawler.records import PageReading, Post
 
-__all__ = ["read_page", "page_text", "decode", "parse_html", "forget"]
+__all__ = ["read_page", "page_text", "content_links", "decode", "parse_html", "forget"]
 
 
 def forget(matcher: CategoryMatcher | None = None) -> None:
@@ -110,3 +110,23 @@ def page_text(url: str, body: bytes, headers: Mapping[str, str] | None = None) -
         elif any(is_footer_element(x) for x in (el, *el.iterancestors())):
             footer.append(text)
     return PageText(main=" ".join(main), footer=" ".join(footer))
+
+
+def content_links(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+    """(text, absolute URL) of the links in the page's main content (outside menus, header, side boxes and
+    footer), in page order: an introduction links its sub-pages (functions, organisation, leaders) from its
+    text as often as from its menus. Read only for criteria judged by their content, as page_text is."""
+    decoded = read_text(body, headers)
+    doc = parse_html(decoded.text, url)
+    if doc is None or decoded.legacy:
+        return ()
+    page = Page(doc, url, CategoryMatcher(()), status=200, encoding=decoded.encoding, scope_prefix="")
+    out: list[tuple[str, str]] = []
+    for a in page.body.iter("a"):
+        href = page.abs(a.get("href"))
+        if not href or page.chrome(a):
+            continue
+        text = page.link_text(a)
+        if text and (text, href) not in out:
+            out.append((text, href))
+    return tuple(out)

@@ -53,8 +53,11 @@ def listing_html(portal: Portal, cat: Category, n: int, notice: str = "") -> str
     items = [m.item(portal.platform, p.title, portal.article_path(cat, p), p.date if cat.listing_dates else None,
                     k, p.summary) for k, p in enumerate(pages[n - 1])]
     block = m.listing_block(portal.platform, cat.label, items, m.pager(portal.platform, n, hrefs))
-    if cat.intro and n == 1:
-        block = f'      <div class="intro"><p>{m.e(cat.intro)}</p></div>\n{block}'
+    if (cat.intro or cat.sub_pages) and n == 1:
+        links = "".join(f'<li><a href="{portal.sub_page_path(cat, title)}">{m.e(title)}</a></li>'
+                        for title, _ in cat.sub_pages)
+        block = (f'      <div class="intro"><p>{m.e(cat.intro)}</p>' + (f"<ul>{links}</ul>" if links else "")
+                 + f"</div>\n{block}")
 
     if portal.platform == "webforms":
         block = (f'      <form method="post" action="./{hrefs[0].rsplit("/", 1)[1]}" id="aspnetForm">\n'
@@ -169,6 +172,10 @@ def files_of(portal: Portal) -> tuple[dict[str, bytes], list[dict]]:
                     form={"__EVENTTARGET": target, "__EVENTARGUMENT": f"Page${n}"})
             else:
                 add(portal.listing_path(cat, n), f"{base}-p{n}.html", text, **extra)
+        for title, text in cat.sub_pages:
+            add(portal.sub_page_path(cat, title), f"{base}-{slugify(title)}.html",
+                m.page(portal, title=title, main=m.article_block(portal.platform, title, None, text, cat.label),
+                       crumbs=crumbs(portal, cat, title)))
         for k, post in enumerate(cat.posts):
             if k < 3 or not cat.listing_dates:
                 add(portal.article_path(cat, post), f"{base}-{post.id}.html", article_html(portal, cat, post))
@@ -216,10 +223,11 @@ def listing_truth(cat: Category, criterion: str, min_posts: int) -> tuple[str, s
     if cat.criterion != criterion:
         return "fail", "wrong_category", ""
     if criterion in CONTENT_CRITERIA:
-        # judged by its content: an introduction text carries the six items; without one, the page has its
-        # posts' titles (functions, organisation) and the footer's address and e-mail, but no leader named
-        # and no phone number (the footer's is a placeholder): two missing, one more than allowed
-        return ("pass", "ok", "") if cat.intro else ("fail", "missing_content", "")
+        # judged by its content: an introduction text carries the six items, or its sub-pages carry what it
+        # lacks (functions, organisation, leaders with a phone); without either, the page has its posts'
+        # titles (functions, organisation) and the footer's address and e-mail, but no leader named and no
+        # phone number (the footer's is a placeholder): two missing, one more than allowed
+        return ("pass", "content_ok", "") if cat.intro or cat.sub_pages else ("fail", "missing_content", "")
     posts = [p for page in cat.pages[:MAX_LISTING_PAGES] for p in page]
     if cat.listing_dates or cat.feed == "live":     # dated by the listing, or by the feed it links
         seen = posts
@@ -280,7 +288,11 @@ def truth_rows(rulebook: dict) -> list[dict]:
                     status, reason, n = listing_truth(portal.cat(target[1]), cid, c.get("min_posts", 1))
                     row.update(status=status, reason=reason, posts_in_year=n)
                 elif target[0] == "hosted":      # on a host the rulebook allows for the criterion
-                    status, reason, n = listing_truth(HOSTED[target[1]].cat(target[2]), cid, c.get("min_posts", 1))
+                    cat = HOSTED[target[1]].cat(target[2])
+                    status, reason, n = listing_truth(cat, cid, c.get("min_posts", 1))
+                    if reason != "wrong_category" and f"donvi={agency['agency_id']}" not in (cat.path or ""):
+                        # the right category, but filtered for another agency or none: not the agency's page
+                        status, reason, n = "fail", "not_agency_page", ""
                     row.update(status=status, reason=reason, posts_in_year=n)
                 elif target[0] == "endless":     # every page older than the period: paging stops at once
                     row.update(status="fail", reason="no_posts_in_year", posts_in_year="0")

@@ -198,6 +198,16 @@ NGUYEN_BINH = Portal("nguyenbinh.caobang.gov.vn", "webforms", "UBND huyện Nguy
     C("tin", "tin-tuc-su-kien", "Tin tức sự kiện", posts("tin-tuc-su-kien", 8, 2)),
     C("kl", "thanh-tra", "Kết luận thanh tra", posts("thanh-tra", 14, 12)),
     C("vb", "chi-dao-dieu-hanh", "Văn bản chỉ đạo điều hành", posts("chi-dao-dieu-hanh", 5, 1)),
+    # a short introduction whose text links its sub-pages (not the menus): they carry the functions, the
+    # organisation and the leaders; the footer the address and e-mail
+    C("gt", "gioi-thieu", "Giới thiệu", posts("gioi-thieu", 0, 1, last_old=dt.date(2016, 3, 2)),
+      intro="Huyện Nguyên Bình nằm ở phía Tây tỉnh Cao Bằng, gồm 20 xã và thị trấn. Xem thêm:", sub_pages=[
+          ("Chức năng, nhiệm vụ", "Ủy ban nhân dân huyện Nguyên Bình có chức năng, nhiệm vụ, quyền hạn quản lý "
+                                  "nhà nước trên địa bàn huyện theo quy định của pháp luật."),
+          ("Cơ cấu tổ chức", "Cơ cấu tổ chức gồm Văn phòng HĐND và UBND huyện và 12 phòng chuyên môn."),
+          ("Lãnh đạo UBND huyện", "Chủ tịch UBND huyện: Ông Hoàng Văn Thạch, điện thoại 0915 222 333; "
+                                  "Phó Chủ tịch UBND huyện: Bà Lý Thị Hằng."),
+      ]),
 ])
 
 # The province's public-service portal (rulebook: allowed_hosts of dich-vu-cong), not an agency's: each agency's
@@ -208,6 +218,11 @@ DVC = Portal("dichvucong.caobang.gov.vn", "vendor", "Cổng Dịch vụ công t�
         "Đăng ký khai sinh có yếu tố nước ngoài", "Chứng thực bản sao từ bản chính giấy tờ, văn bản",
         "Đăng ký hoạt động Văn phòng công chứng", "Cấp lại Thẻ công chứng viên",
         "Thành lập Trung tâm tư vấn pháp luật"]), path="/thu-tuc-hanh-chinh?donvi=stp", in_menu=False),
+    # the whole province's list, filtered for no agency: the category, dated, but nobody's own page
+    C("tthc-all", "dich-vu-cong", "Thủ tục hành chính", posts("dich-vu-cong", 6, 2, titles=[
+        "Cấp giấy phép lái xe", "Đăng ký khai sinh", "Cấp giấy chứng nhận quyền sử dụng đất",
+        "Cấp giấy phép xây dựng", "Đăng ký thành lập doanh nghiệp", "Cấp giấy phép kinh doanh vận tải"]),
+      path="/thu-tuc-hanh-chinh", in_menu=False),
 ])
 
 PORTALS = [STP, STNMT, HOA_AN, HA_QUANG, SYT, SGTVT, SKHDT, SNN, NGUYEN_BINH, DVC]
@@ -319,6 +334,7 @@ LINKS = {
         "chien-luoc-quy-hoach": (listing(SGTVT, "qh"), ("robots",)),
         "lay-y-kien": (listing(SGTVT, "gy"), ("listing", "gy")),
         "hoi-dap": "",
+        "dich-vu-cong": (listing(DVC, "tthc-all"), ("hosted", DVC.host, "tthc-all")),   # the unfiltered list
     },
     "skhdt": {
         "du-an-dau-tu": (listing(SKHDT, "da"), ("listing", "da")),
@@ -358,6 +374,7 @@ LINKS = {
         "tin-tuc-su-kien": (listing(NGUYEN_BINH, "tin"), ("listing", "tin")),
         "thanh-tra": (listing(NGUYEN_BINH, "kl"), ("listing", "kl")),
         "chi-dao-dieu-hanh": (listing(NGUYEN_BINH, "vb"), ("listing", "vb")),
+        "gioi-thieu": (listing(NGUYEN_BINH, "gt"), ("listing", "gt")),
     },
     "thach-an": {
         "tin-tuc-su-kien": ("thachan.caobang.gov.vn/tin-tuc", ("dead_host",)),

@@ -42,6 +42,9 @@ class Category:
     # an introduction's own text above its listing (functions, organisation, leaders, contacts: what the
     # rulebook's content checks look for); "" for none: the page then carries only its posts' titles
     intro: str = ""
+    # (title, text) of the sub-pages its introduction text links to (not its menus): functions, organisation,
+    # leaders, each a page of its own below the category, as district portals lay out their introduction
+    sub_pages: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def pages(self) -> list[list[Post]]:
@@ -102,6 +105,14 @@ class Portal:
             name = "".join(w.capitalize() for w in slug.split("-"))
             return f"/Pages/{name}.aspx"
         raise ValueError(p)
+
+    def sub_page_path(self, cat: Category, title: str) -> str:
+        """A sub-page of the category: its listing's address with the title's slug, before the extension."""
+        base = self.listing_path(cat, 1)
+        stem, dot, ext = base.rpartition(".")
+        if dot and "/" not in ext:
+            return f"{stem}-{slugify(title)}.{ext}"
+        return f"{base.rstrip('/')}/{slugify(title)}"
 
     def article_path(self, cat: Category, post: Post) -> str:
         slug, p = slugify(post.title), self.platform

@@ -46,3 +46,25 @@ def test_the_verdict_page_shows_the_verdict_in_every_run(tmp_path):
     assert [r[0] for r in rows] == [f"#{later}", "#1"]
     assert rows[0][4] == "0" and rows[1][4] == "2"
     assert rows[0][1] == "05/12/2018 15:00"                  # the run's start in the province's time
+
+
+def test_the_verdict_page_lists_the_content_checks_with_their_page_and_escaped_excerpt(tmp_path):
+    from dataclasses import replace
+
+    from crawler.content import CheckSeen
+    from tests.console.conftest import IMG
+
+    db_path = make_console_db(tmp_path)
+    db = open_db(db_path)
+    checks = (CheckSeen("chuc-nang-nhiem-vu", "Chức năng, nhiệm vụ, quyền hạn", True,
+                          "https://so-tu-phap.caobang.gov.vn/gioi-thieu", f"Sở có chức năng, nhiệm vụ {IMG}"),
+              CheckSeen("dien-thoai", "Điện thoại", False))
+    save_verdict(db, 1, replace(website("so-tu-phap", "gioi-thieu", "fail", "missing_content"), content_checks=checks),
+                 load_rulebook().period)
+    db.close()
+    answer = signed_in(create_app(db_path), "duyet").get("/agency/so-tu-phap/gioi-thieu")
+    assert "<img" not in answer.text
+    rows = [[td.get_text() for td in tr.find_all("td")]
+            for tr in BeautifulSoup(answer.text, "html.parser").select("#content-checks tbody tr")]
+    assert rows == [["Chức năng, nhiệm vụ, quyền hạn", "Có", "https://so-tu-phap.caobang.gov.vn/gioi-thieu",
+                     f"Sở có chức năng, nhiệm vụ {IMG}"], ["Điện thoại", "Không", "", ""]]

@@ -151,7 +151,8 @@ def evaluate_verdicts(root: Path, scores: dict[str, PlatformScore]) -> None:
             portal = _plain(case.get("agency_portal") or f"http://{exp_file['host']}/")
             inv, checked_at = spot_check(url, criterion.id, matcher=matcher(), options=options,
                                          agency_portal=portal,
-                                         related_pages=MAX_RELATED_PAGES if criterion.content_rule else 0)
+                                         related_pages=MAX_RELATED_PAGES if criterion.content_rule else 0,
+                                         related_phrases=criterion.content_rule.phrases if criterion.content_rule else ())
             verdict = make_verdict("lab", inv.outcome, period, reported_url=url,
                                    min_posts=criterion.min_posts, content=criterion.content_rule,
                                    checked_at=checked_at)

@@ -189,7 +189,7 @@ PASS_CASE = next(c for c in CASES if c[4][:2] == ("pass", "ok"))
 
 
 def test_a_spot_check_is_judged_and_kept_with_its_warc_record(server, tmp_path):
-    agency, criterion, url, portal, want = PASS_CASE
+    agency, criterion, url, portal, want, _ = PASS_CASE
     warc = tmp_path / "check.warc.gz"
     with proxy_env(server.proxy_url):
         result = api.check_link(url, criterion, agency_portal=portal, allow_private=True,

@@ -49,7 +49,7 @@ AGENCY_KEYS = {"agency_id": str, "agency_name": str, "group": str, "late": bool,
 VERDICT_KEYS = {"agency_id": str, "criterion": str, "url": (str, type(None)), "checked_url": (str, type(None)),
                 "status": str, "reason": str, "posts_in_year": (int, type(None)), "discovered": bool,
                 "points": (int, float, type(None)), "override": (dict, type(None)), "hint": (str, type(None)),
-                "evidence": dict}
+                "content_checks": list, "evidence": dict}
 
 
 def test_report_json_has_exactly_the_spec_keys_and_types(report):

@@ -352,3 +352,36 @@ def test_pages_round_trip_with_elapsed_and_error_detail(tmp_path):
     save_verdict(db, run_id, website("a", "thanh-tra", "fail", "unreachable", pages=(failed,)), PERIOD)
     assert read_run(db).verdicts[0].pages == (failed,)
     assert db.execute("select elapsed, error_detail from fetches").fetchall() == [(2.01, "no answer in 2.0 s")]
+
+
+def test_content_checks_are_rows_and_a_version_1_file_gets_them_from_its_details(tmp_path):
+    from dataclasses import replace
+
+    from crawler.content import CheckSeen
+
+    path = tmp_path / "v1.db"
+    db = open_db(path)
+    run_id = add_run(db)
+    checks = (CheckSeen("cn", "Chức năng, nhiệm vụ", True, "https://a.gov.vn/gt", "…có chức năng, nhiệm vụ…"),
+              CheckSeen("dt", "Điện thoại", False))
+    save_verdict(db, run_id, replace(website("a", "gioi-thieu", "fail", "missing_content",
+                                             detail="content missing: Điện thoại (1 of 2 required found); "
+                                                    "content found: Chức năng, nhiệm vụ"),
+                                     content_checks=checks), PERIOD)
+    assert read_run(db).verdicts[0].content_checks == checks
+    # the same verdict as version 1 stored it: a content pass with reason ok, its checks named in its detail only
+    save_verdict(db, run_id, website("b", "gioi-thieu", "pass", "ok", detail="content found: Địa chỉ; Thư điện tử"),
+                 PERIOD)
+    db.execute("drop table content_checks")
+    db.execute("PRAGMA user_version = 1")
+    db.conn.commit()
+    db.conn.close()
+    db = open_db(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    old = next(v for v in read_run(db).verdicts if v.agency_id == "b")
+    assert (old.status, old.reason) == ("pass", "content_ok")
+    assert old.content_checks == (CheckSeen("", "Địa chỉ", True), CheckSeen("", "Thư điện tử", True))
+    db.conn.close()
+    upgraded = _dump(path)
+    open_db(path).conn.close()
+    assert _dump(path) == upgraded

@@ -42,10 +42,12 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
                agency_portal: str | None = None, rules: Path | str | Rulebook | None = None,
                allow_private: bool = False, ignore_robots: bool = False, timeout: float | None = None,
                warc_path: Path | None = None, render: str = "auto", items: Path | str | None = None,
-               agency_id: str | None = None) -> CheckResult:
-    """Spot-check one link for a criterion, as the crawl would judge it; a listed criterion looks for the
-    items of `items` (an items.csv: its rows of that criterion, of `agency_id` when it names several agencies).
-    Raises UnknownCriterion, MalformedDate, BadLink (an unusable URL), InputErrors (a bad items file)."""
+               agency: tuple[str, str | None] | None = None) -> CheckResult:
+    """Spot-check one link for a criterion, as the crawl would judge it. `agency` (id, registered name or
+    None): whose link it is, so a page on an allowed host is judged the agency's own or not (with its name;
+    None: the link alone), and a listed criterion looks for that agency's items of `items` (an items.csv: its
+    rows of that criterion). Raises UnknownCriterion, MalformedDate, BadLink (an unusable URL), InputErrors
+    (a bad items file)."""
     from crawler.categories import CategoryMatcher
     from crawler.settings import MAX_RELATED_PAGES, Limits, RunOptions
     from crawler.spotcheck import spot_check
@@ -67,6 +69,7 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
         info = provenance.build(rulebook=rulebook, options=options, started_at=dt.datetime.now(dt.UTC),
                                 sample_url=url if "://" in url else f"http://{url}")
     listed = spec.kind == "listed"
+    agency_id = agency[0] if agency else None
     found_items = _check_items(items, spec, agency_id, rulebook) if listed else None
     matcher = CategoryMatcher.from_rulebook(rulebook)
     extra = {}
@@ -79,12 +82,14 @@ def check_link(url: str, criterion: str, *, year: int | None = None, period_star
         inv, checked_at = spot_check(url, spec.id, matcher=matcher,
                                      options=options, agency_portal=agency_portal, warc_path=warc_path,
                                      provenance=info, allowed_hosts=spec.allowed_hosts,
-                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0, **extra)
+                                     related_pages=MAX_RELATED_PAGES if spec.content_rule else 0,
+                                     related_phrases=spec.content_rule.phrases if spec.content_rule else (),
+                                     **extra)
     except BadURL as exc:
         raise BadLink(str(exc), column="URL", hint="give the link as http(s)://host/path") from None
     verdict = make_verdict(agency_id or "-", inv.outcome, period, reported_url=url, min_posts=spec.min_posts,
                            content=spec.content_rule, checked_at=checked_at, items=found_items,
-                           scoring=spec.scoring or "proportional")
+                           scoring=spec.scoring or "proportional", agency_name=agency[1] if agency else None)
     return CheckResult(verdict, period, rulebook, time.monotonic() - started, warc_path)
 
 
@@ -134,7 +139,8 @@ def store_check(db, result: CheckResult, by: str, *, agency_id: str | None = Non
     listing = next((p for p in read if p.purpose == "listing"), read[0] if read else None)
     ref = parse_warc_ref(listing.warc_record) if listing else None
     warc_file = (str(result.warc_path) if result.warc_path else ref[0]) if ref else None   # the file check wrote
-    evidence = verdict_dict(v, period=result.period)["evidence"]
+    as_dict = verdict_dict(v, period=result.period)
+    evidence = {**as_dict["evidence"], "content_checks": as_dict["content_checks"]}
     check_id = save_spot_check(open_handle(db), {
         "at": iso(clock), "by": by.strip(), "url": v.url, "criterion": v.criterion, "agency_id": agency_id,
         "status": v.status, "reason": v.reason, "posts_in_year": v.posts_in_year, "checked_url": v.checked_url,
@@ -176,6 +182,7 @@ def check_warc_file(db_path: Path | str) -> Path:
 def _check_from_row(row: dict) -> StoredCheck:
     import json
 
+    from crawler.content import CheckSeen
     from crawler.records import Post, Verdict
     from verifier.store import moment, page_from_entry
 
@@ -189,7 +196,10 @@ def _check_from_row(row: dict) -> StoredCheck:
                       checked_url=row.get("checked_url"), status=row["status"], reason=row["reason"],
                       posts_in_year=row.get("posts_in_year"), detail=row.get("detail") or "",
                       pages=tuple(page_from_entry(p) for p in evidence.get("pages") or ()), posts=posts,
-                      checked_at=moment(evidence.get("fetched_at")))
+                      checked_at=moment(evidence.get("fetched_at")),
+                      content_checks=tuple(CheckSeen(c.get("id") or "", c.get("label") or "", bool(c.get("found")),
+                                                     c.get("page"), c.get("excerpt") or "")
+                                           for c in evidence.get("content_checks") or ()))
     period = (day(row["period_start"]), day(row["period_end"])) if row.get("period_start") else None
     return StoredCheck(row["id"], moment(row["at"]), row["by"] or "", row.get("agency_id"),
                        verdict, row.get("warc_file"), row.get("warc_offset"), period)

@@ -84,7 +84,8 @@ async def run_check(request: Request):
             result = await run_in_threadpool(
                 api.check_link, form["url"], spec.id, period_start=audit.period[0], period_end=audit.period[1],
                 agency_portal=(info.portal or None) if info else None, rules=audit.rulebook,
-                allow_private=request.app.state.allow_private, warc_path=warc)
+                allow_private=request.app.state.allow_private, warc_path=warc,
+                agency=(info.agency_id, info.agency_name) if info else None)
         except InputError:
             warc.unlink(missing_ok=True)       # nothing was fetched: no file left behind
             raise

@@ -218,6 +218,8 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
         names = [f.item.name for f in verdict.items if f.status != "found"] or missing_items(verdict.detail)
         facts["missing"] = "; ".join(names)
         facts["missing_count"] = str(len(names)) if names else ""
+    if verdict.reason in ("missing_content", "content_ok"):
+        facts["present"] = "; ".join(content_labels(verdict.detail)[0])
     if verdict.posts_in_year:
         facts["count"] = str(verdict.posts_in_year)
     if verdict.posts:
@@ -249,8 +251,9 @@ def _variants(verdict: Verdict, rulebook: Rulebook, facts: dict, reports) -> lis
         criterion = rulebook.by_id.get(verdict.criterion)
         return [_logic_variant(criterion, facts.get("value", ""), reports, rulebook)] if criterion else []
     return {"not_applicable": ["note"], "off_site": ["portal", "url"], "unreachable": ["status", "error"],
-            "undated": ["posts"], "missing_content": ["missing"], "items_missing": ["missing"],
-            "robots_disallowed": ["portal"], "blank": ["unit"], "blocked": ["status"]}.get(reason, [])
+            "undated": ["posts"], "missing_content": ["missing"], "content_ok": ["present"],
+            "items_missing": ["missing"], "not_agency_page": ["checked"], "robots_disallowed": ["portal"],
+            "blank": ["unit"], "blocked": ["status"]}.get(reason, [])
 
 
 def _logic_variant(criterion: Criterion, text: str, reports, rulebook: Rulebook) -> str:

@@ -146,6 +146,18 @@ def _pages_table(verdict: Verdict, fetch_ids) -> str:
                   L.EVIDENCE], rows, cls="pages noprint-table", num_cols=(4,), wide_cols=(2,))
 
 
+def _content_table(verdict: Verdict) -> str:
+    """The content checks of a page judged by its content: each found or missing, the page it was found on
+    and the page's words around it (crawled text, escaped)."""
+    rows = []
+    for c in verdict.content_checks:
+        cls = ' class="in-period"' if c.found else ""
+        rows.append(f"<tr{cls}><td>{e(c.label)}</td><td>{L.YES if c.found else L.NO}</td>"
+                    f"<td>{ext_link(c.page) if c.page else ''}</td><td class=\"wide\">{e(c.excerpt)}</td></tr>")
+    return table([L.CONTENT_CHECK, L.YES, L.CONTENT_PAGE, L.CONTENT_EXCERPT], rows, cls="content-checks",
+                 wide_cols=(3,))
+
+
 WITHDRAWN = "Điều chỉnh đã rút lại (không áp dụng)"
 
 
@@ -264,6 +276,8 @@ def _criterion_section(audit: Audit, criterion, v: Verdict, cp, reported_html: s
     if v.items:
         found = sum(f.status == "found" for f in v.items)
         body.append(f'<h4>{e(ITEMS_HEAD)} ({found}/{len(v.items)})</h4>{_items_table(v)}')
+    if v.content_checks:
+        body.append(f"<h4>{e(L.CONTENT_CHECK)}</h4>{_content_table(v)}")
     if v.posts:
         body.append(f'<h4 class="noprint">{e(L.POSTS_LIST)} ({len(v.posts)})</h4>'
                     f'<div class="noprint">{_posts_table(audit, v, fetch_ids)}</div>')

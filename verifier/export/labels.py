@@ -33,6 +33,8 @@ REASON = {
     "items_missing": "Có mục trong danh mục chưa được đăng trên cổng",
     "items_unread": "Không đọc được trang để tìm các mục trong danh mục",
     "no_items": "Không kê khai mục nào trong danh mục",
+    "content_ok": "Trang có đủ nội dung bắt buộc",
+    "not_agency_page": "Trang không phải của đơn vị (danh sách chung hoặc của đơn vị khác)",
     "scored": "Chấm điểm theo số liệu báo cáo",
     "blank": "Bỏ trống",
     "logic_check": "Số liệu không hợp lệ (kiểm tra logic)",
@@ -116,6 +118,21 @@ IN_PERIOD = "Trong kỳ"
 PRINT_EVIDENCE = "Bằng chứng chi tiết của từng tiêu chí (trang đã lưu, bài viết đọc được): xem bản điện tử của báo cáo."
 MACHINE_CHANGED = "Kết quả kiểm tra tự động đã thay đổi kể từ khi điều chỉnh"
 YES, NO = "Có", "Không"
+# The content checks of a page judged by its content (an introduction), found and missing.
+CONTENT_FOUND = "Nội dung bắt buộc có trên trang"
+CONTENT_MISSING = "Nội dung bắt buộc còn thiếu"
+CONTENT_CHECK = "Nội dung bắt buộc"
+CONTENT_PAGE = "Trang có nội dung"
+CONTENT_EXCERPT = "Đoạn trích trên trang"
+
+
+def content_found(verdict) -> str:
+    """The labels of the content checks the verdict's page carries, '; '-separated ('' for none)."""
+    return "; ".join(c.label for c in verdict.content_checks if c.found)
+
+
+def content_missing(verdict) -> str:
+    return "; ".join(c.label for c in verdict.content_checks if not c.found)
 
 # The provenance of a run (verifier.provenance), as the HTML footer and the workbook show it.
 RUN_INFO = "Thông tin lần chạy"

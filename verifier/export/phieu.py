@@ -32,6 +32,7 @@ from verifier.export.audit import Audit
 from verifier.export.hints import audit_hint, error_words, kind_words, main_page, needs_hint, newest_date
 from verifier.export.names import safe_name
 from verifier.export.safe_text import cell_text, formula_like, show_invisible
+from verifier.verdict import content_labels
 
 ISSUER = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -225,6 +226,10 @@ def found_words(audit: Audit, verdict: Verdict) -> str:
         parts.append(f"{len(verdict.posts)} bài viết, không xác định được ngày đăng")
     elif verdict.posts_in_year == 0 and page is not None:
         parts.append(f"không có bài viết trong năm {rb.year}")
+    if verdict.reason in ("content_ok", "missing_content"):
+        found, missing = content_labels(verdict.detail)
+        parts.append(f"có đủ nội dung bắt buộc: {'; '.join(found)}" if verdict.reason == "content_ok"
+                     else f"thiếu nội dung bắt buộc: {'; '.join(missing)}")
     newest = newest_date(verdict)
     if verdict.reason == "no_posts_in_year" and newest is not None:
         parts.append(f"bài mới nhất ngày {L.vn_date(newest)}")

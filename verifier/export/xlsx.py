@@ -200,7 +200,8 @@ def _legend(audit: Audit) -> str:
 # ------------------------------------------------------------------------------------------------ verdicts
 
 VERDICT_COLUMNS = [(L.AGENCY_ID, 9), (L.AGENCY, 18), (L.CRITERION, 22), (L.REPORTED, 22), (L.CHECKED_URL, 22),
-                   (L.RESULT, 10), (L.REASON_HEAD, 18), (L.POSTS, 8), (L.DISCOVERED, 7), (L.SCORE, 6),
+                   (L.RESULT, 10), (L.REASON_HEAD, 18), (L.CONTENT_FOUND, 20), (L.CONTENT_MISSING, 20),
+                   (L.POSTS, 8), (L.DISCOVERED, 7), (L.SCORE, 6),
                    (L.MAX_SCORE, 7), (HINT, 42), (L.OVERRIDE, 22), (OVERRIDE_AT, 14), (L.CHECKED_AT, 14),
                    (L.EVIDENCE, 10)]
 
@@ -219,16 +220,18 @@ def _verdict_sheet(audit: Audit, sh: Table, link_html: bool) -> None:
         sh.link(4, v.checked_url)
         sh.text(5, _result(audit, v))
         sh.text(6, L.reason_label(v.reason))
-        sh.number(7, v.posts_in_year, sh.f["int"])
-        sh.text(8, L.YES if v.discovered else "")
-        sh.number(9, cp.points if cp else None)
-        sh.number(10, cp.max_points if cp else None)
-        sh.text(11, shown_hint(audit, v) or "")
-        sh.text(12, override)
-        sh.moment(13, override_at)
-        sh.moment(14, v.checked_at)
+        sh.text(7, L.content_found(v))
+        sh.text(8, L.content_missing(v))
+        sh.number(9, v.posts_in_year, sh.f["int"])
+        sh.text(10, L.YES if v.discovered else "")
+        sh.number(11, cp.points if cp else None)
+        sh.number(12, cp.max_points if cp else None)
+        sh.text(13, shown_hint(audit, v) or "")
+        sh.text(14, override)
+        sh.moment(15, override_at)
+        sh.moment(16, v.checked_at)
         if link_html and (v.pages or v.posts or v.detail):
-            sh.local_link(15, f"html/{agency_page(v.agency_id)}#{v.criterion}", SHOW_EVIDENCE)
+            sh.local_link(17, f"html/{agency_page(v.agency_id)}#{v.criterion}", SHOW_EVIDENCE)
         sh.next()
     sh.close()
 
