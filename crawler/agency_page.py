@@ -41,13 +41,13 @@ def _labels(doc):
     """(where, text) of what names a page: its title, its headings, its breadcrumb, a filter's selected option."""
     for tag in HEADINGS:
         for el in doc.iter(tag):
-            yield ("the title" if tag == "title" else "the heading"), clean_space(el.text_content())
+            yield ("the title" if tag == "title" else "the heading"), clean_space("".join(el.itertext()))
     for el in doc.iter():
         if isinstance(el.tag, str) and BREADCRUMB_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
-            yield "the breadcrumb", clean_space(el.text_content())
+            yield "the breadcrumb", clean_space("".join(el.itertext()))
     for el in doc.iter("option"):
         if el.get("selected") is not None:
-            yield "the filter's selected option", clean_space(el.text_content())
+            yield "the filter's selected option", clean_space("".join(el.itertext()))
 
 
 def _names(agency_name: str) -> tuple[str, ...]:
