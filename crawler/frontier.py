@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import redis
 
+from crawler.categories import CategoryMatcher
 from crawler.frontier_codec import CodecError, dump_meta, dump_result, dump_unit, load_meta, load_unit
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class Frontier:
         self.meta_key, self.queue_key, self.active_key = base + "meta", base + "queue", base + "active"
         self.done_key, self.results_key, self.refused_key = base + "done", base + "results", base + "refused"
         self.unit_prefix, self.lease_prefix = base + "unit:", base + "lease:"
+        self.run_matcher: CategoryMatcher | None = None     # the coordinator's: a unit leaves it out
         self._take = client.register_script(_TAKE)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
@@ -161,11 +163,12 @@ class Frontier:
             if not client.exists(f"{PREFIX}run:{tag.decode()}:meta"):
                 cls(client, tag.decode()).close_run()
         frontier = cls(client, meta.tag)
+        frontier.run_matcher = meta.matcher
         pipe = client.pipeline(transaction=True)
         pipe.set(frontier.meta_key, dump_meta(meta.tag, meta.options, meta.matcher, meta.lease_seconds),
                  ex=int(RUN_SECONDS))
         for host, links in units.items():
-            pipe.set(frontier.unit_prefix + host, dump_unit(links))
+            pipe.set(frontier.unit_prefix + host, dump_unit(links, meta.matcher))
         if units:
             pipe.lpush(frontier.queue_key, *units)      # RPOP takes the first host queued first
         pipe.rpush(f"{PREFIX}runs", meta.tag)
@@ -190,7 +193,7 @@ class Frontier:
     def requeue(self, host: str, links: list) -> None:
         """Write a host's unit again (from the coordinator's own links) and queue the host."""
         pipe = self.r.pipeline(transaction=True)
-        pipe.set(self.unit_prefix + host, dump_unit(links))
+        pipe.set(self.unit_prefix + host, dump_unit(links, self.run_matcher))
         pipe.lpush(self.queue_key, host)
         pipe.execute()
 

@@ -23,7 +23,8 @@ import typing
 
 from crawler.categories import CategoryMatcher, CategorySpec
 from crawler.investigate import Investigation, Outcome
-from crawler.records import Fetch
+from crawler.items import ItemRule
+from crawler.records import Fetch, Item
 from crawler.settings import Limits, RunOptions
 from crawler.urls import Scope
 
@@ -59,8 +60,8 @@ def _encode(value, tp):
         if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
             return [_encode(v, a) for v, a in zip(value, args, strict=True)]
         return [_encode(v, args[0]) for v in value]
-    if origin is dict:
-        return {k: _encode(v, args[1]) for k, v in value.items()}
+    if origin is dict:      # JSON keys are strings: an int key (an item's position) is written as its digits
+        return {str(k): _encode(v, args[1]) for k, v in value.items()}
     return value
 
 
@@ -117,7 +118,7 @@ def _decode(raw, tp, where: str):
     if origin is dict:
         if not isinstance(raw, dict):
             raise CodecError(f"{where}: not an object")
-        return {k: _decode(v, args[1], f"{where}[{k!r}]") for k, v in raw.items()}
+        return {_key(k, args[0], where): _decode(v, args[1], f"{where}[{k!r}]") for k, v in raw.items()}
     if tp is float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise CodecError(f"{where}: not a number")
@@ -127,6 +128,14 @@ def _decode(raw, tp, where: str):
             raise CodecError(f"{where}: not {'an' if tp is int else 'a'} {tp.__name__}")
         return raw
     raise CodecError(f"{where}: a type the frontier does not carry ({tp})")
+
+
+def _key(raw: str, tp, where: str):
+    if tp is int:
+        if not raw.isdigit() or len(raw) > 9:
+            raise CodecError(f"{where}: key {raw[:20]!r} is not a position")
+        return int(raw)
+    return raw
 
 
 def _str(raw, where: str) -> str:
@@ -194,12 +203,21 @@ def load_meta(raw: bytes) -> tuple[str, RunOptions, CategoryMatcher, float]:
 
 # an investigation not yet started: what links.task_investigation gives it (its URL is its outcome's)
 _INV = {"criterion": str, "scope": Scope | None, "period": tuple[dt.date, dt.date],
-        "limits": Limits, "related_pages": int, "outcome": Outcome}
+        "limits": Limits, "related_pages": int, "related_phrases": tuple[str, ...], "render": str,
+        "items": tuple[Item, ...], "item_rule": ItemRule | None, "search_url": str | None, "outcome": Outcome}
 
 
-def dump_unit(links: list) -> bytes:
-    """A host's links [(link key, Investigation)], their matcher left out (the meta carries it)."""
-    return _dump("unit", [[key, {name: _encode(getattr(inv, name), tp) for name, tp in _INV.items()}]
+def dump_unit(links: list, run_matcher: CategoryMatcher | None = None) -> bytes:
+    """A host's links [(link key, Investigation)], the run's matcher left out (the meta carries it); a link
+    judged by a matcher of its own (a listed criterion's category, crawler.checks.listed_matcher) carries
+    that matcher's specs."""
+    def own_specs(inv):
+        if run_matcher is not None and inv.matcher.specs == run_matcher.specs:
+            return None
+        return _encode(list(inv.matcher.specs), list[CategorySpec])
+
+    return _dump("unit", [[key, {**{name: _encode(getattr(inv, name), tp) for name, tp in _INV.items()},
+                                 "specs": own_specs(inv)}]
                           for key, inv in links])
 
 
@@ -213,11 +231,13 @@ def load_unit(raw: bytes, matcher: CategoryMatcher) -> list:
         if not isinstance(item, list) or len(item) != 2:
             raise CodecError(f"{where}: not a [key, investigation] pair")
         key = _str(item[0], f"{where}.key")
-        fields = _fields(item[1], where, set(_INV))
+        fields = _fields(item[1], where, set(_INV) | {"specs"})
         values = {name: _decode(fields[name], tp, f"{where}.{name}") for name, tp in _INV.items()}
+        specs = _decode(fields["specs"], list[CategorySpec] | None, f"{where}.specs")
         outcome = values.pop("outcome")
-        inv = Investigation(values["criterion"], outcome.url, matcher=matcher, scope=values["scope"],
-                            period=values["period"], limits=values["limits"], related_pages=values["related_pages"])
+        criterion, scope = values.pop("criterion"), values.pop("scope")
+        inv = Investigation(criterion, outcome.url, matcher=matcher if specs is None else CategoryMatcher(specs),
+                            scope=scope, **values)
         inv.outcome = outcome
         links.append((key, inv))
     return links

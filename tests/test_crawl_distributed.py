@@ -218,3 +218,27 @@ def test_a_pickle_and_a_malformed_result_are_refused_without_running_anything(fa
     assert any(f"dropped the unit of {host}" in e for _, _, e in logs)
     assert verdicts(db) == verdicts(single)                  # the spoiled unit and link were done again, once
     assert fetch_rows(db) == fetch_rows(single)
+
+
+def test_the_demo_crawled_by_two_workers_matches_its_truth(redis_url, server, tmp_path):
+    """Every kind of criterion through the frontier: content-judged introductions with their related pages,
+    allowed public-service hosts, listed criteria with their items (and their own category matcher)."""
+    from demo.pipeline import DEMO_DIR, load_truth, truth_items, truth_tuple, verdict_items, verdict_tuple
+    from verifier.store import load_verdicts, open_db
+
+    env = {**os.environ, "http_proxy": server.proxy_url, "HTTP_PROXY": server.proxy_url, "no_proxy": ""}
+    db = tmp_path / "demo.db"
+    workers = [worker(redis_url, env) for _ in range(2)]
+    coordinator = subprocess.Popen(
+        crawl_cmd(DEMO_DIR / "agencies.csv", DEMO_DIR / "reports.csv", db, "--items", str(DEMO_DIR / "items.csv"),
+                  "--allow-private", "--timeout", "2", "--frontier", redis_url),
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, _, err = finish(coordinator, 240)
+    assert code in (0, 1), err[-3000:]
+    assert all(finish(w, 30)[0] == 0 for w in workers)
+    conn = open_db(db)
+    run_id = conn.execute("select max(id) from runs").fetchone()[0]
+    rows = {(r["agency_id"], r["criterion"]): r for r in load_verdicts(conn, run_id)}
+    got = {key: (*verdict_tuple(row), verdict_items(row)) for key, row in rows.items()}
+    want = {key: (*truth_tuple(t), truth_items(t)) for key, t in load_truth().items()}
+    assert {k: got.get(k) for k in want if got.get(k) != want[k]} == {}
