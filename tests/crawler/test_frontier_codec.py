@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from crawler.categories import CategoryMatcher
 from crawler.frontier_codec import CodecError, dump_meta, dump_result, dump_unit, load_meta, load_result, load_unit
 from crawler.investigate import Investigation, Outcome
 from crawler.records import CategoryMatch, Fetch, Hop, PageReading, PageVisit, Post
@@ -42,10 +43,19 @@ def test_the_meta_and_a_unit_read_back_and_the_worker_builds_the_matcher(matcher
     inv = Investigation("news", "https://sotp.caobang.gov.vn/tin-tuc", matcher=matcher,
                         scope=Scope.parse("https://sotp.caobang.gov.vn"), period=PERIOD, related_pages=3)
     inv.refuse("off_site", "not on the portal")
-    [(key, again)] = load_unit(dump_unit([("a1/news", inv)]), built)
+    [(key, again)] = load_unit(dump_unit([("a1/news", inv)], matcher), built)
     assert key == "a1/news" and again.matcher is built
     assert (again.criterion, again.scope, again.period, again.limits, again.related_pages, again.outcome) == (
         inv.criterion, inv.scope, inv.period, inv.limits, inv.related_pages, inv.outcome)
+
+
+def test_a_link_with_a_matcher_of_its_own_carries_it(matcher):
+    """A listed criterion's category is told by its own specs alone (verifier.checks.listed_matcher)."""
+    own = CategoryMatcher(matcher.specs[:1])
+    inv = Investigation("news", "https://sotp.caobang.gov.vn/van-ban", matcher=own,
+                        scope=Scope.parse("https://sotp.caobang.gov.vn"), period=PERIOD)
+    [(_, again)] = load_unit(dump_unit([("a1/news", inv)], matcher), matcher)
+    assert again.matcher is not matcher and again.matcher.specs == own.specs
 
 
 def _spoiled_meta(matcher, change):
