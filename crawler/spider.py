@@ -537,17 +537,20 @@ class VerifySpider(scrapy.Spider):
         # Every link's first request goes to the scheduler now. Yielded, they would be taken only
         # while the downloader has room, and a crawl that keeps it full would leave the hosts
         # after the first few unstarted until the end (then crawled alone, at their own pace).
-        engine = self.crawler.engine
         for job in self.jobs.values():
-            wants = job.inv.start()
-            if job.inv.finished:
-                job.finish()
-                continue
-            for want in wants:
-                for request in self._dispatch(job, want):
-                    engine.crawl(request)
+            self.begin(job)
         return
         yield  # an async generator, as Scrapy expects of start()
+
+    def begin(self, job: Job) -> None:
+        """Start a link's investigation: its first requests go to the scheduler (or it is finished at once)."""
+        wants = job.inv.start()
+        if job.inv.finished:
+            job.finish()
+            return
+        for want in wants:
+            for request in self._dispatch(job, want):
+                self.crawler.engine.crawl(request)
 
     def _dispatch(self, job: Job, want: Want):
         """A request for want, or nothing when the same fetch is done (answered now) or under way (later)."""

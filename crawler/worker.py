@@ -145,17 +145,10 @@ class WorkerSpider(VerifySpider):
                 if portal not in self._portals:
                     self._portals[portal] = None
                     self._scope = None
-        engine = self.crawler.engine
         for key, inv in fresh:
             job = Job(key, _Recording(inv, self.records), lambda inv, key=key, host=host: self._done(key, host, inv))
             self.jobs[key] = job
-            wants = job.inv.start()
-            if job.inv.finished:
-                job.finish()
-                continue
-            for want in wants:
-                for request in self._dispatch(job, want):
-                    engine.crawl(request)
+            self.begin(job)
         if not self.held.get(host) and host in self.held:
             self._let_go(host)
 

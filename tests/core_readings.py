@@ -90,23 +90,23 @@ def stored() -> list[str]:
 
 
 def differences(limit: int = 10) -> list[str]:
-    """What differs between today's readings and the stored ones, field by field, at most `limit` pages."""
-    want = stored()
-    got = [line(*r) for r in readings()]
-    out = []
-    if len(want) != len(got):
-        out.append(f"{len(got)} pages read, {len(want)} stored")
-    for w, g in zip(want, got):
+    """What differs between today's readings and the stored ones, field by field, at most `limit` pages; pages
+    are paired by their set and URL, so a page added to (or gone from) a set is named as such."""
+    def keyed(lines):
+        return {(d["set"], d["url"]): (ln, d) for ln in lines for d in (json.loads(ln),)}
+
+    want, got = keyed(stored()), keyed(line(*r) for r in readings())
+    out = [f"{s} {u}: not stored" for s, u in sorted(set(got) - set(want))]
+    out += [f"{s} {u}: stored, not read" for s, u in sorted(set(want) - set(got))]
+    for key in sorted(set(want) & set(got)):
+        (w, wd), (g, gd) = want[key], got[key]
         if w == g:
             continue
-        wd, gd = json.loads(w), json.loads(g)
         fields = [k for k in sorted(set(wd) | set(gd)) if wd.get(k) != gd.get(k)]
         sub = [f"reading.{k}" for k in sorted(set(wd.get("reading", {})) | set(gd.get("reading", {})))
                if wd.get("reading", {}).get(k) != gd.get("reading", {}).get(k)]
-        out.append(f"{wd['set']} {wd['url']}: {', '.join(sub or fields)} differ")
-        if len(out) >= limit:
-            break
-    return out
+        out.append(f"{key[0]} {key[1]}: {', '.join(sub or fields)} differ")
+    return out[:limit]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -217,7 +217,8 @@ def test_the_crawl_requests_only_the_portals_and_the_allowed_host(crawled):
     assert all(t.endswith(".html") for t in on_dvc - {"/", "/robots.txt", "/thu-tuc-hanh-chinh?donvi=stp"})
 
 
-def test_check_refuses_an_agency_option_not_given_as_id_and_name():
+@pytest.mark.parametrize("given", ["stp=", "=Sở Tư pháp", " "])
+def test_check_refuses_an_agency_option_that_is_neither_id_nor_id_and_name(given):
     result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "check", AGENCY_PAGE, "-c", "dich-vu-cong",
-                             "--agency", "stp"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+                             "--agency", given], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2 and "--agency" in result.stderr and "ID=Name" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from crawler.categories import CategoryMatcher, CategorySpec
 from crawler.items import ItemRule
@@ -19,6 +20,8 @@ def task_investigation(task: Task, matcher: CategoryMatcher, options: RunOptions
     if report is not None and report.not_applicable:
         return None
     criterion = task.criterion
+    if task.agency.render:      # the registry's render mode for this portal goes before the run's
+        options = replace(options, render=task.agency.render)
     if criterion.kind == "listed":
         return investigate_link(criterion.id, task.url, scope=task.agency.scope, matcher=listed_matcher(criterion),
                                 options=options, items=task.items, item_rule=item_rule(criterion),

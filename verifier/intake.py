@@ -24,12 +24,15 @@ from verifier.rulebook import Rulebook
 TRUE_WORDS = frozenset({"1", "x", "true", "có", "co", "yes", "y", "không áp dụng", "ko áp dụng"})
 FALSE_WORDS = frozenset({"", "0", "false", "không", "khong", "no", "n"})
 REGISTRY_COLUMNS = ("agency_id", "agency_name", "group", "portal")
+REGISTRY_OPTIONAL = ("render",)
+RENDER_MODES = ("auto", "always", "off")     # crawler.render: a portal whose listings are filled in by script
 REPORT_COLUMNS = ("agency_id", "criterion", "url")
 REPORT_OPTIONAL = ("value", "not_applicable", "note", "submitted_at")
 # items.csv: the items of the lists (listed criteria), one row per item, beside reports.csv
 ITEM_COLUMNS = ("agency_id", "criterion")
 ITEM_OPTIONAL = ("number", "title", "issued", "url")
-KNOWN_COLUMNS = frozenset(REGISTRY_COLUMNS + REPORT_COLUMNS + REPORT_OPTIONAL + ITEM_OPTIONAL)  # the columns read
+# the columns the product reads
+KNOWN_COLUMNS = frozenset(REGISTRY_COLUMNS + REGISTRY_OPTIONAL + REPORT_COLUMNS + REPORT_OPTIONAL + ITEM_OPTIONAL)
 MULTILINE_COLUMNS = frozenset({"note", "agency_name"})     # free text, where a line break may belong
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # Bounds on an input (a province's registry and reports are well under 1 MiB): a CSV's size, an XLSX's
@@ -83,6 +86,7 @@ class Agency:
     group: str
     portal: str           # as registered (one or more URLs, space separated)
     scope: Scope
+    render: str = ""      # the registry's render mode for this portal (RENDER_MODES), "" for the run's
 
 
 @dataclass(frozen=True)
@@ -385,7 +389,12 @@ def load_registry(path: Path | str, rulebook: Rulebook) -> dict[str, Agency]:
         except BadURL as exc:
             errors.append(MalformedURL(str(exc), column="portal", **where))
             continue
-        agencies[agency_id] = Agency(agency_id, v["agency_name"], v["group"], v["portal"], scope)
+        render = (v.get("render") or "").strip().lower()
+        if render not in ("", *RENDER_MODES):
+            errors.append(BadValue(f"render {v.get('render')!r} is not one of {', '.join(RENDER_MODES)} (or blank)",
+                                   column="render", **where))
+            continue
+        agencies[agency_id] = Agency(agency_id, v["agency_name"], v["group"], v["portal"], scope, render)
     if errors:
         raise InputErrors(errors)
     return agencies

@@ -127,3 +127,57 @@ def test_render_off_reads_the_page_as_fetched(attack):
     data = json.loads(result.output[result.output.index("{"):])
     assert (data["status"], data["reason"]) == ("fail", "no_posts_in_year") and "headless" not in data["detail"]
     assert [r.path for r in attack.since(mark)] == ["/robots.txt", f"/{CRITERION}"]
+
+
+def _with_render_column(agencies, modes: dict[str, str]) -> None:
+    """The registry written by the harness, with a `render` column for the named agencies."""
+    import csv
+
+    with agencies.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with agencies.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, [*(k for k in rows[0] if k != "render"), "render"])
+        w.writeheader()
+        w.writerows({**r, "render": modes.get(r["agency_id"], "")} for r in rows)
+
+
+def test_the_registry_sets_a_portals_render_mode(attack, tmp_path):
+    """`render` in the registry goes before the run's: `off` reads a script-filled listing as fetched, `always`
+    renders a plain one; a value that is neither is refused naming the file, row and column."""
+    import subprocess
+    import sys
+
+    from tests.hostile.harness import RULES, _write_inputs
+
+    # posts written in by an inline script, with none of the marks `auto` looks for: only `always` renders it
+    rows = "".join(f'<div class="views-row"><a href="{p["url"]}">{p["title"]}</a> <span>{p["date"]}</span></div>'
+                   for p in POSTS)
+    unmarked = shell(f'<div class="view"><div id="khung"><p>Đang tải…</p></div></div><script>'
+                     f'document.getElementById("khung").innerHTML = {json.dumps(rows)};</script>')
+    assert render_need(unmarked.body if isinstance(unmarked.body, bytes) else unmarked.body.encode()) is None
+    cases = {"off": CASES["empty-container"], "always": {f"/{CRITERION}": unmarked}}
+    made = []
+    for mode, routes in cases.items():
+        host = f"registry-{mode}{D}"
+        attack.portal(host, {"/robots.txt": robots(), "/api/posts": API, **routes})
+        made.append(Case(mode, f"http://{host}", f"http://{host}/{CRITERION}"))
+    agencies, reports, db = tmp_path / "agencies.csv", tmp_path / "reports.csv", tmp_path / "evidence.db"
+    _write_inputs(made, agencies, reports)
+    _with_render_column(agencies, {"off": "off", "always": "always"})
+    cmd = [sys.executable, "cli.py", "crawl", "--agencies", str(agencies), "--reports", str(reports), "--rules",
+           str(RULES), "--db", str(db), "--timeout", "10"]
+    done = subprocess.run(cmd, env={**__import__("os").environ, **attack.env()}, capture_output=True, text=True,
+                          timeout=180, cwd=harness.ROOT)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    con = sqlite3.connect(db)
+    got = {a: (s, r, d) for a, s, r, d in con.execute(
+        "select agency_id, status, reason, detail from verdicts where criterion = ?", (CRITERION,))}
+    con.close()
+    assert got["off"][:2] == ("fail", "no_posts_in_year") and "headless" not in got["off"][2]
+    assert got["always"][:2] == ("pass", "ok") and "rendered in headless Chromium" in got["always"][2]
+
+    _with_render_column(agencies, {"off": "sometimes"})
+    bad = subprocess.run([*cmd[:-4], "--db", str(tmp_path / "other.db")], env={**__import__("os").environ,
+                         **attack.env()}, capture_output=True, text=True, timeout=60, cwd=harness.ROOT)
+    assert bad.returncode == 2 and "render" in bad.stderr and "row 2" in bad.stderr, bad.stderr[-1500:]
+    assert not (tmp_path / "other.db").exists()
