@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.tools import high_water_kib
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules" / "caobang-2018.yaml"
 CRITERION = "chi-dao-dieu-hanh"
@@ -464,20 +466,22 @@ def _spawn(cmd: list[str], env: dict[str, str], timeout: float, cwd: Path = ROOT
     with out_path.open("w+b") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         deadline = started + timeout
+        peak_kib = 0                    # the child's own (tests.tools.high_water_kib), not wait4's ru_maxrss
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak_kib = max(peak_kib, high_water_kib(proc.pid))
             if time.monotonic() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     out_path.unlink(missing_ok=True)
-    return proc.returncode, text, time.monotonic() - started, usage.ru_maxrss
+    return proc.returncode, text, time.monotonic() - started, peak_kib
 
 
 def run_check(server: AttackServer, case: Case, *, allow_private: bool = False, ignore_robots: bool = False,

@@ -26,6 +26,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
+from tests.tools import high_water_kib
 from verifier.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,14 +60,13 @@ def cli_measured(tmp_path: Path, *args) -> tuple[int, str, float, float, float]:
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *map(str, args)], stdout=out, stderr=err,
                             cwd=ROOT)
-    # The peak RSS is the child's own high-water mark (VmHWM), read while it runs: wait4's ru_maxrss also
-    # counts the forked copy of this test process before exec, which a long test session makes large.
+    # the peak RSS is the child's own, read while it runs (tests.tools.high_water_kib)
     peak_kib = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        peak_kib = max(peak_kib, _high_water_kib(proc.pid))
+        peak_kib = max(peak_kib, high_water_kib(proc.pid))
         time.sleep(0.005)
     seconds = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -74,13 +74,6 @@ def cli_measured(tmp_path: Path, *args) -> tuple[int, str, float, float, float]:
     return (proc.returncode, (tmp_path / "stderr.txt").read_text(encoding="utf-8"), seconds,
             usage.ru_utime + usage.ru_stime, peak_kib / 1024)
 
-
-def _high_water_kib(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
 def no_database(db: Path) -> bool:
