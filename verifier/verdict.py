@@ -155,6 +155,15 @@ def content_labels(detail: str) -> tuple[list[str], list[str]]:
     return _labels(found.group(1) if found else ""), _labels(missing.group(1) if missing else "")
 
 
+def content_check_labels(verdict: Verdict) -> tuple[list[str], list[str]]:
+    """(found, missing): the labels of a content verdict's checks, from its fields; a verdict kept without them
+    (a spot-check stored before the checks had fields of their own) from the labels its detail names."""
+    if verdict.content_checks:
+        return ([c.label for c in verdict.content_checks if c.found],
+                [c.label for c in verdict.content_checks if not c.found])
+    return content_labels(verdict.detail)
+
+
 _CONTENT_MISSING = re.compile(re.escape(MISSING_WORDS) + r"(.*?) \(\d+ of \d+ required found\)")
 _CONTENT_FOUND = re.compile(re.escape(FOUND_WORDS) + r"(.*?)(?:; (?:stopped|page read|the )|$)")
 

@@ -20,7 +20,7 @@ from verifier.export.labels import vn_date
 from verifier.intake import Report
 from verifier.reported import BadFigure, other_value, read_value
 from verifier.rulebook import Criterion, Rulebook
-from verifier.verdict import content_labels, missing_items
+from verifier.verdict import content_check_labels, missing_items
 
 DEFAULT_LANG = "vi"
 _NOT_FOUND_STATUSES = (404, 410)
@@ -213,13 +213,13 @@ def seen(verdict: Verdict, rulebook: Rulebook, *, report: Report | None = None, 
     if newest is not None:
         facts["newest"] = vn_date(newest)
     if verdict.reason == "missing_content":
-        facts["missing"] = "; ".join(content_labels(verdict.detail)[1])
+        facts["missing"] = "; ".join(content_check_labels(verdict)[1])
     if verdict.reason == "items_missing":
         names = [f.item.name for f in verdict.items if f.status != "found"] or missing_items(verdict.detail)
         facts["missing"] = "; ".join(names)
         facts["missing_count"] = str(len(names)) if names else ""
     if verdict.reason in ("missing_content", "content_ok"):
-        facts["present"] = "; ".join(content_labels(verdict.detail)[0])
+        facts["present"] = "; ".join(content_check_labels(verdict)[0])
     if verdict.posts_in_year:
         facts["count"] = str(verdict.posts_in_year)
     if verdict.posts:

@@ -32,7 +32,7 @@ from verifier.export.audit import Audit
 from verifier.export.hints import audit_hint, error_words, kind_words, main_page, needs_hint, newest_date
 from verifier.export.names import safe_name
 from verifier.export.safe_text import cell_text, formula_like, show_invisible
-from verifier.verdict import content_labels
+from verifier.verdict import content_check_labels
 
 ISSUER = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -227,7 +227,7 @@ def found_words(audit: Audit, verdict: Verdict) -> str:
     elif verdict.posts_in_year == 0 and page is not None:
         parts.append(f"không có bài viết trong năm {rb.year}")
     if verdict.reason in ("content_ok", "missing_content"):
-        found, missing = content_labels(verdict.detail)
+        found, missing = content_check_labels(verdict)
         parts.append(f"có đủ nội dung bắt buộc: {'; '.join(found)}" if verdict.reason == "content_ok"
                      else f"thiếu nội dung bắt buộc: {'; '.join(missing)}")
     newest = newest_date(verdict)
