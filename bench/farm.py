@@ -277,11 +277,15 @@ class Farm:
     def expected_requests(self, host: str) -> int:
         """Requests a correct, complete crawl sends to this host (robots.txt included)."""
         n = 1
+        portal = self.portals[host]
         for position in range(self.spec.categories):
-            n += min(self.spec.pages, MAX_LISTING_PAGES)
-            if self.is_blank(self.portals[host], position):
+            if self.is_blank(portal, position):
                 n += 1                                   # the home page, to find the category
-            if self.is_undated(self.portals[host], position):
+            if CATEGORIES[portal.categories[position]][0] in CONTENT_JUDGED:
+                n += 1      # judged by its content: the reported page alone, no later pages, no article read
+                continue
+            n += min(self.spec.pages, MAX_LISTING_PAGES)
+            if self.is_undated(portal, position):
                 # article pages, until one is older than the year or the crawl's bound
                 n += min(MAX_ARTICLE_PAGES, self._in_year_posts() + 1)
             elif self._older_posts_read():
