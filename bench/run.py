@@ -5,7 +5,7 @@ the raw numbers behind them; every ratio is taken within this run. The crawl
 and the spot-check run as separate processes (`cli.py crawl`, the
 `portal-evidence check` console script) through the farm's loopback proxy, so
 their wall time includes imports and start-up, and a crawl's peak RSS is that
-process's own (from wait4). A crawl only counts when it is also right: every
+process's own (VmHWM, bench/procs.py). A crawl only counts when it is also right: every
 verdict and post count equals what the farm says a correct crawl finds, and
 every host got exactly the requests a complete crawl sends. The reviewer
 console is measured on the demo database (bench/console.py: its pages beside
@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import pickle
 import platform
 import shutil
 import sqlite3
@@ -38,7 +39,10 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from bench import baseline
+from bench.core_timer import time_core
 from bench.farm import CATEGORIES, CONTENT_JUDGED, Farm, FarmSpec
+from bench.procs import wait_all
 from crawler import settings as S
 from demo.server import LoopbackServer, Reply, Request
 
@@ -47,7 +51,7 @@ RESULTS = ROOT / "bench" / "results.json"
 FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "pages"
 DEMO_PORTALS = ROOT / "data" / "demo" / "portals"
 LAB_PORTALS = ROOT / "tests" / "lab" / "portals"
-BASELINE = ROOT / "bench" / "baseline.json"
+BASELINE = baseline.BASELINE
 CORE_SPEEDUP = 5.0              # the core's pages/s on each page set ÷ the baseline's (bench/baseline.json)
 CORE_SETS = ("farm", "fixtures", "demo", "lab")
 
@@ -212,9 +216,8 @@ def crawl_process(farm: Farm, server: LoopbackServer, workdir: Path, *, name: st
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=proxy_env(server), stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        ended = wait_all([proc])[proc.pid]
         wall = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
     per_host = server.tally("site")
     host, busiest = per_host.most_common(1)[0] if per_host else (None, 0)
     problems = []
@@ -225,8 +228,8 @@ def crawl_process(farm: Farm, server: LoopbackServer, workdir: Path, *, name: st
     problems += verdict_problems(farm, verdicts)
     if expect_server:
         problems += request_problems(farm, server)
-    return CrawlRun(wall=wall, window=server.window, max_rss_mb=usage.ru_maxrss / 1024,
-                    cpu=usage.ru_utime + usage.ru_stime, exit_code=proc.returncode, requests=per_host.total(),
+    return CrawlRun(wall=wall, window=server.window, max_rss_mb=ended.peak_mb, cpu=ended.cpu, exit_code=proc.returncode,
+                    requests=per_host.total(),
                     busiest_host=host, busiest_requests=busiest,
                     max_overlap=max(server.max_overlap.values(), default=0),
                     concurrency=server.concurrency_profile(), verdicts=len(verdicts),
@@ -676,56 +679,33 @@ def core_sets(farm_listings: int = 60, farm_articles: int = 60) -> dict[str, lis
     }
 
 
-def cpu_per_page(pages, fn, passes: int, before_pass=None) -> tuple[float, list[float]]:
-    """The median over `passes` passes of the CPU seconds per page of fn(url, body, headers, status), and
-    every pass's figure. CPU time (time.process_time) rather than wall time: the other processes of a
-    shared machine disturb it less."""
-    runs = []
-    for _ in range(passes):
-        if before_pass is not None:
-            before_pass()
-        started = time.process_time()
-        for url, body, headers, status in pages:
-            fn(url, body, headers, status)
-        runs.append((time.process_time() - started) / len(pages))
-    return statistics.median(runs), runs
-
-
 def measure_core(sets: dict, passes: int) -> dict[str, dict]:
-    """Per page set: pages, CPU s/page (median of the passes) and each pass's figure, for read_page.
+    """Per page set: pages, CPU s/page (median of the passes) and each pass's figure, for today's read_page
+    (bench.core_timer.time_core, the function that times the baseline's core too)."""
+    from crawler.extract import forget, read_page
 
-    What the core keeps from page to page (crawler.extract.forget) is emptied before each pass, so a pass
-    reads its set as a new process would: the memo helps across the set's pages of one portal, as it does
-    in a crawl, not across passes over the same pages."""
-    from crawler import extract
-    from crawler.extract import read_page
-
-    matcher = _matcher()
-
-    def core(url, body, headers, status):
-        return read_page(url, body, headers, matcher, status=status)
-
-    def forget():
-        if hasattr(extract, "forget"):      # (the core before it kept anything had nothing to forget)
-            extract.forget(matcher)
-
-    out = {}
-    for name, pages in sets.items():
-        if not pages:
-            continue
-        core(*pages[0])                 # the first call builds the matcher's and the modules' tables
-        median, runs = cpu_per_page(pages, core, passes, before_pass=forget)
-        out[name] = {"pages": len(pages), "cpu_seconds_per_page": median, "passes": [round(r, 6) for r in runs]}
-    return out
+    return time_core(sets, passes, read_page, forget, _matcher())
 
 
 def write_baseline(passes: int = 5) -> dict:
-    """Measure today's core on every page set and store it in bench/baseline.json."""
-    doc = {"commit": _commit(), "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    """Time the baseline commit's core (bench/baseline.json names it) on this machine and store its figures
+    there: the fallback for a checkout whose git has not that commit (bench.baseline)."""
+    doc = baseline.stored()
+    commit = doc["commit"]
+    with tempfile.TemporaryDirectory(prefix="portal-evidence-baseline-") as tmp:
+        tree = baseline.unpack(commit, Path(tmp))
+        if tree is None:
+            raise SystemExit(f"git has no commit {commit} here: cannot measure the baseline")
+        pages = Path(tmp) / "pages.pickle"
+        with pages.open("wb") as fh:
+            pickle.dump(core_sets(), fh)
+        sets = baseline.time_tree(tree, pages, passes)
+    doc = {"commit": commit, "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
            "machine": machine(),
-           "how": f"read_page on every page of each set (bench.run.core_sets), {passes} passes after one "
-                  "warm-up call, CPU seconds of this process per page (time.process_time), median of the passes",
-           "sets": measure_core(core_sets(), passes)}
+           "how": f"read_page of commit {commit} on every page of each set (bench.run.core_sets), {passes} passes "
+                  "after one warm-up call, CPU seconds per page (time.process_time), median of the passes "
+                  "(bench/core_timer.py in that commit's tree)",
+           "sets": sets}
     BASELINE.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return doc
 
@@ -758,7 +738,7 @@ def labelled_articles(farm_articles: int) -> list[tuple[str, bytes, dict, dt.dat
 
 
 def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_articles: int = 60,
-                     passes: int = 5, set_pages: int | None = None) -> Result:
+                     passes: int = 5, rounds: int = 2, set_pages: int | None = None) -> Result:
     """The core timed on every page set beside its baseline, and its article dates beside htmldate's.
     `set_pages`: read only the first pages of each set (the harness's own test)."""
     from htmldate import find_date
@@ -769,10 +749,10 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
     result = Result("extraction")
     matcher = _matcher()
 
-    # every page set read `passes` times (CPU seconds per page, median), beside today's baseline
-    baseline = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {"sets": {}}
+    # every page set read by today's core and by the baseline commit's, in turn, on this machine in this run
     sets = {name: pages[:set_pages] for name, pages in core_sets(farm_listings, farm_articles).items()}
-    measured = measure_core(sets, passes)
+    measured, before_sets, how = baseline.measure_both(sets, passes, rounds, measure_core)
+    result.details["baseline"] = {"commit": baseline.stored().get("commit"), "how": how}
     for name in CORE_SETS:
         row = measured.get(name)
         if row is None:
@@ -781,16 +761,16 @@ def bench_extraction(*, min_seconds: float = 2.0, farm_listings: int = 60, farm_
         now = row["cpu_seconds_per_page"]
         result.figures.append(Figure(f"extraction.{name}.pages_per_second",
                                      f"Extraction core, {name} pages ({row['pages']} pages)", 1 / now, "pages/s",
-                                     None, None, f"read_page, CPU s/page, median of {passes} passes"))
-        before = baseline["sets"].get(name, {}).get("cpu_seconds_per_page")
+                                     None, None, f"read_page, CPU s/page, median of {len(row['passes'])} passes"))
+        before = before_sets.get(name, {}).get("cpu_seconds_per_page")
         speedup = before / now if before else None
         result.figures.append(Figure(
             f"core.speedup.{name}", f"Extraction core ÷ baseline, {name} pages (pages/s)", speedup, "x",
             f"≥ {CORE_SPEEDUP:g}", bool(speedup is not None and speedup >= CORE_SPEEDUP),
-            f"{before * 1000:.2f} → {now * 1000:.2f} ms CPU per page (baseline at {baseline.get('commit')})"
-            if before else "no baseline for this set in bench/baseline.json"))
+            f"{before * 1000:.2f} → {now * 1000:.2f} ms CPU per page; baseline: {how}"
+            if before else "no baseline for this set"))
         result.details[name] = {**row, "pages_per_second": 1 / now, "baseline_cpu_seconds_per_page": before,
-                                "speedup": speedup}
+                                "baseline_passes": before_sets.get(name, {}).get("passes"), "speedup": speedup}
 
     labelled = labelled_articles(farm_articles)
     texts = [(u, decode(b, h)[0]) for u, b, h, _, _ in labelled]
@@ -846,14 +826,15 @@ MEASUREMENTS = ("extraction", "spotcheck", "politeness", "recrawl", "recrawl_bro
 
 
 def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASUREMENTS,
-            sizes: tuple[int, ...] = GROWTH_SIZES) -> dict:
+            sizes: tuple[int, ...] = GROWTH_SIZES, workers_parts: tuple[str, ...] | None = None) -> dict:
     started = time.monotonic()
     info = machine()
     results: list[Result] = []
     plan = {
         "extraction": lambda: bench_extraction(min_seconds=0.5 if quick else 2.0,
                                                farm_listings=20 if quick else 60,
-                                               farm_articles=20 if quick else 60, passes=2 if quick else 5),
+                                               farm_articles=20 if quick else 60, passes=2 if quick else 5,
+                                               rounds=1 if quick else 2),
         "spotcheck": lambda: bench_spotcheck(workdir, runs=5 if quick else SPOTCHECK_RUNS),
         "politeness": lambda: bench_politeness(workdir, farms=POLITE_FARMS_QUICK if quick else POLITE_FARMS,
                                                latency=0.1 if quick else POLITENESS_LATENCY),
@@ -862,7 +843,7 @@ def run_all(workdir: Path, *, quick: bool = False, only: tuple[str, ...] = MEASU
         "growth": lambda: bench_growth(workdir, sizes=GROWTH_SIZES_QUICK if quick else sizes),
         "console": lambda: _bench_console(workdir, quick=quick),
         "render": lambda: _bench_render(quick=quick),
-        "workers": lambda: _bench_workers(workdir, quick=quick),
+        "workers": lambda: _bench_workers(workdir, quick=quick, parts=workers_parts),
     }
     for name in MEASUREMENTS:
         if name not in only or (quick and name == "recrawl_broad"):
@@ -888,10 +869,10 @@ def _bench_console(workdir: Path, *, quick: bool) -> Result:
     return bench_console(workdir, quick=quick)
 
 
-def _bench_workers(workdir: Path, *, quick: bool) -> Result:
+def _bench_workers(workdir: Path, *, quick: bool, parts: tuple[str, ...] | None) -> Result:
     from bench.workers import bench_workers  # bench.workers imports this module
 
-    return bench_workers(workdir, quick=quick)
+    return bench_workers(workdir, quick=quick, **({"parts": parts} if parts else {}))
 
 
 def assemble(results: list[Result], info: dict, *, quick: bool, seconds: float) -> dict:
@@ -949,6 +930,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="pages of the three growth farms (default %(default)s)")
     parser.add_argument("--write-baseline", action="store_true",
                         help="measure the extraction core as it is and store it in bench/baseline.json, then stop")
+    parser.add_argument("--workers-parts", default="",
+                        help="with workers: a comma-separated subset of national (with the growth figures), cpu_bound, "
+                             "latency (default: all)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the crawls' databases and logs in this directory")
     args = parser.parse_args(argv)
     only = tuple(x.strip() for x in args.only.split(",") if x.strip())
@@ -964,6 +948,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="portal-evidence-bench-"))
     try:
         report = run_all(workdir, quick=args.quick, only=only,
+                         workers_parts=tuple(x.strip() for x in args.workers_parts.split(",") if x.strip()) or None,
                          sizes=tuple(int(x) for x in args.sizes.split(",") if x.strip()))
     finally:
         if args.keep is None:

@@ -26,14 +26,3 @@ def required_tool(name: str) -> str:
                     "to make this a failure")
     return found
 
-
-def high_water_kib(pid: int) -> int:
-    """A running child's own peak RSS in KiB (VmHWM of /proc/PID/status; 0 once it is gone).
-
-    wait4's ru_maxrss is no measure of a child: Linux carries the parent's high-water mark over the fork and
-    exec, so a child of a test process grown to 400 MB reports 400 MB however little it used itself."""
-    try:
-        status = open(f"/proc/{pid}/status", encoding="ascii", errors="replace").read()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)

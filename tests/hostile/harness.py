@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.tools import high_water_kib
+from bench.procs import high_water_kib
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules" / "caobang-2018.yaml"
@@ -466,7 +466,7 @@ def _spawn(cmd: list[str], env: dict[str, str], timeout: float, cwd: Path = ROOT
     with out_path.open("w+b") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         deadline = started + timeout
-        peak_kib = 0                    # the child's own (tests.tools.high_water_kib), not wait4's ru_maxrss
+        peak_kib = 0                    # the child's own (bench.procs.high_water_kib), not wait4's ru_maxrss
         while True:
             pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:

@@ -26,7 +26,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from tests.tools import high_water_kib
+from bench.procs import high_water_kib
 from verifier.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ def cli_measured(tmp_path: Path, *args) -> tuple[int, str, float, float, float]:
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *map(str, args)], stdout=out, stderr=err,
                             cwd=ROOT)
-    # the peak RSS is the child's own, read while it runs (tests.tools.high_water_kib)
+    # the peak RSS is the child's own, read while it runs (bench.procs.high_water_kib)
     peak_kib = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
