@@ -130,11 +130,24 @@ class WorkerSpider(VerifySpider):
                 if not self.frontier.renew(self.worker, host, lease):
                     logger.warning("worker %s: lost the lease of %s (another worker may crawl it)", self.worker,
                                    host)
-        if self.closing or len(self.held) >= self.max_hosts:
+        if self.closing or len(self.held) >= self.max_hosts or self._saturated():
             return
         unit = self.frontier.take(self.worker, lease, self.meta.matcher)
         if unit is not None:
             self._add(unit)
+
+    def _saturated(self) -> bool:
+        """Are as many fetches in transfer as the worker's global concurrency allows?
+
+        A worker with every connection busy leaves the next host to a worker with room: on slow portals each
+        worker then holds about as many hosts as fill its connections, instead of the first worker up leasing
+        `max_hosts` and the others idling. Fetches waiting for a host's delay are not in transfer, so on fast
+        portals a worker still leases up to `max_hosts`, as many as keep it busy despite the per-host delay."""
+        downloader = self.crawler.engine.downloader if self.crawler.engine is not None else None
+        if downloader is None:
+            return False
+        transferring = sum(len(slot.transferring) for slot in downloader.slots.values())
+        return transferring >= downloader.total_concurrency
 
     def _add(self, unit) -> None:
         host = unit.host
