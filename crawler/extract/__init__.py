@@ -41,12 +41,14 @@ def forget(matcher: CategoryMatcher | None = None) -> None:
     process would."""
     from crawler import text
     from crawler.extract import chrome
+    from crawler.extract import links as links_module
     from crawler.extract import page as page_module
 
     for cached in (text._fold_short, text._normalise_short, chrome.is_side_box_title, chrome._name_tokens,
-                   listing._stable_classes, listing._item_classes):
+                   listing._stable_classes, listing._item_classes, links_module._feed_like):
         cached.cache_clear()
     page_module._JOINED.clear()
+    page_module._NAMED.clear()
     chrome._CHROME_BY_NAMES.clear()
     if matcher is not None:
         matcher.forget()
@@ -62,7 +64,7 @@ def read_page(url: str, body: bytes, headers: Mapping[str, str] | None, matcher:
         return PageReading(url=url, kind="page", encoding=encoding, legacy_encoding=decoded.legacy,
                            notes=(*decoded.notes, "not HTML"))
     # the tree, its unseen elements dropped, with <meta>, JSON-LD and <title> read once for every stage
-    page = Page(doc, url, matcher, status=status, encoding=encoding, scope_prefix=scope_prefix)
+    page = Page(doc, url, matcher, status=status, encoding=encoding, scope_prefix=scope_prefix, source=text)
 
     # the page's own labels come first: a box of another category is then not the listing
     votes = label.label_votes(page)

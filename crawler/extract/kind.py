@@ -100,14 +100,14 @@ def is_soft_404(page: Page, best: Group | None) -> bool:
             return True
     if best is not None and len(best.items) >= W.soft_404_items:
         return False
-    key = page.own_text_key
-    return len(key) < W.soft_404_chars and bool(SOFT_404_TEXT.search(key))
+    key = page.short_text_key
+    return key is not None and bool(SOFT_404_TEXT.search(key))
 
 
 def is_empty_listing(page: Page) -> bool:
     """The page's own content says there is nothing in this category yet ("Chưa có bài viết", "Nothing here")."""
-    key = page.own_text_key
-    return len(key) < W.soft_404_chars and bool(EMPTY_LISTING.search(key))
+    key = page.short_text_key
+    return key is not None and bool(EMPTY_LISTING.search(key))
 
 
 

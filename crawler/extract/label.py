@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from crawler.extract.page import Page, short_label
+from crawler.extract.page import Page, names_match, short_label
 from crawler.extract.vocabulary import (
     ACTIVE_CLASS,
     BREADCRUMB_ARIA_LABELS,
@@ -96,7 +96,7 @@ def breadcrumb(page: Page) -> list[str]:
     for el in page.body.iter():
         if not isinstance(el.tag, str):
             continue
-        if BREADCRUMB_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}") or \
+        if names_match(BREADCRUMB_CLASS, el) or \
                 (el.get("aria-label") or "").lower() in BREADCRUMB_ARIA_LABELS:
             parts = [page.text(x) for x in el.xpath(".//a|.//span[not(.//a)]|.//li[not(.//a)]|.//strong")]
             parts = [p for p in parts if p and not BREADCRUMB_SEPARATORS.fullmatch(p)]

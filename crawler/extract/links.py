@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from crawler.extract.page import Page, short_label
@@ -20,13 +21,16 @@ def feeds(page: Page) -> tuple[str, ...]:
                 out.append(href)
     for a in page.body.iter("a"):
         href = page.abs(a.get("href"))
-        if not href:
-            continue
-        parts = urlsplit(href)
-        if FEED_HREF.search(parts.path + ("?" + parts.query if parts.query else "")) \
-                and not page.chrome(a) and href not in out:
+        if href and _feed_like(href) and not page.chrome(a) and href not in out:
             out.append(href)
     return tuple(out)
+
+
+@lru_cache(maxsize=50_000)
+def _feed_like(href: str) -> bool:
+    """Does the link's path and query look like a feed's? (Memoised: the same menus' links are on every page.)"""
+    parts = urlsplit(href)
+    return bool(FEED_HREF.search(parts.path + ("?" + parts.query if parts.query else "")))
 
 
 def nav_links(page: Page) -> tuple[tuple[str, str], ...]:

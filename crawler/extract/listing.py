@@ -11,7 +11,6 @@ and a lead post set apart before it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -175,8 +174,23 @@ def _without_date(title: str, date_text: str) -> str:
     """The title without the post's own date written after it inside the link: "Tiêu đề (02/09/2017)"."""
     if not date_text:
         return title
-    stripped = re.sub(r"\s*[(\[]?\s*" + re.escape(date_text) + r"\s*[)\]]?\s*$", "", title)
+    stripped = _strip_end_date(title, date_text)
     return stripped if stripped != title and len(stripped) >= W.min_title_chars else title
+
+
+def _strip_end_date(title: str, date_text: str) -> str:
+    r"""The title without `date_text` at its end, with the white space and one bracket around it: what
+    re.sub(r"\s*[(\[]?\s*DATE\s*[)\]]?\s*$", "", title) gives, without compiling a pattern per date (the re
+    module's cache holds 512, and a crawl meets thousands of dates). str.strip's white space is re's \s."""
+    rest = title.rstrip()
+    if rest.endswith((")", "]")):
+        rest = rest[:-1].rstrip()
+    if not rest.endswith(date_text):
+        return title
+    rest = rest[:-len(date_text)].rstrip()
+    if rest.endswith(("(", "[")):
+        rest = rest[:-1].rstrip()
+    return rest
 
 
 def _names_a_category(page: Page, text: str) -> bool:

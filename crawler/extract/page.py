@@ -9,6 +9,7 @@ that no stage computes one twice. Nothing mutates the tree once it is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from urllib.parse import urljoin
@@ -114,7 +115,7 @@ class Page:
     """One parsed page and the memo of what has been read of it."""
 
     def __init__(self, doc, url: str, matcher: CategoryMatcher, *, status: int | None, encoding: str,
-                 scope_prefix: str):
+                 scope_prefix: str, source: str | None = None):
         self.url = url
         self.matcher = matcher
         self.status = status
@@ -125,7 +126,7 @@ class Page:
         # scripts go with the rest of the unseen elements; every other stage reads the tree after the drop
         self.jsonld = [s.text or "" for s in doc.iter("script")
                        if (s.get("type") or "").lower() == "application/ld+json"]
-        self.meta = _meta(doc)
+        self.meta = _meta(doc, source)
         self.cut = cut_after(doc, "*", W.max_page_elements)
         drop_unseen(doc)
         self.cut = cut_after(doc, "a", W.max_page_links) or self.cut
@@ -255,11 +256,23 @@ class Page:
         return out
 
     @cached_property
-    def own_text_key(self) -> str:
+    def short_text_key(self) -> str | None:
         """The text of the page outside its chrome, accent-folded and normalised, for the phrases that say
-        "not found" or "nothing here yet"."""
+        "not found" or "nothing here yet"; None when that key is `soft_404_chars` long or longer (only a short
+        page is read for them).
+
+        A long page's key is not built: folding and normalising keep or lengthen every character but a run of
+        punctuation or space (one space), so the key of the text's first part is no longer than the whole
+        text's; when that part's key already reaches the limit, so does the whole's."""
         text = " ".join(self.text(el) for el in self.body if isinstance(el.tag, str) and not self.chrome(el))
-        return normalise(fold_accents(text))
+        limit = W.soft_404_chars
+        head = text[:2 * limit]
+        key = normalise(fold_accents(head))
+        if len(key) >= limit:
+            return None
+        if len(head) < len(text):
+            key = normalise(fold_accents(text))
+        return key if len(key) < limit else None
 
     @cached_property
     def sub_categories(self) -> frozenset[str]:
@@ -372,16 +385,22 @@ def _join(base: str, href: str) -> str | None:
 
 MEMO_LINKS = 50_000
 _JOINED: dict[tuple, str | None] = {}
+ITEMPROP = re.compile("itemprop", re.I)
 
 
-def _meta(doc) -> dict[str, str]:
-    """<meta> name/property -> content (first wins), plus itemprop datePublished/dateModified."""
+def _meta(doc, source: str | None = None) -> dict[str, str]:
+    """<meta> name/property -> content (first wins), plus itemprop datePublished/dateModified.
+
+    `source`, the text the tree was parsed from: without an "itemprop" in it (an attribute's name is never
+    written with character references) no element has one, and the XPath's walk of every element is skipped."""
     out = {}
     for m in doc.iter("meta"):
         key = (m.get("property") or m.get("name") or m.get("itemprop") or m.get("http-equiv") or "").strip().lower()
         value = m.get("content")
         if key and value and key not in out:
             out[key] = value.strip()
+    if source is not None and not ITEMPROP.search(source):
+        return out
     for el in doc.xpath(META_DATE_ITEMPROPS):
         key = el.get("itemprop").lower()
         value = el.get("content") or el.get("datetime")
@@ -419,13 +438,32 @@ def text_nodes(root, skip=None):
                 yield parent, clean_space(el.tail)
 
 
+def names_match(pattern, el) -> bool:
+    """pattern.search(f"{class} {id}") for the element's class and id attributes, memoised by (pattern, class,
+    id): a portal's class and id attributes repeat on every page and element, a regex search each time is the
+    cost (the answer is the search's own, computed once per distinct pair)."""
+    cls, id_ = el.get("class", ""), el.get("id", "")
+    key = (pattern, cls, id_)
+    try:
+        return _NAMED[key]
+    except KeyError:
+        pass
+    if len(_NAMED) >= MEMO_LINKS:
+        _NAMED.clear()
+    out = _NAMED[key] = bool(pattern.search(f"{cls} {id_}"))
+    return out
+
+
+_NAMED: dict[tuple, bool] = {}
+
+
 def has_date_class(node, stop) -> bool:
     """Does the node or one of its few nearest ancestors (up to `stop`) carry a date-like class or id?"""
     el = node
     for _ in range(W.date_class_levels):
         if el is None:
             return False
-        if DATE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+        if names_match(DATE_CLASS, el):
             return True
         if el is stop:
             return False

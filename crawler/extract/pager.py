@@ -9,7 +9,7 @@ import lxml.html
 from form2request import form2request
 from lxml import etree
 
-from crawler.extract.page import Page
+from crawler.extract.page import Page, names_match
 from crawler.extract.vocabulary import (
     NEXT_ARROWS,
     NEXT_WORDS,
@@ -36,7 +36,7 @@ def next_pages(page: Page) -> tuple[str, ...]:
         href_raw = a.get("href") or ""
         text = page.text(a)
         key = normalise(text, accents=False)
-        in_pager = any(PAGER_CLASS.search(f"{anc.get('class', '')} {anc.get('id', '')}")
+        in_pager = any(names_match(PAGER_CLASS, anc)
                        for anc in (a, *islice(a.iterancestors(), W.pager_levels))) or _in_number_run(page, a)
         numeric = text.isdigit() and len(text) <= W.max_page_digits
         # (the arrows fold to "": an empty key is a logo or icon link, never a page word)
