@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from lxml import etree
+
 from crawler.extract.vocabulary import (
     CHROME_PAIRS,
     CHROME_ROLES,
@@ -22,7 +24,6 @@ from crawler.extract.vocabulary import (
     CONTENT_QUALIFIERS,
     CONTENT_SECTION_TAGS,
     FOOTER_TOKENS,
-    HIDDEN_CANDIDATES_XPATH,
     HIDING_STYLE,
     MAIN_TAGS,
     MAIN_TOKENS,
@@ -67,8 +68,11 @@ def _drop_hidden(doc) -> None:
     hidden until its scripts run (a preloader), when it holds the page's chrome too, and is kept."""
     dropped: set = set()
     page_chars = None
-    for el in doc.xpath(HIDDEN_CANDIDATES_XPATH):
-        if el.tag in NEVER_HIDDEN_TAGS or not _is_hidden(el) or any(anc in dropped for anc in el.iterancestors()):
+    # every hidden element, in document order, listed before any is dropped: one walk over the elements in
+    # Python is about half the cost of the XPath of attribute tests it replaces, and lists the same elements
+    hidden = [el for el in doc.iter(etree.Element) if _is_hidden(el) and el.tag not in NEVER_HIDDEN_TAGS]
+    for el in hidden:
+        if dropped and any(anc in dropped for anc in el.iterancestors()):
             continue
         chars = _text_chars(el)
         if not chars and el.find(".//a") is None and el.tag != "a":

@@ -28,8 +28,6 @@ VISUALLY_HIDDEN_CLASSES = frozenset("""
     element-invisible element-hidden screen-reader-text sr-only visually-hidden visuallyhidden
     show-for-sr screen-reader-only assistive-text hide-accessible
 """.split())
-# Elements that may be hidden from the reader (the hidden attribute, aria-hidden, an inline style, a class).
-HIDDEN_CANDIDATES_XPATH = "//*[@hidden or @aria-hidden or @style or @class]"
 # An inline style that hides the element: "display:none", "display : none !important", "visibility: hidden".
 HIDING_STYLE = re.compile(r"(?<![\w-])(?:display\s*:\s*none|visibility\s*:\s*hidden)(?![\w-])", re.I)
 # Never dropped as hidden: a page hidden until its scripts run is still the page.
