@@ -223,7 +223,7 @@ def bench_workers(workdir: Path, *, quick: bool = False, parts: tuple[str, ...] 
             national_run = dict(runs)[f"national.{GROWTH_WORKERS}"]
             for pages in sizes:
                 spec = spec_for_pages(pages, NATIONAL_SHAPE)
-                if pages * 0.95 <= national_run.requests or spec.hosts >= national.hosts:
+                if abs(pages - national_run.requests) <= 0.05 * pages or spec.hosts >= national.hosts:
                     # (the national farm's hosts are not all alike: those with the introduction send fewer pages,
                     # so its hosts for 50,000 pages by one host's count are fewer than its own 1,000)
                     spec, run = national, national_run
