@@ -33,9 +33,12 @@ def unpack(commit: str, into: Path) -> Path | None:
     """The commit's tree unpacked under `into` (git archive), or None when this checkout does not have it."""
     tree = into / f"baseline-{commit}"
     archive = into / "baseline.tar"
-    with archive.open("wb") as out:
-        done = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, *TREE_PARTS], stdout=out,
-                              stderr=subprocess.DEVNULL, check=False)
+    try:
+        with archive.open("wb") as out:
+            done = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, *TREE_PARTS],
+                                  stdout=out, stderr=subprocess.DEVNULL, check=False)
+    except OSError:         # no git on this machine
+        return None
     if done.returncode != 0:
         return None
     tree.mkdir(parents=True, exist_ok=True)
