@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,25 +57,36 @@ def time_tree(tree: Path, pages: Path, passes: int) -> dict[str, dict]:
     return json.loads(done.stdout)
 
 
+@contextmanager
+def commit_timer(commit: str | None, sets: dict):
+    """A function timing the commit's core on the page sets (passes -> its figures per set), with the commit's
+    tree unpacked for as long as the block runs; None when git cannot give that tree."""
+    with tempfile.TemporaryDirectory(prefix="portal-evidence-baseline-") as tmp:
+        tree = unpack(commit, Path(tmp)) if commit else None
+        if tree is None:
+            yield None
+            return
+        pages = Path(tmp) / "pages.pickle"
+        with pages.open("wb") as fh:
+            pickle.dump(sets, fh)
+        yield lambda passes: time_tree(tree, pages, passes)
+
+
 def measure_both(sets: dict, passes: int, rounds: int, today) -> tuple[dict, dict, str]:
     """(today's figures, the baseline's figures, how the baseline was had) per page set; `today(sets, passes)`
     times today's core. Each round times the baseline, then today's core; a set's figure is the median of
     all its passes over the rounds."""
     doc = stored()
     commit = doc.get("commit")
-    with tempfile.TemporaryDirectory(prefix="portal-evidence-baseline-") as tmp:
-        tree = unpack(commit, Path(tmp)) if commit else None
-        if tree is None:
+    with commit_timer(commit, sets) as then:
+        if then is None:
             now = today(sets, passes)
             return now, doc.get("sets", {}), (f"stored in bench/baseline.json (commit {commit}, measured on "
                                               f"{doc.get('machine', {}).get('cpu_model', 'another machine')}): "
                                               "git has no such commit here")
-        pages = Path(tmp) / "pages.pickle"
-        with pages.open("wb") as fh:
-            pickle.dump(sets, fh)
         then_rounds, now_rounds = [], []
         for _ in range(rounds):
-            then_rounds.append(time_tree(tree, pages, passes))
+            then_rounds.append(then(passes))
             now_rounds.append(today(sets, passes))
     return (_pooled(now_rounds), _pooled(then_rounds),
             f"commit {commit} unpacked from git and timed in this run, {rounds} rounds of {passes} passes, "

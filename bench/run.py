@@ -27,7 +27,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import pickle
 import platform
 import shutil
 import sqlite3
@@ -690,16 +689,11 @@ def measure_core(sets: dict, passes: int) -> dict[str, dict]:
 def write_baseline(passes: int = 5) -> dict:
     """Time the baseline commit's core (bench/baseline.json names it) on this machine and store its figures
     there: the fallback for a checkout whose git has not that commit (bench.baseline)."""
-    doc = baseline.stored()
-    commit = doc["commit"]
-    with tempfile.TemporaryDirectory(prefix="portal-evidence-baseline-") as tmp:
-        tree = baseline.unpack(commit, Path(tmp))
-        if tree is None:
+    commit = baseline.stored()["commit"]
+    with baseline.commit_timer(commit, core_sets()) as then:
+        if then is None:
             raise SystemExit(f"git has no commit {commit} here: cannot measure the baseline")
-        pages = Path(tmp) / "pages.pickle"
-        with pages.open("wb") as fh:
-            pickle.dump(core_sets(), fh)
-        sets = baseline.time_tree(tree, pages, passes)
+        sets = then(passes)
     doc = {"commit": commit, "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
            "machine": machine(),
            "how": f"read_page of commit {commit} on every page of each set (bench.run.core_sets), {passes} passes "
@@ -870,9 +864,9 @@ def _bench_console(workdir: Path, *, quick: bool) -> Result:
 
 
 def _bench_workers(workdir: Path, *, quick: bool, parts: tuple[str, ...] | None) -> Result:
-    from bench.workers import bench_workers  # bench.workers imports this module
+    from bench.workers import PARTS, bench_workers  # bench.workers imports this module
 
-    return bench_workers(workdir, quick=quick, **({"parts": parts} if parts else {}))
+    return bench_workers(workdir, quick=quick, parts=parts or PARTS)
 
 
 def assemble(results: list[Result], info: dict, *, quick: bool, seconds: float) -> dict:
@@ -929,7 +923,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, GROWTH_SIZES)),
                         help="pages of the three growth farms (default %(default)s)")
     parser.add_argument("--write-baseline", action="store_true",
-                        help="measure the extraction core as it is and store it in bench/baseline.json, then stop")
+                        help="time the baseline commit's core (bench/baseline.json names it) on this machine and store "
+                             "its figures there, the fallback for a clone without that commit; then stop")
     parser.add_argument("--workers-parts", default="",
                         help="with workers: a comma-separated subset of national (with the growth figures), cpu_bound, "
                              "latency (default: all)")

@@ -182,6 +182,7 @@ def bench_workers(workdir: Path, *, quick: bool = False, parts: tuple[str, ...] 
     def wrong(run: Distributed) -> str:
         return "" if run.correct else f"; WRONG: {run.problems[0]}"
 
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         if "national" in parts:
             # 1. the national farm, with latency: one process, then 1, 2 and 4 workers
@@ -265,7 +266,6 @@ def bench_workers(workdir: Path, *, quick: bool = False, parts: tuple[str, ...] 
                     rate[n] = run.requests / run.wall if run.correct and run.wall else None
                     record(f"cpu_bound.{n}", run, {"spec": asdict(spec), "pages_per_second": rate[n]})
             ratio = rate[2] / rate[1] if rate[1] and rate[2] else None
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
             big = spec.hosts * Farm(replace(spec, hosts=1)).total_expected_requests >= CPU_BOUND_MIN_PAGES
             result.figures.append(Figure(
                 "workers.cpu_bound.ratio_2_over_1", "2 workers ÷ 1 worker, pages/s (latency 0)", ratio, "x",
@@ -277,7 +277,6 @@ def bench_workers(workdir: Path, *, quick: bool = False, parts: tuple[str, ...] 
         if "latency" in parts:
             # 4. the latency farm: wall time within the politeness bound with any number of workers
             shape = LATENCY_SHAPE_QUICK if quick else LATENCY_SHAPE
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
             latency = LATENCY_QUICK if quick else LATENCY
             farm = Farm(shape)
             with farm_server(farm, latency=latency) as server:
@@ -295,8 +294,8 @@ def bench_workers(workdir: Path, *, quick: bool = False, parts: tuple[str, ...] 
                         bool(run.correct and over is not None and over <= LATENCY_FACTOR) if judged else None,
                         f"{shape.hosts} hosts, latency {latency * 1000:.0f} ms; bound {bound:.1f} s ({which}), "
                         f"wall {run.wall:.1f} s; the crawl's processes used {busy:.0%} of {cores} cores"
-                        + ("" if judged else "; bound under "
-                                                    f"{LATENCY_MIN_BOUND:.0f} s: not a measurement of the target")
+                        + ("" if judged else
+                           f"; bound under {LATENCY_MIN_BOUND:.0f} s: not a measurement of the target")
                         + wrong(run)))
         overlap = max((r.max_overlap for _, r in runs), default=0)
         result.figures.append(Figure(
